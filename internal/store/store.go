@@ -1,0 +1,154 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// DefaultMaxAttempts is the guide's default retry budget.
+const DefaultMaxAttempts = 5
+
+// Errors the backends return; callers test with errors.Is.
+var (
+	// ErrNotFound means no job (live or archived) has the given ID.
+	ErrNotFound = errors.New("not found")
+	// ErrSchemaTooNew means the store was migrated by a newer jobctl.
+	ErrSchemaTooNew = errors.New("schema is newer than this jobctl")
+	// ErrNotMigrated means the store has no jobctl schema yet.
+	ErrNotMigrated = errors.New("schema not migrated")
+	// ErrReadOnly means the store refused a write because it is read-only.
+	ErrReadOnly = errors.New("store is read-only")
+)
+
+// PermissionError is a write refused by the database's grants.
+type PermissionError struct {
+	Op  string // what was attempted, e.g. "enqueue"
+	Err error
+}
+
+func (e *PermissionError) Error() string {
+	return fmt.Sprintf("permission denied: %s: %v", e.Op, e.Err)
+}
+func (e *PermissionError) Unwrap() error { return e.Err }
+
+// EnqueueParams describes one job to insert. Zero values take the schema's
+// defaults.
+type EnqueueParams struct {
+	Type         string          `json:"type"`
+	Data         json.RawMessage `json:"data,omitempty"`
+	Priority     Priority        `json:"priority,omitempty"`
+	ScheduledFor time.Time       `json:"scheduledFor,omitzero"`
+	DependsOn    []string        `json:"dependsOn,omitempty"`
+	MaxAttempts  int             `json:"maxAttempts,omitempty"`
+	UniqueKey    string          `json:"uniqueKey,omitempty"`
+	UserID       string          `json:"userId,omitempty"`
+	ParentID     string          `json:"parentId,omitempty"`
+}
+
+// Validate checks what the database would otherwise reject less clearly.
+func (p *EnqueueParams) Validate() error {
+	if p.Type == "" {
+		return errors.New("job type is required")
+	}
+	if p.Priority != "" {
+		if _, err := ParsePriority(string(p.Priority)); err != nil {
+			return err
+		}
+	}
+	if p.MaxAttempts < 0 {
+		return fmt.Errorf("max attempts must be at least 1, got %d", p.MaxAttempts)
+	}
+	if len(p.Data) > 0 && !json.Valid(p.Data) {
+		return errors.New("data is not valid JSON")
+	}
+	return nil
+}
+
+// EnqueueResult is the job Enqueue inserted or, for a unique key already held
+// by a live job, the job that holds it.
+type EnqueueResult struct {
+	Job      *Job
+	Existing bool
+}
+
+// Filter selects jobs. Empty fields match everything; the fields are ANDed.
+type Filter struct {
+	IDs      []string
+	Statuses []Status
+	Types    []string
+	// Since and Until bound "createdAt" (inclusive, exclusive).
+	Since, Until time.Time
+	// FinishedBefore bounds "completedAt" (exclusive): archive and purge's
+	// --older.
+	FinishedBefore time.Time
+	UserID         string
+}
+
+// Sort orders a listing.
+type Sort string
+
+// Listing orders.
+const (
+	SortCreatedDesc Sort = "-created" // newest first (the default)
+	SortCreatedAsc  Sort = "created"
+	SortPriority    Sort = "priority" // highest priority, then oldest scheduledFor
+)
+
+// ParseSort accepts the --sort values.
+func ParseSort(s string) (Sort, error) {
+	switch Sort(s) {
+	case SortCreatedDesc, SortCreatedAsc, SortPriority:
+		return Sort(s), nil
+	}
+	return "", fmt.Errorf("unknown sort %q (want created, -created or priority)", s)
+}
+
+// ListParams pages through jobs matching a filter.
+type ListParams struct {
+	Filter
+	Limit int
+	// After is the ID of the last job of the previous page (keyset paging).
+	After string
+	Sort  Sort
+	// Archived lists "JobArchive" instead of "Job".
+	Archived bool
+}
+
+// Migration is one schema version and whether it has been applied.
+type Migration struct {
+	Version   int        `json:"version"`
+	Name      string     `json:"name"`
+	AppliedAt *time.Time `json:"appliedAt"`
+}
+
+// Store is a job store. Every method is safe for concurrent use.
+type Store interface {
+	// Backend names the implementation: "postgres" or "sqlite".
+	Backend() string
+
+	// Migrate applies pending migrations and returns the versions it applied.
+	Migrate(ctx context.Context) ([]Migration, error)
+	// Migrations lists every known migration, applied or not.
+	Migrations(ctx context.Context) ([]Migration, error)
+	// CheckSchema returns ErrNotMigrated, ErrSchemaTooNew or nil.
+	CheckSchema(ctx context.Context) error
+
+	// Enqueue inserts one job, or returns the live job holding its unique key.
+	Enqueue(ctx context.Context, p *EnqueueParams) (*EnqueueResult, error)
+	// EnqueueMany inserts all jobs in one transaction, or none.
+	EnqueueMany(ctx context.Context, ps []*EnqueueParams) (int, error)
+
+	// Get returns a job by ID from "Job", else from "JobArchive".
+	Get(ctx context.Context, id string) (*Job, error)
+	// List returns one page of jobs.
+	List(ctx context.Context, p *ListParams) ([]*Job, error)
+	// Count returns how many jobs match, in "Job" or "JobArchive".
+	Count(ctx context.Context, f *Filter, archived bool) (int64, error)
+	// Related returns the parent, children, dependencies and dependents.
+	Related(ctx context.Context, id string) (*Related, error)
+
+	Close() error
+}
