@@ -134,7 +134,7 @@ type Job struct {
 	WorkerID        string          `json:"workerId"`
 	CancelRequested bool            `json:"cancelRequested"`
 	UniqueKey       string          `json:"uniqueKey"`
-	DependsOn       []string        `json:"dependsOn"`
+	DependsOn       []string        `json:"dependsOn,omitempty"` // filled by Get only
 	WaitingOn       int             `json:"waitingOn"`
 	History         []Attempt       `json:"errorHistory"`
 	ArchivedAt      *time.Time      `json:"archivedAt,omitempty"`

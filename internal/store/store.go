@@ -138,8 +138,9 @@ type Store interface {
 
 	// Enqueue inserts one job, or returns the live job holding its unique key.
 	Enqueue(ctx context.Context, p *EnqueueParams) (*EnqueueResult, error)
-	// EnqueueMany inserts all jobs in one transaction, or none.
-	EnqueueMany(ctx context.Context, ps []*EnqueueParams) (int, error)
+	// EnqueueMany inserts all jobs in one transaction, or none, calling
+	// progress (when not nil) as rows go in.
+	EnqueueMany(ctx context.Context, ps []*EnqueueParams, progress func(done int)) (int, error)
 
 	// Get returns a job by ID from "Job", else from "JobArchive".
 	Get(ctx context.Context, id string) (*Job, error)

@@ -1,0 +1,159 @@
+package render
+
+import (
+	"encoding/csv"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/jobctl/jobctl/internal/store"
+)
+
+// errorWidth caps the wide table's ERROR column on a terminal, where a
+// long message would push every row past the screen's edge.
+const errorWidth = 60
+
+// Jobs prints a listing of jobs, of which total match the filter.
+func (ios *IO) Jobs(f Format, jobs []*store.Job, total int64) error {
+	switch f {
+	case "", FormatTable, FormatWide:
+		return ios.jobsTable(f == FormatWide, jobs, total)
+	case FormatCSV:
+		return ios.jobsCSV(jobs)
+	}
+	return ios.Encode(f, exportJobs(jobs))
+}
+
+func (ios *IO) jobsTable(wide bool, jobs []*store.Job, total int64) error {
+	if len(jobs) == 0 {
+		ios.note("No jobs found\n")
+		return nil
+	}
+	headers := []string{"ID", "TYPE", "STATUS", "CREATED", "STARTED", "COMPLETED", "DURATION", "ATTEMPTS"}
+	if wide {
+		headers = append(headers, "PRIORITY", "SCHEDULED", "USER", "PARENT", "ERROR")
+	}
+	rows := make([][]string, len(jobs))
+	for i, j := range jobs {
+		rows[i] = ios.jobRow(j, wide)
+	}
+	if err := ios.writeTable(headers, rows); err != nil {
+		return err
+	}
+	ios.note("Showing %s of %s jobs\n", Count(int64(len(jobs))), Count(total))
+	return nil
+}
+
+// note writes a line about the output rather than of it. It goes to
+// stdout either way: stderr stays for errors when nothing watches it, and
+// scripts that want bare rows use -q, -o csv or -o json.
+func (ios *IO) note(format string, a ...any) { ios.Printf(format, a...) }
+
+func (ios *IO) jobRow(j *store.Job, wide bool) []string {
+	row := []string{
+		j.ID,
+		j.Type,
+		ios.StatusText(j.Status),
+		ios.cellTime(&j.CreatedAt),
+		ios.cellTime(j.StartedAt),
+		ios.cellTime(j.CompletedAt),
+		durationCell(j),
+		fmt.Sprintf("%d/%d", j.Attempts, j.MaxAttempts),
+	}
+	if !wide {
+		return row
+	}
+	return append(row,
+		string(j.Priority),
+		ios.cellTime(&j.ScheduledFor),
+		orDash(j.UserID),
+		orDash(j.ParentID),
+		ios.errorCell(j),
+	)
+}
+
+// cellTime is relative for people and RFC 3339 for scripts.
+func (ios *IO) cellTime(t *time.Time) string {
+	if t == nil || t.IsZero() {
+		return "-"
+	}
+	if ios.StdoutTTY {
+		return RelativeTime(*t, ios.now())
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func durationCell(j *store.Job) string {
+	if j.StartedAt == nil || j.CompletedAt == nil {
+		return "-"
+	}
+	return FormatDuration(j.Duration())
+}
+
+func (ios *IO) errorCell(j *store.Job) string {
+	msg := oneLine(errorSummary(j))
+	if msg == "" {
+		return "-"
+	}
+	if ios.StdoutTTY {
+		return truncate(msg, errorWidth)
+	}
+	return msg
+}
+
+// errorSummary is "CODE: message", or whichever half is present.
+func errorSummary(j *store.Job) string {
+	switch {
+	case j.ErrorCode != "" && j.ErrorMessage != "":
+		return j.ErrorCode + ": " + j.ErrorMessage
+	case j.ErrorCode != "":
+		return j.ErrorCode
+	}
+	return j.ErrorMessage
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// csvHeader names the CSV columns after the schema, like JSON does.
+var csvHeader = []string{
+	"id", "type", "status", "priority", "attempts", "maxAttempts",
+	"scheduledFor", "createdAt", "startedAt", "completedAt",
+	"userId", "parentId", "errorCode", "errorMessage",
+}
+
+func (ios *IO) jobsCSV(jobs []*store.Job) error {
+	w := csv.NewWriter(ios.Out)
+	if err := w.Write(csvHeader); err != nil {
+		return err
+	}
+	for _, j := range jobs {
+		if err := w.Write(csvRow(j)); err != nil {
+			return err
+		}
+	}
+	w.Flush()
+	return w.Error()
+}
+
+func csvRow(j *store.Job) []string {
+	return []string{
+		j.ID, j.Type, string(j.Status), string(j.Priority),
+		strconv.Itoa(j.Attempts), strconv.Itoa(j.MaxAttempts),
+		csvTime(&j.ScheduledFor), csvTime(&j.CreatedAt),
+		csvTime(j.StartedAt), csvTime(j.CompletedAt),
+		j.UserID, j.ParentID, j.ErrorCode, j.ErrorMessage,
+	}
+}
+
+// csvTime keeps full precision, as JSON does: CSV is for exporting data.
+func csvTime(t *time.Time) string {
+	if t == nil || t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}

@@ -1,0 +1,76 @@
+package render
+
+import (
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/jobctl/jobctl/internal/store"
+)
+
+// The palette: the guide's status colours, as 256-colour codes so that
+// orange and dark red survive on terminals without true colour.
+var (
+	colorBlue    = lipgloss.Color("33")
+	colorYellow  = lipgloss.Color("220")
+	colorGreen   = lipgloss.Color("34")
+	colorRed     = lipgloss.Color("196")
+	colorOrange  = lipgloss.Color("208")
+	colorGray    = lipgloss.Color("245")
+	colorDarkRed = lipgloss.Color("88")
+)
+
+// statusLook is the guide's colour and icon for each status.
+var statusLook = map[store.Status]struct {
+	color lipgloss.Color
+	icon  string
+}{
+	store.StatusPending:   {colorBlue, "⏳"},
+	store.StatusRunning:   {colorYellow, "⚡"},
+	store.StatusCompleted: {colorGreen, "✅"},
+	store.StatusFailed:    {colorRed, "❌"},
+	store.StatusRetrying:  {colorOrange, "🔄"},
+	store.StatusCancelled: {colorGray, "🚫"},
+	store.StatusDead:      {colorDarkRed, "💀"},
+}
+
+// styles are the named styles every view uses. They are bound to one
+// renderer, so its colour profile (or Ascii, with colour off) decides what
+// reaches the stream.
+type styles struct {
+	header lipgloss.Style // table headers
+	label  lipgloss.Style // "Job ID:" and other labels in the details page
+	muted  lipgloss.Style // secondary text, such as a relative time
+	status map[store.Status]lipgloss.Style
+}
+
+func newStyles(r *lipgloss.Renderer) styles {
+	st := styles{
+		header: r.NewStyle().Bold(true),
+		label:  r.NewStyle().Bold(true),
+		muted:  r.NewStyle().Foreground(colorGray),
+		status: make(map[store.Status]lipgloss.Style, len(statusLook)),
+	}
+	for s, look := range statusLook {
+		st.status[s] = r.NewStyle().Foreground(look.color).Bold(true)
+	}
+	return st
+}
+
+// paint applies a style only when colour is on. Checking the flag here as
+// well as through the renderer's profile keeps every escape out of piped
+// output, even for an IO built by hand without a renderer.
+func (ios *IO) paint(style lipgloss.Style, s string) string {
+	if !ios.color {
+		return s
+	}
+	return style.Render(s)
+}
+
+// StatusText is a status for people: coloured and with its icon on a colour
+// terminal, the plain upper-case name otherwise.
+func (ios *IO) StatusText(s store.Status) string {
+	look, ok := statusLook[s]
+	if !ok || !ios.color {
+		return string(s)
+	}
+	return look.icon + " " + ios.paint(ios.styles.status[s], string(s))
+}

@@ -1,0 +1,59 @@
+package jobsql
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/jobctl/jobctl/internal/store"
+)
+
+// DB is what the shared operations need from a backend's connection or
+// transaction. Each backend adapts its driver to it.
+type DB interface {
+	Exec(ctx context.Context, sql string, args ...any) (int64, error)
+	Query(ctx context.Context, sql string, args ...any) (Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) Scanner
+}
+
+// Rows is a result set.
+type Rows interface {
+	Scanner
+	Next() bool
+	Err() error
+	Close()
+}
+
+// Dialect is what differs between the backends' SQL.
+type Dialect struct {
+	// Now is the SQL expression for the current time, in the column type's
+	// representation. The database's clock, not the caller's, so workers on
+	// hosts with skewed clocks agree on what is due.
+	Now string
+	// LockShared follows a SELECT that must keep rows from changing until
+	// commit (" FOR SHARE"); "" where the transaction already excludes
+	// writers (SQLite's BEGIN IMMEDIATE).
+	LockShared string
+	// Time converts a time argument to the column representation.
+	Time func(time.Time) any
+}
+
+// Args returns an empty argument list that converts values for d.
+func (d *Dialect) Args() *Args { return &Args{Conv: d.conv} }
+
+func (d *Dialect) conv(v any) any {
+	switch x := v.(type) {
+	case time.Time:
+		return d.Time(x)
+	case json.RawMessage:
+		if x == nil {
+			return nil
+		}
+		return string(x)
+	case store.Status:
+		return string(x)
+	case store.Priority:
+		return string(x)
+	}
+	return v
+}

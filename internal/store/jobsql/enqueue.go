@@ -1,0 +1,243 @@
+package jobsql
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jobctl/jobctl/internal/store"
+)
+
+// liveStatuses is the unique-key index's predicate: a key is held only while
+// its job is on its way to an outcome.
+const liveStatuses = `('PENDING', 'RUNNING', 'RETRYING')`
+
+// ErrUniqueRace means the job holding a unique key finished between the
+// insert that conflicted with it and the lookup; the caller retries in a new
+// transaction.
+var ErrUniqueRace = errors.New("unique key holder finished during enqueue")
+
+// InsertColumnNames are the columns of every jobctl insert into "Job"; the
+// rest take their defaults.
+var InsertColumnNames = []string{
+	"id", "type", "priority", "data", "maxAttempts", "scheduledFor",
+	"userId", "parentId", "uniqueKey", "waitingOn",
+}
+
+// InsertColumns is InsertColumnNames quoted and joined.
+var InsertColumns = `"` + strings.Join(InsertColumnNames, `", "`) + `"`
+
+// Defaults fills in what the schema would, so the row a backend inserts in
+// bulk matches a single Enqueue. ScheduledFor stays zero: the insert uses
+// the database's clock for it.
+func Defaults(p *store.EnqueueParams) {
+	if p.Priority == "" {
+		p.Priority = store.PriorityNormal
+	}
+	p.Priority, _ = store.ParsePriority(string(p.Priority))
+	if len(p.Data) == 0 {
+		p.Data = []byte("{}")
+	}
+	if p.MaxAttempts == 0 {
+		p.MaxAttempts = store.DefaultMaxAttempts
+	}
+	p.ParentID = store.NormalizeID(p.ParentID)
+	for i, id := range p.DependsOn {
+		p.DependsOn[i] = store.NormalizeID(id)
+	}
+}
+
+// InsertValues returns the values of one row in InsertColumnNames order, as
+// plain Go types every driver encodes. A zero ScheduledFor becomes now.
+func InsertValues(p *store.EnqueueParams, id string, waitingOn int, now time.Time) []any {
+	at := p.ScheduledFor
+	if at.IsZero() {
+		at = now
+	}
+	return []any{id, p.Type, string(p.Priority), string(p.Data), p.MaxAttempts, at,
+		nullable(p.UserID), nullable(p.ParentID), nullable(p.UniqueKey), waitingOn}
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// Enqueue inserts one job inside the caller's transaction: it checks the
+// parent, counts the dependencies not yet complete (locking them so none
+// completes unseen), and returns the live job holding the unique key instead
+// of inserting a second one.
+func Enqueue(ctx context.Context, db DB, d *Dialect, p *store.EnqueueParams, now time.Time) (*store.EnqueueResult, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	Defaults(p)
+	if err := checkParents(ctx, db, d, []string{p.ParentID}); err != nil {
+		return nil, err
+	}
+	waiting, err := countWaiting(ctx, db, d, p.DependsOn)
+	if err != nil {
+		return nil, err
+	}
+	a := d.Args()
+	vals := InsertValues(p, store.NewID(now), waiting, now)
+	ps := make([]string, len(vals))
+	for i, v := range vals {
+		if InsertColumnNames[i] == "scheduledFor" && p.ScheduledFor.IsZero() {
+			ps[i] = d.Now // due now by the database's clock, not this host's
+			continue
+		}
+		ps[i] = a.Add(v)
+	}
+	sql := `INSERT INTO "Job" (` + InsertColumns + `) VALUES (` + strings.Join(ps, ", ") + `)`
+	if p.UniqueKey != "" {
+		sql += ` ON CONFLICT ("uniqueKey") WHERE "uniqueKey" IS NOT NULL AND status IN ` + liveStatuses + ` DO NOTHING`
+	}
+	sql += " RETURNING " + JobColumns
+	j, err := ScanJob(db.QueryRow(ctx, sql, a.Values...), false)
+	if errors.Is(err, store.ErrNotFound) && p.UniqueKey != "" {
+		return holderOf(ctx, db, d, p.UniqueKey)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := insertDependencies(ctx, db, d, j.ID, p.DependsOn); err != nil {
+		return nil, err
+	}
+	j.DependsOn = p.DependsOn
+	return &store.EnqueueResult{Job: j}, nil
+}
+
+func holderOf(ctx context.Context, db DB, d *Dialect, key string) (*store.EnqueueResult, error) {
+	a := d.Args()
+	sql := "SELECT " + JobColumns + ` FROM "Job" WHERE "uniqueKey" = ` + a.Add(key) + " AND status IN " + liveStatuses
+	j, err := ScanJob(db.QueryRow(ctx, sql, a.Values...), false)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrUniqueRace
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &store.EnqueueResult{Job: j, Existing: true}, nil
+}
+
+// checkParents fails when a named parent is neither live nor archived.
+func checkParents(ctx context.Context, db DB, d *Dialect, ids []string) error {
+	want := map[string]bool{}
+	for _, id := range ids {
+		if id != "" {
+			want[id] = true
+		}
+	}
+	if len(want) == 0 {
+		return nil
+	}
+	found, err := existing(ctx, db, d, keys(want), "")
+	if err != nil {
+		return err
+	}
+	for _, id := range keys(want) {
+		if _, ok := found[id]; !ok {
+			return fmt.Errorf("parent %s: %w", id, store.ErrNotFound)
+		}
+	}
+	return nil
+}
+
+// countWaiting returns how many dependencies are not COMPLETED, after
+// checking that each exists.
+func countWaiting(ctx context.Context, db DB, d *Dialect, deps []string) (int, error) {
+	if len(deps) == 0 {
+		return 0, nil
+	}
+	status, err := existing(ctx, db, d, deps, d.LockShared)
+	if err != nil {
+		return 0, err
+	}
+	waiting := 0
+	for _, id := range dedupe(deps) {
+		st, ok := status[id]
+		if !ok {
+			return 0, fmt.Errorf("dependency %s: %w", id, store.ErrNotFound)
+		}
+		if st != store.StatusCompleted {
+			waiting++
+		}
+	}
+	return waiting, nil
+}
+
+// existing maps each of ids found in "Job" or "JobArchive" to its status.
+func existing(ctx context.Context, db DB, d *Dialect, ids []string, lock string) (map[string]store.Status, error) {
+	a := d.Args()
+	in := In(a, dedupe(ids))
+	if lock != "" {
+		// A locking clause cannot apply to a UNION: lock the live rows first.
+		if _, err := db.Exec(ctx, `SELECT id FROM "Job" WHERE id IN `+in+lock, a.Values...); err != nil {
+			return nil, err
+		}
+	}
+	sql := `SELECT id, status FROM "Job" WHERE id IN ` + in +
+		` UNION ALL SELECT id, status FROM "JobArchive" WHERE id IN ` + in
+	rows, err := db.Query(ctx, sql, a.Values...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]store.Status{}
+	for rows.Next() {
+		var id, st string
+		if err := rows.Scan(&id, &st); err != nil {
+			return nil, err
+		}
+		out[id] = store.Status(st)
+	}
+	return out, rows.Err()
+}
+
+func insertDependencies(ctx context.Context, db DB, d *Dialect, id string, deps []string) error {
+	for _, dep := range dedupe(deps) {
+		a := d.Args()
+		if _, err := db.Exec(ctx, `INSERT INTO "JobDependency" ("jobId", "dependsOnId") VALUES (`+a.Add(id)+", "+a.Add(dep)+")", a.Values...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func dedupe(ids []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func keys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// Simple reports whether p can go into a bulk insert (COPY, multi-row
+// VALUES): no unique key to check and no dependencies to count.
+func Simple(p *store.EnqueueParams) bool { return p.UniqueKey == "" && len(p.DependsOn) == 0 }
+
+// CheckParents is checkParents for bulk inserts.
+func CheckParents(ctx context.Context, db DB, d *Dialect, ps []*store.EnqueueParams) error {
+	ids := make([]string, 0, len(ps))
+	for _, p := range ps {
+		ids = append(ids, p.ParentID)
+	}
+	return checkParents(ctx, db, d, ids)
+}

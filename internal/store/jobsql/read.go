@@ -1,0 +1,108 @@
+package jobsql
+
+import (
+	"context"
+	"errors"
+
+	"github.com/jobctl/jobctl/internal/store"
+)
+
+// Get returns a job from "Job", else from "JobArchive", with its
+// dependencies.
+func Get(ctx context.Context, db DB, d *Dialect, id string) (*store.Job, error) {
+	j, err := getFrom(ctx, db, d, id, false)
+	if errors.Is(err, store.ErrNotFound) {
+		j, err = getFrom(ctx, db, d, id, true)
+	}
+	if err != nil {
+		return nil, err
+	}
+	a := d.Args()
+	rows, err := db.Query(ctx, `SELECT "dependsOnId" FROM "JobDependency" WHERE "jobId" = `+a.Add(id)+` ORDER BY "dependsOnId"`, a.Values...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var dep string
+		if err := rows.Scan(&dep); err != nil {
+			return nil, err
+		}
+		j.DependsOn = append(j.DependsOn, dep)
+	}
+	return j, rows.Err()
+}
+
+func getFrom(ctx context.Context, db DB, d *Dialect, id string, archived bool) (*store.Job, error) {
+	cols := JobColumns
+	if archived {
+		cols += `, "archivedAt"`
+	}
+	a := d.Args()
+	return ScanJob(db.QueryRow(ctx, "SELECT "+cols+" FROM "+Table(archived)+" WHERE id = "+a.Add(id), a.Values...), archived)
+}
+
+// List returns one page of jobs.
+func List(ctx context.Context, db DB, d *Dialect, p *store.ListParams) ([]*store.Job, error) {
+	a := d.Args()
+	return QueryJobs(ctx, db, ListQuery(a, p), a.Values, p.Archived)
+}
+
+// QueryJobs runs a query selecting JobColumns and scans every row.
+func QueryJobs(ctx context.Context, db DB, sql string, args []any, archived bool) ([]*store.Job, error) {
+	rows, err := db.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	jobs := []*store.Job{}
+	for rows.Next() {
+		j, err := ScanJob(rows, archived)
+		if err != nil {
+			return nil, err
+		}
+		jobs = append(jobs, j)
+	}
+	return jobs, rows.Err()
+}
+
+// Count returns how many jobs match f.
+func Count(ctx context.Context, db DB, d *Dialect, f *store.Filter, archived bool) (int64, error) {
+	a := d.Args()
+	var n int64
+	err := db.QueryRow(ctx, "SELECT count(*) FROM "+Table(archived)+" WHERE "+Conditions(a, f), a.Values...).Scan(&n)
+	return n, err
+}
+
+// Related returns the jobs around id: its parent, children, dependencies
+// and dependents.
+func Related(ctx context.Context, db DB, d *Dialect, id string) (*store.Related, error) {
+	j, err := Get(ctx, db, d, id)
+	if err != nil {
+		return nil, err
+	}
+	rel := &store.Related{}
+	if j.ParentID != "" {
+		p, err := Get(ctx, db, d, j.ParentID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+		rel.Parent = p
+	}
+	lists := []struct {
+		into *[]*store.Job
+		cond string
+	}{
+		{&rel.Children, `"parentId" = $1`},
+		{&rel.Dependencies, `id IN (SELECT "dependsOnId" FROM "JobDependency" WHERE "jobId" = $1)`},
+		{&rel.Dependents, `id IN (SELECT "jobId" FROM "JobDependency" WHERE "dependsOnId" = $1)`},
+	}
+	for _, l := range lists {
+		jobs, err := QueryJobs(ctx, db, RelatedQuery(l.cond), []any{id}, false)
+		if err != nil {
+			return nil, err
+		}
+		*l.into = jobs
+	}
+	return rel, nil
+}

@@ -1,0 +1,45 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/jobctl/jobctl/internal/store"
+	"github.com/jobctl/jobctl/internal/store/jobsql"
+)
+
+var dialect = &jobsql.Dialect{
+	Now:        "now()",
+	LockShared: " FOR SHARE",
+	Time:       func(t time.Time) any { return t },
+}
+
+// db adapts a pool or transaction to jobsql.DB.
+type db struct{ q querier }
+
+func (d db) Exec(ctx context.Context, sql string, args ...any) (int64, error) {
+	tag, err := d.q.Exec(ctx, sql, args...)
+	return tag.RowsAffected(), err
+}
+
+func (d db) Query(ctx context.Context, sql string, args ...any) (jobsql.Rows, error) {
+	return d.q.Query(ctx, sql, args...)
+}
+
+func (d db) QueryRow(ctx context.Context, sql string, args ...any) jobsql.Scanner {
+	return row{d.q.QueryRow(ctx, sql, args...)}
+}
+
+// row maps "no rows" to store.ErrNotFound.
+type row struct{ pgx.Row }
+
+func (r row) Scan(dest ...any) error {
+	err := r.Row.Scan(dest...)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.ErrNotFound
+	}
+	return err
+}

@@ -1,0 +1,149 @@
+// Package postgres is the PostgreSQL job store, for many workers on many
+// hosts sharing one database. It is the only package that imports pgx.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/jobctl/jobctl/internal/store"
+	"github.com/jobctl/jobctl/internal/store/jobsql"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Store is a job store in one Postgres schema.
+type Store struct {
+	pool       *pgxpool.Pool
+	schema     string
+	migrations []store.MigrationFile
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open connects to dsn. A non-empty schema becomes the connection's
+// search_path, so jobctl's tables can sit beside an application's own.
+func Open(ctx context.Context, dsn, schema string) (*Store, error) {
+	ms, err := loadMigrations()
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("invalid Postgres DSN: %w", errors.Unwrap(err))
+	}
+	if schema != "" {
+		cfg.ConnConfig.RuntimeParams["search_path"] = pgx.Identifier{schema}.Sanitize()
+	}
+	cfg.ConnConfig.RuntimeParams["application_name"] = "jobctl"
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := pool.Ping(pingCtx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("cannot connect: %w", connError(err))
+	}
+	s := &Store{pool: pool, schema: schema, migrations: ms}
+	if schema == "" {
+		if err := pool.QueryRow(ctx, "SELECT current_schema()").Scan(&s.schema); err != nil {
+			pool.Close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+func loadMigrations() ([]store.MigrationFile, error) {
+	sub, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	return store.LoadMigrations(sub)
+}
+
+// connError keeps the cause of a failed connection and drops pgconn's
+// wrapping, which repeats the host and port already in the DSN.
+func connError(err error) error {
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) && errors.Unwrap(ce) != nil {
+		return errors.Unwrap(ce)
+	}
+	return err
+}
+
+// Backend implements store.Store.
+func (s *Store) Backend() string { return "postgres" }
+
+// Schema is the namespace holding jobctl's tables.
+func (s *Store) Schema() string { return s.schema }
+
+// Pool exposes the connection pool to tests and benchmarks in this module.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// Close implements store.Store.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+// wrap turns driver errors into the store's errors at the boundary.
+func wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.ErrNotFound
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "42501": // insufficient_privilege
+			return &store.PermissionError{Op: op, Err: errors.New(pe.Message)}
+		case "42P01", "3F000": // undefined_table, invalid_schema_name
+			return fmt.Errorf("%s: %w", op, store.ErrNotMigrated)
+		}
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// Get implements store.Store.
+func (s *Store) Get(ctx context.Context, id string) (*store.Job, error) {
+	j, err := jobsql.Get(ctx, db{s.pool}, dialect, id)
+	return j, wrap("get job", err)
+}
+
+// List implements store.Store.
+func (s *Store) List(ctx context.Context, p *store.ListParams) ([]*store.Job, error) {
+	jobs, err := jobsql.List(ctx, db{s.pool}, dialect, p)
+	return jobs, wrap("list jobs", err)
+}
+
+// Count implements store.Store.
+func (s *Store) Count(ctx context.Context, f *store.Filter, archived bool) (int64, error) {
+	n, err := jobsql.Count(ctx, db{s.pool}, dialect, f, archived)
+	return n, wrap("count jobs", err)
+}
+
+// Related implements store.Store.
+func (s *Store) Related(ctx context.Context, id string) (*store.Related, error) {
+	rel, err := jobsql.Related(ctx, db{s.pool}, dialect, id)
+	return rel, wrap("related jobs", err)
+}
+
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}

@@ -1,0 +1,100 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jobctl/jobctl/internal/store"
+	"github.com/jobctl/jobctl/internal/store/jobsql"
+)
+
+const migrationTable = `CREATE TABLE IF NOT EXISTS "SchemaMigration" (
+	version     INTEGER PRIMARY KEY,
+	name        TEXT NOT NULL,
+	"appliedAt" TEXT NOT NULL
+)`
+
+// Migrate implements store.Store. BEGIN IMMEDIATE makes concurrent
+// migrations of one file take turns, and the second finds nothing to do.
+func (s *Store) Migrate(ctx context.Context) ([]store.Migration, error) {
+	var applied []store.Migration
+	err := s.inTx(ctx, func(tx db) error {
+		if _, err := tx.Exec(ctx, migrationTable); err != nil {
+			return err
+		}
+		done, err := appliedVersions(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if v := store.MaxVersion(done); v > store.Latest(s.migrations) {
+			return store.CompareVersions(v, store.Latest(s.migrations))
+		}
+		for _, m := range s.migrations {
+			if _, ok := done[m.Version]; ok {
+				continue
+			}
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
+				return fmt.Errorf("migration %03d_%s: %w", m.Version, m.Name, err)
+			}
+			now := time.Now().UTC()
+			if _, err := tx.Exec(ctx, `INSERT INTO "SchemaMigration" (version, name, "appliedAt") VALUES ($1, $2, $3)`,
+				m.Version, m.Name, jobsql.FormatTime(now)); err != nil {
+				return err
+			}
+			applied = append(applied, store.Migration{Version: m.Version, Name: m.Name, AppliedAt: &now})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, s.wrap("migrate", err)
+	}
+	return applied, nil
+}
+
+// Migrations implements store.Store.
+func (s *Store) Migrations(ctx context.Context) ([]store.Migration, error) {
+	done, err := appliedVersions(ctx, db{s.db})
+	if err != nil {
+		return nil, s.wrap("migration status", err)
+	}
+	return store.MergeMigrations(s.migrations, done), nil
+}
+
+// CheckSchema implements store.Store.
+func (s *Store) CheckSchema(ctx context.Context) error {
+	done, err := appliedVersions(ctx, db{s.db})
+	if err != nil {
+		return s.wrap("check schema", err)
+	}
+	return store.CompareVersions(store.MaxVersion(done), store.Latest(s.migrations))
+}
+
+// appliedVersions reads "SchemaMigration"; a store without it has none.
+func appliedVersions(ctx context.Context, d db) (map[int]time.Time, error) {
+	var exists int
+	if err := d.QueryRow(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'SchemaMigration'`).Scan(&exists); err != nil {
+		return nil, err
+	}
+	done := map[int]time.Time{}
+	if exists == 0 {
+		return done, nil
+	}
+	rows, err := d.Query(ctx, `SELECT version, "appliedAt" FROM "SchemaMigration"`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			v  int
+			at string
+		)
+		if err := rows.Scan(&v, &at); err != nil {
+			return nil, err
+		}
+		t, _ := time.Parse(time.RFC3339Nano, at)
+		done[v] = t
+	}
+	return done, rows.Err()
+}

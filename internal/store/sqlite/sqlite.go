@@ -1,0 +1,257 @@
+// Package sqlite is the embedded job store: one file, no server, a pure-Go
+// driver so the binary stays static. Several jobctl processes can share the
+// file: it runs in WAL mode with a busy timeout, and writes take the lock up
+// front (BEGIN IMMEDIATE) so two writers never deadlock upgrading a read.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/jobctl/jobctl/internal/store"
+	"github.com/jobctl/jobctl/internal/store/jobsql"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Store is a job store in one SQLite file.
+type Store struct {
+	db         *sql.DB
+	path       string
+	readOnly   bool
+	migrations []store.MigrationFile
+}
+
+var _ store.Store = (*Store)(nil)
+
+var dialect = &jobsql.Dialect{
+	Now:  `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`,
+	Time: func(t time.Time) any { return jobsql.FormatTime(t) },
+}
+
+// Open opens (creating if need be) the store at path and brings its schema
+// up to date: the embedded store migrates itself on first use. A file
+// without write permission is opened read-only, even for root, so the
+// file's mode is the access control.
+func Open(ctx context.Context, path string) (*Store, error) {
+	sub, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	ms, err := store.LoadMigrations(sub)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{path: path, migrations: ms}
+	if fi, err := os.Stat(path); err == nil {
+		s.readOnly = fi.Mode().Perm()&0o222 == 0
+	} else if errors.Is(err, fs.ErrNotExist) {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return nil, fmt.Errorf("create store directory: %w", err)
+		}
+	} else {
+		return nil, err
+	}
+	s.db, err = sql.Open("sqlite", dsn(path, s.readOnly))
+	if err != nil {
+		return nil, err
+	}
+	if err := s.db.PingContext(ctx); err != nil {
+		s.db.Close()
+		return nil, wrap("open", err)
+	}
+	if err := s.ensureSchema(ctx); err != nil {
+		s.db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func dsn(path string, readOnly bool) string {
+	q := url.Values{}
+	for _, p := range []string{"busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)"} {
+		q.Add("_pragma", p)
+	}
+	if readOnly {
+		q.Set("mode", "ro")
+	} else {
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Set("_txlock", "immediate")
+	}
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+}
+
+func (s *Store) ensureSchema(ctx context.Context) error {
+	err := s.CheckSchema(ctx)
+	if errors.Is(err, store.ErrNotMigrated) && !s.readOnly {
+		_, err = s.Migrate(ctx)
+	}
+	return err
+}
+
+// Backend implements store.Store.
+func (s *Store) Backend() string { return "sqlite" }
+
+// Path is the store's file.
+func (s *Store) Path() string { return s.path }
+
+// DB exposes the database handle to tests in this module.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Close implements store.Store.
+func (s *Store) Close() error { return s.db.Close() }
+
+func (s *Store) wrap(op string, err error) error {
+	err = wrap(op, err)
+	if errors.Is(err, store.ErrReadOnly) {
+		return fmt.Errorf("%w: %s is not writable (chmod u+w %s)", store.ErrReadOnly, s.path, s.path)
+	}
+	return err
+}
+
+// wrap turns driver errors into the store's errors at the boundary.
+func wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.ErrNotFound
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_READONLY:
+			return store.ErrReadOnly
+		case sqlite3.SQLITE_CANTOPEN:
+			return fmt.Errorf("cannot open the database file (check the path and its directory's permissions)")
+		}
+		if se.Code() == sqlite3.SQLITE_ERROR && strings.Contains(se.Error(), "no such table") {
+			return fmt.Errorf("%s: %w", op, store.ErrNotMigrated)
+		}
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// inTx runs fn in a write transaction.
+func (s *Store) inTx(ctx context.Context, fn func(db) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(db{tx}); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// Get implements store.Store.
+func (s *Store) Get(ctx context.Context, id string) (*store.Job, error) {
+	j, err := jobsql.Get(ctx, db{s.db}, dialect, id)
+	return j, s.wrap("get job", err)
+}
+
+// List implements store.Store.
+func (s *Store) List(ctx context.Context, p *store.ListParams) ([]*store.Job, error) {
+	jobs, err := jobsql.List(ctx, db{s.db}, dialect, p)
+	return jobs, s.wrap("list jobs", err)
+}
+
+// Count implements store.Store.
+func (s *Store) Count(ctx context.Context, f *store.Filter, archived bool) (int64, error) {
+	n, err := jobsql.Count(ctx, db{s.db}, dialect, f, archived)
+	return n, s.wrap("count jobs", err)
+}
+
+// Related implements store.Store.
+func (s *Store) Related(ctx context.Context, id string) (*store.Related, error) {
+	rel, err := jobsql.Related(ctx, db{s.db}, dialect, id)
+	return rel, s.wrap("related jobs", err)
+}
+
+// Enqueue implements store.Store.
+func (s *Store) Enqueue(ctx context.Context, p *store.EnqueueParams) (*store.EnqueueResult, error) {
+	for {
+		var res *store.EnqueueResult
+		err := s.inTx(ctx, func(tx db) error {
+			var err error
+			res, err = jobsql.Enqueue(ctx, tx, dialect, p, time.Now())
+			return err
+		})
+		if errors.Is(err, jobsql.ErrUniqueRace) {
+			continue
+		}
+		if err != nil {
+			return nil, s.wrap("enqueue", err)
+		}
+		return res, nil
+	}
+}
+
+// batchRows keeps a multi-row INSERT under SQLite's bound-variable limit.
+const batchRows = 500
+
+// EnqueueMany implements store.Store with multi-row INSERTs in one
+// transaction.
+func (s *Store) EnqueueMany(ctx context.Context, ps []*store.EnqueueParams, progress func(done int)) (int, error) {
+	var simple, other []*store.EnqueueParams
+	for i, p := range ps {
+		if err := p.Validate(); err != nil {
+			return 0, fmt.Errorf("job %d: %w", i+1, err)
+		}
+		jobsql.Defaults(p)
+		if jobsql.Simple(p) {
+			simple = append(simple, p)
+		} else {
+			other = append(other, p)
+		}
+	}
+	err := s.inTx(ctx, func(tx db) error {
+		if err := jobsql.CheckParents(ctx, tx, dialect, simple); err != nil {
+			return err
+		}
+		now := time.Now()
+		done := 0
+		for start := 0; start < len(simple); start += batchRows {
+			batch := simple[start:min(start+batchRows, len(simple))]
+			a := dialect.Args()
+			rows := make([]string, len(batch))
+			for i, p := range batch {
+				rows[i] = jobsql.In(a, jobsql.InsertValues(p, store.NewID(now), 0, now))
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO "Job" (`+jobsql.InsertColumns+`) VALUES `+strings.Join(rows, ", "), a.Values...); err != nil {
+				return err
+			}
+			done += len(batch)
+			if progress != nil && done%10000 < batchRows {
+				progress(done)
+			}
+		}
+		for _, p := range other {
+			if _, err := jobsql.Enqueue(ctx, tx, dialect, p, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, s.wrap("enqueue", err)
+	}
+	if progress != nil {
+		progress(len(ps))
+	}
+	return len(ps), nil
+}
