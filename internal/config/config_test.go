@@ -279,6 +279,13 @@ func TestParseErrors(t *testing.T) {
 			`jobctl.yaml:4: mapping values are not allowed in this context`},
 		{"tab indent", "jobs:\n\tA: {}\n",
 			`jobctl.yaml:2: found character that cannot start any token`},
+		{"merge of itself", "jobs:\n  A: &a\n    <<: *a\n    handler: {builtin: noop}\n",
+			`jobctl.yaml:2: jobs.A: merges a mapping that contains it`},
+		{"merge of a scalar", "jobs:\n  A:\n    handler: {builtin: noop}\n    <<: 5\n",
+			`jobctl.yaml:4: jobs.A.<<: can only merge mappings`},
+		{"merged field checked", "jobs:\n  A:\n    handler: &h {builtin: noop}\n  B:\n    <<: *h\n",
+			`jobctl.yaml:3: jobs.B.builtin: unknown field`},
+		{"null key", "~: 1\n", `jobctl.yaml:1: keys must be plain names`},
 		{"two documents", "jobs:\n---\nhealth:\n",
 			`jobctl.yaml:2: a second YAML document (one file holds one config; remove the ---)`},
 	}
@@ -397,4 +404,32 @@ func TestNilConfig(t *testing.T) {
 	if got := c.Types(); got != nil {
 		t.Errorf("Types = %v", got)
 	}
+}
+
+// Whatever the file holds, Parse returns a config or a one-line error; it
+// never panics or recurses without end.
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(full))
+	if example, err := os.ReadFile("../../jobctl.example.yaml"); err == nil {
+		f.Add(example)
+	}
+	f.Add([]byte("jobs:\n  A: &a\n    <<: [*a, *a]\n"))
+	f.Add([]byte("a: &a {x: 1}\nb: &b {<<: [*a, *a, *a]}\nc: {<<: [*b, *b, *b]}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg, err := Parse("jobctl.yaml", data)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "jobctl.yaml") || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("error not one line naming the file: %q", err)
+			}
+			return
+		}
+		for name, jt := range cfg.Jobs {
+			if jt.Name != name || jt.Handler.Kind == "" {
+				t.Fatalf("type %q: %+v", name, jt)
+			}
+			if err := jt.Policy.Validate(); err != nil {
+				t.Fatalf("type %q: accepted an invalid policy: %v", name, err)
+			}
+		}
+	})
 }

@@ -51,7 +51,7 @@ func Parse(path string, data []byte) (*Config, error) {
 		return cfg, nil
 	}
 	if root.Kind != yaml.MappingNode {
-		return nil, fmt.Errorf("%s:%d: the file must be a mapping with the keys jobs and health", path, root.Line)
+		return nil, p.errorf(root, "", "the file must be a mapping with the keys jobs and health")
 	}
 	entries, err := p.entries(root, "")
 	if err != nil {
@@ -74,8 +74,13 @@ func Parse(path string, data []byte) (*Config, error) {
 }
 
 type parser struct {
-	path string
+	path    string
+	merging map[*yaml.Node]bool // mappings being expanded, for entries
+	merges  int                 // merge keys expanded so far
 }
+
+// maxMerges is far beyond any hand-written file.
+const maxMerges = 10000
 
 // entry is one key of a mapping; field is its full dotted name for errors.
 type entry struct {
@@ -84,6 +89,9 @@ type entry struct {
 }
 
 func (p *parser) errorf(n *yaml.Node, field, format string, args ...any) error {
+	if field == "" {
+		return fmt.Errorf("%s:%d: %s", p.path, n.Line, fmt.Sprintf(format, args...))
+	}
 	return fmt.Errorf("%s:%d: %s: %s", p.path, n.Line, field, fmt.Sprintf(format, args...))
 }
 
@@ -142,6 +150,16 @@ func (p *parser) entries(n *yaml.Node, field string) ([]entry, error) {
 	if n.Kind != yaml.MappingNode {
 		return nil, p.errorf(n, field, "must be a mapping of keys to values")
 	}
+	// A mapping that merges itself would expand forever, and mappings that
+	// each merge the previous one many times grow exponentially.
+	if p.merging[n] {
+		return nil, p.errorf(n, field, "merges a mapping that contains it")
+	}
+	if p.merging == nil {
+		p.merging = map[*yaml.Node]bool{}
+	}
+	p.merging[n] = true
+	defer delete(p.merging, n)
 	var own, merged []entry
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
@@ -152,6 +170,12 @@ func (p *parser) entries(n *yaml.Node, field string) ([]entry, error) {
 				sources = v.Content
 			}
 			for _, src := range sources {
+				if deref(src).Kind != yaml.MappingNode {
+					return nil, p.errorf(src, join(field, "<<"), "can only merge mappings")
+				}
+				if p.merges++; p.merges > maxMerges {
+					return nil, p.errorf(k, join(field, "<<"), "too many merges")
+				}
 				es, err := p.entries(src, field)
 				if err != nil {
 					return nil, err

@@ -142,14 +142,18 @@ type Store interface {
 	// progress (when not nil) as rows go in.
 	EnqueueMany(ctx context.Context, ps []*EnqueueParams, progress func(done int)) (int, error)
 
+	// Import inserts whole jobs in any state, all or none: seeding, tests,
+	// restoring exported jobs.
+	Import(ctx context.Context, jobs []*Job) error
+
 	// Get returns a job by ID from "Job", else from "JobArchive".
 	Get(ctx context.Context, id string) (*Job, error)
 	// List returns one page of jobs.
 	List(ctx context.Context, p *ListParams) ([]*Job, error)
 	// Count returns how many jobs match, in "Job" or "JobArchive".
 	Count(ctx context.Context, f *Filter, archived bool) (int64, error)
-	// Related returns the parent, children, dependencies and dependents.
-	Related(ctx context.Context, id string) (*Related, error)
+	// Related returns j's parent, children, dependencies and dependents.
+	Related(ctx context.Context, j *Job) (*Related, error)
 
 	Close() error
 }

@@ -74,13 +74,9 @@ func Count(ctx context.Context, db DB, d *Dialect, f *store.Filter, archived boo
 	return n, err
 }
 
-// Related returns the jobs around id: its parent, children, dependencies
+// Related returns the jobs around j: its parent, children, dependencies
 // and dependents.
-func Related(ctx context.Context, db DB, d *Dialect, id string) (*store.Related, error) {
-	j, err := Get(ctx, db, d, id)
-	if err != nil {
-		return nil, err
-	}
+func Related(ctx context.Context, db DB, d *Dialect, j *store.Job) (*store.Related, error) {
 	rel := &store.Related{}
 	if j.ParentID != "" {
 		p, err := Get(ctx, db, d, j.ParentID)
@@ -98,7 +94,7 @@ func Related(ctx context.Context, db DB, d *Dialect, id string) (*store.Related,
 		{&rel.Dependents, `id IN (SELECT "jobId" FROM "JobDependency" WHERE "dependsOnId" = $1)`},
 	}
 	for _, l := range lists {
-		jobs, err := QueryJobs(ctx, db, RelatedQuery(l.cond), []any{id}, false)
+		jobs, err := QueryJobs(ctx, db, RelatedQuery(l.cond), []any{j.ID}, false)
 		if err != nil {
 			return nil, err
 		}

@@ -31,6 +31,13 @@ func (s *Store) Enqueue(ctx context.Context, p *store.EnqueueParams) (*store.Enq
 	}
 }
 
+// Import implements store.Store.
+func (s *Store) Import(ctx context.Context, jobs []*store.Job) error {
+	return wrap("import", pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		return jobsql.Import(ctx, db{tx}, dialect, jobs)
+	}))
+}
+
 // EnqueueMany implements store.Store. Jobs without a unique key or
 // dependencies go in through COPY; the others one by one, all in one
 // transaction.

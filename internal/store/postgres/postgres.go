@@ -73,14 +73,24 @@ func loadMigrations() ([]store.MigrationFile, error) {
 	return store.LoadMigrations(sub)
 }
 
-// connError keeps the cause of a failed connection and drops pgconn's
-// wrapping, which repeats the host and port already in the DSN.
+// connError keeps the cause of a failed connection. pgx may try several
+// times (each address, with and without TLS) and join the failures; the
+// last one says why the final try failed, and one is enough for a message.
 func connError(err error) error {
 	var ce *pgconn.ConnectError
-	if errors.As(err, &ce) && errors.Unwrap(ce) != nil {
-		return errors.Unwrap(ce)
+	if !errors.As(err, &ce) {
+		return err
 	}
-	return err
+	inner := errors.Unwrap(ce)
+	if inner == nil {
+		return err
+	}
+	if joined, ok := inner.(interface{ Unwrap() []error }); ok {
+		if errs := joined.Unwrap(); len(errs) > 0 {
+			inner = errs[len(errs)-1]
+		}
+	}
+	return inner
 }
 
 // Backend implements store.Store.
@@ -137,8 +147,8 @@ func (s *Store) Count(ctx context.Context, f *store.Filter, archived bool) (int6
 }
 
 // Related implements store.Store.
-func (s *Store) Related(ctx context.Context, id string) (*store.Related, error) {
-	rel, err := jobsql.Related(ctx, db{s.pool}, dialect, id)
+func (s *Store) Related(ctx context.Context, j *store.Job) (*store.Related, error) {
+	rel, err := jobsql.Related(ctx, db{s.pool}, dialect, j)
 	return rel, wrap("related jobs", err)
 }
 

@@ -177,8 +177,8 @@ func (s *Store) Count(ctx context.Context, f *store.Filter, archived bool) (int6
 }
 
 // Related implements store.Store.
-func (s *Store) Related(ctx context.Context, id string) (*store.Related, error) {
-	rel, err := jobsql.Related(ctx, db{s.db}, dialect, id)
+func (s *Store) Related(ctx context.Context, j *store.Job) (*store.Related, error) {
+	rel, err := jobsql.Related(ctx, db{s.db}, dialect, j)
 	return rel, s.wrap("related jobs", err)
 }
 
@@ -199,6 +199,13 @@ func (s *Store) Enqueue(ctx context.Context, p *store.EnqueueParams) (*store.Enq
 		}
 		return res, nil
 	}
+}
+
+// Import implements store.Store.
+func (s *Store) Import(ctx context.Context, jobs []*store.Job) error {
+	return s.wrap("import", s.inTx(ctx, func(tx db) error {
+		return jobsql.Import(ctx, tx, dialect, jobs)
+	}))
 }
 
 // batchRows keeps a multi-row INSERT under SQLite's bound-variable limit.

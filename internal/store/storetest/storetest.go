@@ -38,6 +38,7 @@ func Exercise(t *testing.T, newHarness NewFunc) {
 	t.Run("ListFilters", func(t *testing.T) { t.Parallel(); testListFilters(t, newHarness(t)) })
 	t.Run("ListPaging", func(t *testing.T) { t.Parallel(); testListPaging(t, newHarness(t)) })
 	t.Run("Archived", func(t *testing.T) { t.Parallel(); testArchived(t, newHarness(t)) })
+	t.Run("Import", func(t *testing.T) { t.Parallel(); testImport(t, newHarness(t)) })
 	t.Run("SchemaTooNew", func(t *testing.T) { t.Parallel(); testSchemaTooNew(t, newHarness(t)) })
 }
 
@@ -228,14 +229,14 @@ func testEnqueueRelations(t *testing.T, h *Harness) {
 		t.Errorf("dependsOn = %v; want %v", got.DependsOn, want)
 	}
 
-	rel, err := s.Related(ctx(), export.ID)
+	rel, err := s.Related(ctx(), export)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(ids(rel.Children), []string{child.ID}) || !slices.Equal(ids(rel.Dependents), []string{email.ID}) || rel.Parent != nil {
 		t.Errorf("related(export) = children %v dependents %v parent %v", ids(rel.Children), ids(rel.Dependents), rel.Parent)
 	}
-	rel, err = s.Related(ctx(), email.ID)
+	rel, err = s.Related(ctx(), email)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +245,7 @@ func testEnqueueRelations(t *testing.T, h *Harness) {
 	if !slices.Equal(got2, want) {
 		t.Errorf("related(email).dependencies = %v; want %v", got2, want)
 	}
-	rel, err = s.Related(ctx(), child.ID)
+	rel, err = s.Related(ctx(), child)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,9 +258,6 @@ func testEnqueueRelations(t *testing.T, h *Harness) {
 	}
 	if _, err := s.Enqueue(ctx(), &store.EnqueueParams{Type: "X", ParentID: "job_missing"}); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("unknown parent: %v; want ErrNotFound", err)
-	}
-	if _, err := s.Related(ctx(), "job_missing"); !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("Related unknown: %v; want ErrNotFound", err)
 	}
 }
 
@@ -285,7 +283,7 @@ func testEnqueueMany(t *testing.T, h *Harness) {
 	if c, _ := s.Count(ctx(), &store.Filter{Types: []string{"EmailSending"}}, false); c != 1236 {
 		t.Errorf("count = %d; want 1236", c)
 	}
-	rel, err := s.Related(ctx(), parent.ID)
+	rel, err := s.Related(ctx(), parent)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -468,5 +466,52 @@ func testArchived(t *testing.T, h *Harness) {
 		if _, err := s.List(ctx(), &store.ListParams{Archived: true, Sort: sort, After: j.ID}); err != nil {
 			t.Errorf("archived list sorted %s after %s: %v", sort, j.ID, err)
 		}
+	}
+}
+
+func testImport(t *testing.T, h *Harness) {
+	s := h.Store
+	at := func(m int) *time.Time { t := time.Date(2025, 10, 25, 10, m, 0, 0, time.UTC); return &t }
+	dep := &store.Job{ID: store.NewID(time.Now()), Type: "ExportReport", Status: store.StatusCompleted, Priority: store.PriorityNormal,
+		Data: json.RawMessage(`{}`), Output: json.RawMessage(`{"url":"s3://r.pdf"}`), Attempts: 1, MaxAttempts: 5,
+		ScheduledFor: *at(0), CreatedAt: *at(0), StartedAt: at(1), CompletedAt: at(2), UpdatedAt: *at(2)}
+	failed := &store.Job{ID: "job_12345abc", Type: "CalendarSync", Status: store.StatusFailed, Priority: store.PriorityHigh,
+		Data: json.RawMessage(`{"userId":"user_123","provider":"google"}`), ErrorMessage: "Token refresh failed: Invalid refresh token",
+		ErrorCode: "AUTH_ERROR", ErrorStack: "Error: Token refresh failed\n  at x", Attempts: 3, MaxAttempts: 5,
+		ScheduledFor: *at(3), CreatedAt: *at(0), StartedAt: at(3), CompletedAt: at(4), UpdatedAt: *at(4), UserID: "user_123",
+		ParentID: dep.ID, DependsOn: []string{dep.ID},
+		History: []store.Attempt{
+			{Attempt: 1, At: *at(1), Code: "NETWORK_ERROR", Message: "Network timeout", WorkerID: "w1"},
+			{Attempt: 2, At: *at(2), Code: "NETWORK_ERROR", Message: "Network timeout"},
+			{Attempt: 3, At: *at(4), Code: "AUTH_ERROR", Message: "Invalid token"},
+		}}
+	if err := s.Import(ctx(), []*store.Job{dep, failed}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Get(ctx(), failed.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != store.StatusFailed || got.ErrorCode != "AUTH_ERROR" || got.ErrorStack != failed.ErrorStack ||
+		got.Attempts != 3 || got.Priority != store.PriorityHigh || got.ParentID != dep.ID || !got.CompletedAt.Equal(*failed.CompletedAt) {
+		t.Errorf("imported job differs: %+v", got)
+	}
+	if len(got.History) != 3 || got.History[2].Code != "AUTH_ERROR" || !got.History[0].At.Equal(*at(1)) || got.History[0].WorkerID != "w1" {
+		t.Errorf("history = %+v", got.History)
+	}
+	if !slices.Equal(got.DependsOn, []string{dep.ID}) {
+		t.Errorf("dependsOn = %v", got.DependsOn)
+	}
+	d, err := s.Get(ctx(), dep.ID)
+	if err != nil || string(d.Output) == "" || d.Duration() != time.Minute {
+		t.Errorf("dependency: %+v (%v)", d, err)
+	}
+	// All or none: a duplicate ID fails the whole import.
+	if err := s.Import(ctx(), []*store.Job{{ID: store.NewID(time.Now()), Type: "X", Status: store.StatusPending, Priority: store.PriorityNormal,
+		MaxAttempts: 5, ScheduledFor: *at(0), CreatedAt: *at(0), UpdatedAt: *at(0)}, failed}); err == nil {
+		t.Error("importing a duplicate ID succeeded")
+	}
+	if n, _ := s.Count(ctx(), &store.Filter{}, false); n != 2 {
+		t.Errorf("count after failed import = %d; want 2", n)
 	}
 }

@@ -1,0 +1,289 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jobctl/jobctl/internal/cmdutil"
+	"github.com/jobctl/jobctl/internal/render"
+	"github.com/jobctl/jobctl/internal/store"
+	"github.com/jobctl/jobctl/internal/when"
+)
+
+// EnqueueOptions are `jobctl enqueue`'s inputs.
+type EnqueueOptions struct {
+	IO     *render.IO
+	Store  func(context.Context) (store.Store, error)
+	Now    func() time.Time
+	Format render.Format
+	Quiet  bool
+
+	Params store.EnqueueParams
+	// From is a JSONL file ("-" for stdin) of jobs to enqueue in bulk;
+	// Params then holds the defaults each line may override.
+	From string
+}
+
+// NewCmdEnqueue builds `jobctl enqueue`.
+func NewCmdEnqueue(f *cmdutil.Factory, runF func(context.Context, *EnqueueOptions) error) *cobra.Command {
+	opts := &EnqueueOptions{IO: f.IO, Store: f.Store, Now: f.Now}
+	var data, priority, delay, at string
+	cmd := &cobra.Command{
+		Use:   "enqueue TYPE",
+		Short: "Add a job, or many from JSONL",
+		Long: `Add a job of TYPE and print its ID. With --unique-key, a live job
+(PENDING, RUNNING or RETRYING) holding the key is returned instead of a
+second one. With --from, enqueue one job per JSONL line, all or nothing:
+a malformed line rejects the whole batch with its line number.
+
+A bulk line takes the schema's names: {"type":"EmailSending","data":{…},
+"priority":"HIGH","scheduledFor":"2025-10-25T10:00:00Z","dependsOn":[…],
+"maxAttempts":3,"uniqueKey":"…","userId":"…","parentId":"…"}. TYPE and the
+flags give defaults for lines that leave a field out.`,
+		Example: `  jobctl enqueue CalendarSync --data '{"userId":"user_123","provider":"google"}'
+  jobctl enqueue ReportGeneration --data @report.json --priority HIGH --delay 10m
+  jobctl enqueue EmailReport --depends-on job_01jd8x6r3e --parent job_01jd8x5k2a
+  jobctl enqueue MetricCalculation --unique-key daily_revenue:2025-10-25
+  jobctl enqueue --from jobs.jsonl
+  generate-jobs | jobctl enqueue EmailSending --from -`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p := &opts.Params
+			if len(args) == 1 {
+				p.Type = args[0]
+			}
+			if p.Type == "" && opts.From == "" {
+				return cmdutil.FlagErrorf("enqueue needs a job TYPE (see 'jobctl enqueue --help')")
+			}
+			var err error
+			if p.Data, err = readData(data, f.IO.In); err != nil {
+				return err
+			}
+			if priority != "" {
+				if p.Priority, err = store.ParsePriority(priority); err != nil {
+					return &cmdutil.FlagError{Err: err}
+				}
+			}
+			if p.ScheduledFor, err = scheduleFlags(delay, at, f.Now()); err != nil {
+				return err
+			}
+			if p.MaxAttempts < 0 || cmd.Flags().Changed("max-attempts") && p.MaxAttempts == 0 {
+				return cmdutil.FlagErrorf("--max-attempts must be at least 1")
+			}
+			if opts.Format, err = f.Format(); err != nil {
+				return err
+			}
+			opts.Quiet = f.Quiet
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			if opts.From != "" {
+				return enqueueBulk(cmd.Context(), opts)
+			}
+			return enqueueRun(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&data, "data", "", "job input: JSON, or @FILE, or @- for stdin")
+	fl.StringVar(&priority, "priority", "", "LOW, NORMAL (default), HIGH or CRITICAL")
+	fl.StringVar(&delay, "delay", "", "run no sooner than this from now: 90s, 10m, 2h, 1d")
+	fl.StringVar(&at, "at", "", "run no sooner than this time: RFC 3339, 2025-10-25 10:00, or a duration from now")
+	fl.StringSliceVar(&opts.Params.DependsOn, "depends-on", nil, "wait until this job has COMPLETED; repeatable")
+	fl.IntVar(&opts.Params.MaxAttempts, "max-attempts", 0, "attempts before the job is DEAD (default 5)")
+	fl.StringVar(&opts.Params.UniqueKey, "unique-key", "", "return the live job with this key instead of adding another")
+	fl.StringVar(&opts.Params.UserID, "user", "", "user the job belongs to (userId)")
+	fl.StringVar(&opts.Params.ParentID, "parent", "", "parent job ID (parentId)")
+	fl.StringVar(&opts.From, "from", "", "enqueue in bulk from a JSONL file, or - for stdin")
+	return cmd
+}
+
+// readData resolves --data: inline JSON, @FILE or @-.
+func readData(flag string, stdin io.Reader) (json.RawMessage, error) {
+	if flag == "" {
+		return nil, nil
+	}
+	raw := []byte(flag)
+	if name, ok := strings.CutPrefix(flag, "@"); ok {
+		var err error
+		if name == "-" {
+			raw, err = io.ReadAll(stdin)
+		} else {
+			raw, err = os.ReadFile(name)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("--data: %w", err)
+		}
+	}
+	raw = bytes.TrimSpace(raw)
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil, cmdutil.FlagErrorf("--data is not valid JSON: %v", err)
+	}
+	return raw, nil
+}
+
+// scheduleFlags turns --delay or --at into a time; zero means now.
+func scheduleFlags(delay, at string, now time.Time) (time.Time, error) {
+	switch {
+	case delay != "" && at != "":
+		return time.Time{}, cmdutil.FlagErrorf("use --delay or --at, not both")
+	case delay != "":
+		d, err := when.ParseDuration(delay)
+		if err != nil {
+			return time.Time{}, cmdutil.FlagErrorf("--delay: %v", err)
+		}
+		return now.Add(d), nil
+	case at != "":
+		t, err := when.ParseAt(at, now)
+		if err != nil {
+			return time.Time{}, cmdutil.FlagErrorf("--at: %v", err)
+		}
+		return t, nil
+	}
+	return time.Time{}, nil
+}
+
+func enqueueRun(ctx context.Context, opts *EnqueueOptions) error {
+	s, err := opts.Store(ctx)
+	if err != nil {
+		return err
+	}
+	res, err := s.Enqueue(ctx, &opts.Params)
+	if err != nil {
+		return enqueueError(err)
+	}
+	if res.Existing && opts.IO.IsTerminal() {
+		opts.IO.Warnf("%s (%s) already holds unique key %q; nothing added\n", res.Job.ID, res.Job.Status, opts.Params.UniqueKey)
+	}
+	if opts.Quiet || opts.Format == render.FormatTable || opts.Format == render.FormatWide {
+		opts.IO.IDs([]string{res.Job.ID})
+		return nil
+	}
+	return opts.IO.JobDetail(opts.Format, res.Job, nil)
+}
+
+func enqueueError(err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("%v: no such job", strings.TrimSuffix(err.Error(), ": "+store.ErrNotFound.Error()))
+	}
+	return err
+}
+
+// bulkLine is one JSONL line of `enqueue --from`.
+type bulkLine struct {
+	Type         string          `json:"type"`
+	Data         json.RawMessage `json:"data"`
+	Priority     string          `json:"priority"`
+	ScheduledFor *time.Time      `json:"scheduledFor"`
+	DependsOn    []string        `json:"dependsOn"`
+	MaxAttempts  *int            `json:"maxAttempts"`
+	UniqueKey    string          `json:"uniqueKey"`
+	UserID       string          `json:"userId"`
+	ParentID     string          `json:"parentId"`
+}
+
+// parseBulk reads every line before anything is inserted, so one bad line
+// rejects the batch with its number.
+func parseBulk(r io.Reader, defaults store.EnqueueParams) ([]*store.EnqueueParams, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64*1024), 16<<20)
+	var ps []*store.EnqueueParams
+	for n := 1; sc.Scan(); n++ {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		var bl bulkLine
+		dec := json.NewDecoder(bytes.NewReader(line))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&bl); err != nil {
+			return nil, fmt.Errorf("line %d: %v (nothing was enqueued)", n, err)
+		}
+		p := defaults
+		p.DependsOn = append([]string(nil), defaults.DependsOn...)
+		if err := bl.apply(&p); err != nil {
+			return nil, fmt.Errorf("line %d: %v (nothing was enqueued)", n, err)
+		}
+		ps = append(ps, &p)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("reading jobs: %w", err)
+	}
+	return ps, nil
+}
+
+func (bl *bulkLine) apply(p *store.EnqueueParams) error {
+	if bl.Type != "" {
+		p.Type = bl.Type
+	}
+	if bl.Data != nil {
+		p.Data = bl.Data
+	}
+	if bl.Priority != "" {
+		pr, err := store.ParsePriority(bl.Priority)
+		if err != nil {
+			return err
+		}
+		p.Priority = pr
+	}
+	if bl.ScheduledFor != nil {
+		p.ScheduledFor = *bl.ScheduledFor
+	}
+	if bl.DependsOn != nil {
+		p.DependsOn = bl.DependsOn
+	}
+	if bl.MaxAttempts != nil {
+		p.MaxAttempts = *bl.MaxAttempts
+		if p.MaxAttempts < 1 {
+			return fmt.Errorf("maxAttempts must be at least 1")
+		}
+	}
+	if bl.UniqueKey != "" {
+		p.UniqueKey = bl.UniqueKey
+	}
+	if bl.UserID != "" {
+		p.UserID = bl.UserID
+	}
+	if bl.ParentID != "" {
+		p.ParentID = bl.ParentID
+	}
+	return p.Validate()
+}
+
+func enqueueBulk(ctx context.Context, opts *EnqueueOptions) error {
+	in := opts.IO.In
+	if opts.From != "-" {
+		file, err := os.Open(opts.From)
+		if err != nil {
+			return fmt.Errorf("--from: %w", err)
+		}
+		defer file.Close()
+		in = file
+	}
+	ps, err := parseBulk(in, opts.Params)
+	if err != nil {
+		return err
+	}
+	s, err := opts.Store(ctx)
+	if err != nil {
+		return err
+	}
+	prog := opts.IO.StartProgress("enqueued")
+	n, err := s.EnqueueMany(ctx, ps, func(done int) { prog.Update(int64(done), int64(len(ps))) })
+	prog.Stop()
+	if err != nil {
+		return enqueueError(err)
+	}
+	opts.IO.Printf("Enqueued %s jobs\n", render.Count(int64(n)))
+	return nil
+}

@@ -1,0 +1,95 @@
+// Package cli holds jobctl's commands. Each is built by a NewCmdX function
+// from the shared factory, with its flag values and dependencies in an
+// XOptions struct, so tests can run it against a real store and captured
+// streams.
+package cli
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jobctl/jobctl/internal/cmdutil"
+	"github.com/jobctl/jobctl/internal/render"
+)
+
+// Version is set at build time with -ldflags "-X ...cli.Version=v1.2.3".
+var Version = "dev"
+
+// Main runs jobctl with args and returns the process's exit code.
+func Main(args []string) int {
+	ios := render.System()
+	f := cmdutil.NewFactory(ios, os.Getenv)
+	defer f.Close()
+	// The first Ctrl-C or SIGTERM cancels the context: bulk work stops
+	// between batches, each batch either done or untouched.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	root := NewCmdRoot(f)
+	root.SetArgs(args)
+	return cmdutil.HandleError(ios, root.ExecuteContext(ctx))
+}
+
+// NewCmdRoot builds the command tree.
+func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "jobctl <command>",
+		Short: "Operate a database-backed job queue: see what failed, why, and fix it safely",
+		Long: `jobctl is the operator console and the worker for a database-backed job queue.
+
+The store is PostgreSQL (--db postgres://…) or an embedded SQLite file
+(the default, ~/.local/share/jobctl/jobs.db). It is chosen by --db, else
+JOBCTL_DATABASE_URL, else DATABASE_URL, else the embedded default.`,
+		Example: `  jobctl list --status dead --since 1h
+  jobctl show job_01jd8x6r3e
+  jobctl enqueue CalendarSync --data '{"userId":"user_123"}'`,
+		Version:       Version,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		PersistentPreRun: func(cmd *cobra.Command, args []string) {
+			if f.NoColor {
+				f.IO.DisableColor()
+			}
+		},
+	}
+	root.SetOut(f.IO.Out)
+	root.SetErr(f.IO.ErrOut)
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return &cmdutil.FlagError{Err: err}
+	})
+	root.CompletionOptions.HiddenDefaultCmd = true
+
+	pf := root.PersistentFlags()
+	pf.StringVar(&f.DBFlag, "db", "", "store DSN: postgres://…, sqlite:PATH or a file path (default: $JOBCTL_DATABASE_URL, $DATABASE_URL, then ~/.local/share/jobctl/jobs.db)")
+	pf.StringVar(&f.SchemaFlag, "schema", "", "Postgres schema holding jobctl's tables (default: $JOBCTL_SCHEMA, else the connection's search_path)")
+	pf.StringVar(&f.ConfigFlag, "config", "", "config file (default: $JOBCTL_CONFIG, else ./jobctl.yaml)")
+	pf.StringVarP(&f.Output, "output", "o", "table", "output format: "+strings.Join(render.Formats, "|"))
+	pf.BoolVarP(&f.Quiet, "quiet", "q", false, "print only job IDs, one a line")
+	pf.BoolVar(&f.NoColor, "no-color", false, "disable colour and icons (also: NO_COLOR=1)")
+	pf.StringVar(&f.Actor, "as", "", "actor recorded in the audit log (default: the OS user)")
+	_ = root.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return render.Formats, cobra.ShellCompDirectiveNoFileComp
+	})
+
+	root.AddCommand(
+		NewCmdEnqueue(f, nil),
+		NewCmdList(f, nil),
+		NewCmdShow(f, nil),
+		NewCmdMigrate(f),
+	)
+	return root
+}
+
+// exactArgs is cobra.ExactArgs with a usage error that says what is missing.
+func exactArgs(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return cmdutil.FlagErrorf("%s needs %s (see '%s --help')", cmd.CommandPath(), what, cmd.CommandPath())
+		}
+		return nil
+	}
+}

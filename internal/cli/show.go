@@ -1,0 +1,72 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jobctl/jobctl/internal/cmdutil"
+	"github.com/jobctl/jobctl/internal/render"
+	"github.com/jobctl/jobctl/internal/store"
+)
+
+// ShowOptions are `jobctl show`'s inputs.
+type ShowOptions struct {
+	IO     *render.IO
+	Store  func(context.Context) (store.Store, error)
+	Format render.Format
+	ID     string
+}
+
+// NewCmdShow builds `jobctl show`.
+func NewCmdShow(f *cmdutil.Factory, runF func(context.Context, *ShowOptions) error) *cobra.Command {
+	opts := &ShowOptions{IO: f.IO, Store: f.Store}
+	return &cobra.Command{
+		Use:   "show ID",
+		Short: "Show one job: input, output, error with stack, retry history, related jobs",
+		Long: `Show the Job Details Page for one job, live or archived: metadata, input,
+output, the error with its stack, the retry history (one line per failed
+attempt) and related jobs (parent, children, dependencies, dependents).
+The ID may be given with or without its job_ prefix.`,
+		Example: `  jobctl show job_01jd8x6r3e
+  jobctl show 01jd8x6r3e -o json`,
+		Args: exactArgs(1, "a job ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var err error
+			if opts.Format, err = f.Format(); err != nil {
+				return err
+			}
+			switch opts.Format {
+			case render.FormatTable, render.FormatJSON, render.FormatYAML:
+			default:
+				return cmdutil.FlagErrorf("show prints table, json or yaml, not %s", opts.Format)
+			}
+			opts.ID = store.NormalizeID(args[0])
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return showRun(cmd.Context(), opts)
+		},
+	}
+}
+
+func showRun(ctx context.Context, opts *ShowOptions) error {
+	s, err := opts.Store(ctx)
+	if err != nil {
+		return err
+	}
+	j, err := s.Get(ctx, opts.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("job %s not found (live or archived); see `jobctl list`", opts.ID)
+	}
+	if err != nil {
+		return err
+	}
+	rel, err := s.Related(ctx, j)
+	if err != nil {
+		return err
+	}
+	return opts.IO.JobDetail(opts.Format, j, rel)
+}

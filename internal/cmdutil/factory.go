@@ -1,0 +1,105 @@
+package cmdutil
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/user"
+	"time"
+
+	"github.com/jobctl/jobctl/internal/render"
+	"github.com/jobctl/jobctl/internal/store"
+)
+
+// Factory holds what commands depend on. The store opens lazily, on the
+// first command that needs it, so --help and usage errors never connect.
+type Factory struct {
+	IO     *render.IO
+	Getenv func(string) string
+	Now    func() time.Time
+
+	// Global flag values, bound by the root command.
+	DBFlag     string
+	SchemaFlag string
+	ConfigFlag string
+	Output     string
+	Quiet      bool
+	NoColor    bool
+	Actor      string
+
+	store store.Store
+}
+
+// NewFactory returns a factory over the given streams and environment.
+func NewFactory(ios *render.IO, getenv func(string) string) *Factory {
+	return &Factory{IO: ios, Getenv: getenv, Now: time.Now}
+}
+
+// DSN is the store the flags and environment select.
+func (f *Factory) DSN() DSN { return ResolveDSN(f.DBFlag, f.Getenv) }
+
+// Schema is the Postgres schema: --schema, else JOBCTL_SCHEMA, else "" (the
+// connection's search_path).
+func (f *Factory) Schema() string {
+	if f.SchemaFlag != "" {
+		return f.SchemaFlag
+	}
+	return f.Getenv("JOBCTL_SCHEMA")
+}
+
+// OpenStore opens the store without checking its schema: for migrate.
+func (f *Factory) OpenStore(ctx context.Context) (store.Store, error) {
+	if f.store == nil {
+		s, err := OpenStore(ctx, f.DSN(), f.Schema())
+		if err != nil {
+			return nil, err
+		}
+		f.store = s
+	}
+	return f.store, nil
+}
+
+// Store opens the store and checks that its schema is the one this binary
+// knows. Postgres is never migrated implicitly; the SQLite store migrated
+// itself on open.
+func (f *Factory) Store(ctx context.Context) (store.Store, error) {
+	s, err := f.OpenStore(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.CheckSchema(ctx); err != nil {
+		d := f.DSN()
+		if errors.Is(err, store.ErrNotMigrated) {
+			return nil, fmt.Errorf("store %s (from %s) is not migrated to this jobctl's schema: run `jobctl migrate`", d.Redacted(), d.Source)
+		}
+		return nil, fmt.Errorf("store %s (from %s): %w", d.Redacted(), d.Source, err)
+	}
+	return s, nil
+}
+
+// Close closes the store if a command opened it.
+func (f *Factory) Close() {
+	if f.store != nil {
+		_ = f.store.Close()
+	}
+}
+
+// Format parses -o.
+func (f *Factory) Format() (render.Format, error) {
+	ff, err := render.ParseFormat(f.Output)
+	if err != nil {
+		return "", &FlagError{Err: err}
+	}
+	return ff, nil
+}
+
+// ActorName is who the audit log records: --as, else the OS user.
+func (f *Factory) ActorName() string {
+	if f.Actor != "" {
+		return f.Actor
+	}
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return "unknown"
+}

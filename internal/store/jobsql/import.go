@@ -1,0 +1,78 @@
+package jobsql
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/jobctl/jobctl/internal/store"
+)
+
+// importColumns are every stored column of "Job" ("priorityRank" is
+// generated), in the order importValues gives them.
+const importColumns = `id, type, status, priority, data, output, "errorMessage", "errorCode", "errorStack",
+	attempts, "maxAttempts", "scheduledFor", "createdAt", "startedAt", "completedAt", "updatedAt",
+	"userId", "parentId", "workerId", "cancelRequested", "uniqueKey", "waitingOn", "errorHistory"`
+
+// importBatch rows per INSERT keeps the statement under both databases'
+// bound-parameter limits.
+const importBatch = 200
+
+// Import inserts whole job rows as they are, in any status: for seeding,
+// tests, and restoring exported jobs. Dependencies in j.DependsOn are
+// recorded too.
+func Import(ctx context.Context, db DB, d *Dialect, jobs []*store.Job) error {
+	for start := 0; start < len(jobs); start += importBatch {
+		batch := jobs[start:min(start+importBatch, len(jobs))]
+		a := d.Args()
+		rows := make([]string, len(batch))
+		for i, j := range batch {
+			vals, err := importValues(j)
+			if err != nil {
+				return err
+			}
+			rows[i] = In(a, vals)
+		}
+		if _, err := db.Exec(ctx, `INSERT INTO "Job" (`+importColumns+`) VALUES `+strings.Join(rows, ", "), a.Values...); err != nil {
+			return err
+		}
+		for _, j := range batch {
+			if err := insertDependencies(ctx, db, d, j.ID, j.DependsOn); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func importValues(j *store.Job) ([]any, error) {
+	history := []byte("[]")
+	if len(j.History) > 0 {
+		var err error
+		if history, err = json.Marshal(j.History); err != nil {
+			return nil, err
+		}
+	}
+	data := string(j.Data)
+	if data == "" {
+		data = "{}"
+	}
+	var output any
+	if len(j.Output) > 0 {
+		output = string(j.Output)
+	}
+	return []any{
+		j.ID, j.Type, string(j.Status), string(j.Priority), data, output,
+		nullable(j.ErrorMessage), nullable(j.ErrorCode), nullable(j.ErrorStack),
+		j.Attempts, j.MaxAttempts, j.ScheduledFor, j.CreatedAt, nullTime(j.StartedAt), nullTime(j.CompletedAt), j.UpdatedAt,
+		nullable(j.UserID), nullable(j.ParentID), nullable(j.WorkerID), j.CancelRequested, nullable(j.UniqueKey), j.WaitingOn, string(history),
+	}, nil
+}
+
+func nullTime(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return *t
+}
