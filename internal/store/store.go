@@ -126,6 +126,8 @@ type Migration struct {
 
 // Store is a job store. Every method is safe for concurrent use.
 type Store interface {
+	Queue
+
 	// Backend names the implementation: "postgres" or "sqlite".
 	Backend() string
 

@@ -34,6 +34,18 @@ type Dialect struct {
 	// commit (" FOR SHARE"); "" where the transaction already excludes
 	// writers (SQLite's BEGIN IMMEDIATE).
 	LockShared string
+	// SkipLocked follows the claim's inner SELECT (" FOR UPDATE SKIP
+	// LOCKED"); "" where one writer at a time is the rule.
+	SkipLocked string
+	// IDIn is the claim's "id is one of (subquery)" condition.
+	IDIn func(sub string) string
+	// JSON casts a text expression to the JSON column type.
+	JSON func(expr string) string
+	// AppendJSON appends the JSON object in param to the array in col.
+	AppendJSON func(col, param string) string
+	// TextArray turns a JSON-array text parameter into a text-array column
+	// value; TextArrayJSON reads one back as JSON text.
+	TextArray, TextArrayJSON func(expr string) string
 	// Time converts a time argument to the column representation.
 	Time func(time.Time) any
 }

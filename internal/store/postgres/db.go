@@ -12,9 +12,15 @@ import (
 )
 
 var dialect = &jobsql.Dialect{
-	Now:        "now()",
-	LockShared: " FOR SHARE",
-	Time:       func(t time.Time) any { return t },
+	Now:           "now()",
+	LockShared:    " FOR SHARE",
+	SkipLocked:    " FOR UPDATE SKIP LOCKED",
+	IDIn:          func(sub string) string { return "id = ANY(ARRAY(" + sub + "))" },
+	JSON:          func(expr string) string { return "CAST(" + expr + " AS jsonb)" },
+	AppendJSON:    func(col, p string) string { return col + " || jsonb_build_array(CAST(" + p + " AS jsonb))" },
+	TextArray:     func(p string) string { return "ARRAY(SELECT jsonb_array_elements_text(CAST(" + p + " AS jsonb)))" },
+	TextArrayJSON: func(expr string) string { return "to_jsonb(" + expr + ")" },
+	Time:          func(t time.Time) any { return t },
 }
 
 // db adapts a pool or transaction to jobsql.DB.

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -11,32 +10,6 @@ import (
 	"github.com/jobctl/jobctl/internal/store"
 	"github.com/jobctl/jobctl/internal/store/jobsql"
 )
-
-// Enqueue implements store.Store.
-func (s *Store) Enqueue(ctx context.Context, p *store.EnqueueParams) (*store.EnqueueResult, error) {
-	for {
-		var res *store.EnqueueResult
-		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-			var err error
-			res, err = jobsql.Enqueue(ctx, db{tx}, dialect, p, time.Now())
-			return err
-		})
-		if errors.Is(err, jobsql.ErrUniqueRace) {
-			continue
-		}
-		if err != nil {
-			return nil, wrap("enqueue", err)
-		}
-		return res, nil
-	}
-}
-
-// Import implements store.Store.
-func (s *Store) Import(ctx context.Context, jobs []*store.Job) error {
-	return wrap("import", pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		return jobsql.Import(ctx, db{tx}, dialect, jobs)
-	}))
-}
 
 // EnqueueMany implements store.Store. Jobs without a unique key or
 // dependencies go in through COPY; the others one by one, all in one

@@ -23,6 +23,7 @@ var migrationFiles embed.FS
 
 // Store is a job store in one Postgres schema.
 type Store struct {
+	jobsql.Base
 	pool       *pgxpool.Pool
 	schema     string
 	migrations []store.MigrationFile
@@ -56,6 +57,9 @@ func Open(ctx context.Context, dsn, schema string) (*Store, error) {
 		return nil, fmt.Errorf("cannot connect: %w", connError(err))
 	}
 	s := &Store{pool: pool, schema: schema, migrations: ms}
+	s.Base = jobsql.Base{D: dialect, DB: db{pool}, Wrap: wrap, InTx: func(ctx context.Context, fn func(jobsql.DB) error) error {
+		return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return fn(db{tx}) })
+	}}
 	if schema == "" {
 		if err := pool.QueryRow(ctx, "SELECT current_schema()").Scan(&s.schema); err != nil {
 			pool.Close()
@@ -126,30 +130,6 @@ func wrap(op string, err error) error {
 		}
 	}
 	return fmt.Errorf("%s: %w", op, err)
-}
-
-// Get implements store.Store.
-func (s *Store) Get(ctx context.Context, id string) (*store.Job, error) {
-	j, err := jobsql.Get(ctx, db{s.pool}, dialect, id)
-	return j, wrap("get job", err)
-}
-
-// List implements store.Store.
-func (s *Store) List(ctx context.Context, p *store.ListParams) ([]*store.Job, error) {
-	jobs, err := jobsql.List(ctx, db{s.pool}, dialect, p)
-	return jobs, wrap("list jobs", err)
-}
-
-// Count implements store.Store.
-func (s *Store) Count(ctx context.Context, f *store.Filter, archived bool) (int64, error) {
-	n, err := jobsql.Count(ctx, db{s.pool}, dialect, f, archived)
-	return n, wrap("count jobs", err)
-}
-
-// Related implements store.Store.
-func (s *Store) Related(ctx context.Context, j *store.Job) (*store.Related, error) {
-	rel, err := jobsql.Related(ctx, db{s.pool}, dialect, j)
-	return rel, wrap("related jobs", err)
 }
 
 type querier interface {

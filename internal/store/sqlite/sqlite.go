@@ -29,6 +29,7 @@ var migrationFiles embed.FS
 
 // Store is a job store in one SQLite file.
 type Store struct {
+	jobsql.Base
 	db         *sql.DB
 	path       string
 	readOnly   bool
@@ -38,8 +39,13 @@ type Store struct {
 var _ store.Store = (*Store)(nil)
 
 var dialect = &jobsql.Dialect{
-	Now:  `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`,
-	Time: func(t time.Time) any { return jobsql.FormatTime(t) },
+	Now:           `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`,
+	IDIn:          func(sub string) string { return "id IN (" + sub + ")" },
+	JSON:          func(expr string) string { return expr },
+	AppendJSON:    func(col, p string) string { return "json_insert(" + col + ", '$[#]', json(" + p + "))" },
+	TextArray:     func(p string) string { return p },
+	TextArrayJSON: func(expr string) string { return expr },
+	Time:          func(t time.Time) any { return jobsql.FormatTime(t) },
 }
 
 // Open opens (creating if need be) the store at path and brings its schema
@@ -69,6 +75,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.Base = jobsql.Base{D: dialect, DB: db{s.db}, Wrap: s.wrap, InTx: func(ctx context.Context, fn func(jobsql.DB) error) error {
+		return s.inTx(ctx, func(tx db) error { return fn(tx) })
+	}}
 	if err := s.db.PingContext(ctx); err != nil {
 		s.db.Close()
 		return nil, wrap("open", err)
@@ -156,56 +165,6 @@ func (s *Store) inTx(ctx context.Context, fn func(db) error) error {
 		return err
 	}
 	return tx.Commit()
-}
-
-// Get implements store.Store.
-func (s *Store) Get(ctx context.Context, id string) (*store.Job, error) {
-	j, err := jobsql.Get(ctx, db{s.db}, dialect, id)
-	return j, s.wrap("get job", err)
-}
-
-// List implements store.Store.
-func (s *Store) List(ctx context.Context, p *store.ListParams) ([]*store.Job, error) {
-	jobs, err := jobsql.List(ctx, db{s.db}, dialect, p)
-	return jobs, s.wrap("list jobs", err)
-}
-
-// Count implements store.Store.
-func (s *Store) Count(ctx context.Context, f *store.Filter, archived bool) (int64, error) {
-	n, err := jobsql.Count(ctx, db{s.db}, dialect, f, archived)
-	return n, s.wrap("count jobs", err)
-}
-
-// Related implements store.Store.
-func (s *Store) Related(ctx context.Context, j *store.Job) (*store.Related, error) {
-	rel, err := jobsql.Related(ctx, db{s.db}, dialect, j)
-	return rel, s.wrap("related jobs", err)
-}
-
-// Enqueue implements store.Store.
-func (s *Store) Enqueue(ctx context.Context, p *store.EnqueueParams) (*store.EnqueueResult, error) {
-	for {
-		var res *store.EnqueueResult
-		err := s.inTx(ctx, func(tx db) error {
-			var err error
-			res, err = jobsql.Enqueue(ctx, tx, dialect, p, time.Now())
-			return err
-		})
-		if errors.Is(err, jobsql.ErrUniqueRace) {
-			continue
-		}
-		if err != nil {
-			return nil, s.wrap("enqueue", err)
-		}
-		return res, nil
-	}
-}
-
-// Import implements store.Store.
-func (s *Store) Import(ctx context.Context, jobs []*store.Job) error {
-	return s.wrap("import", s.inTx(ctx, func(tx db) error {
-		return jobsql.Import(ctx, tx, dialect, jobs)
-	}))
 }
 
 // batchRows keeps a multi-row INSERT under SQLite's bound-variable limit.

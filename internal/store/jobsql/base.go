@@ -1,0 +1,153 @@
+package jobsql
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jobctl/jobctl/internal/store"
+)
+
+// Base implements the store.Store methods whose SQL is the same on every
+// backend. A backend embeds it and adds what differs: opening, migrations,
+// bulk insert.
+type Base struct {
+	D  *Dialect
+	DB DB
+	// InTx runs fn in a write transaction.
+	InTx func(ctx context.Context, fn func(DB) error) error
+	// Wrap turns driver errors into the store's errors.
+	Wrap func(op string, err error) error
+}
+
+// Get implements store.Store.
+func (b *Base) Get(ctx context.Context, id string) (*store.Job, error) {
+	j, err := Get(ctx, b.DB, b.D, id)
+	return j, b.Wrap("get job", err)
+}
+
+// List implements store.Store.
+func (b *Base) List(ctx context.Context, p *store.ListParams) ([]*store.Job, error) {
+	jobs, err := List(ctx, b.DB, b.D, p)
+	return jobs, b.Wrap("list jobs", err)
+}
+
+// Count implements store.Store.
+func (b *Base) Count(ctx context.Context, f *store.Filter, archived bool) (int64, error) {
+	n, err := Count(ctx, b.DB, b.D, f, archived)
+	return n, b.Wrap("count jobs", err)
+}
+
+// Related implements store.Store.
+func (b *Base) Related(ctx context.Context, j *store.Job) (*store.Related, error) {
+	rel, err := Related(ctx, b.DB, b.D, j)
+	return rel, b.Wrap("related jobs", err)
+}
+
+// Import implements store.Store.
+func (b *Base) Import(ctx context.Context, jobs []*store.Job) error {
+	return b.Wrap("import", b.InTx(ctx, func(tx DB) error { return Import(ctx, tx, b.D, jobs) }))
+}
+
+// Enqueue implements store.Store.
+func (b *Base) Enqueue(ctx context.Context, p *store.EnqueueParams) (*store.EnqueueResult, error) {
+	for {
+		var res *store.EnqueueResult
+		err := b.InTx(ctx, func(tx DB) error {
+			var err error
+			res, err = Enqueue(ctx, tx, b.D, p, time.Now())
+			return err
+		})
+		if errors.Is(err, ErrUniqueRace) {
+			continue // the key's holder finished meanwhile: try again
+		}
+		if err != nil {
+			return nil, b.Wrap("enqueue", err)
+		}
+		return res, nil
+	}
+}
+
+// Claim implements store.Queue.
+func (b *Base) Claim(ctx context.Context, p *store.ClaimParams) ([]*store.Job, error) {
+	jobs, err := Claim(ctx, b.DB, b.D, p)
+	return jobs, b.Wrap("claim", err)
+}
+
+// Complete implements store.Queue. The status change and the release of
+// dependents commit together.
+func (b *Base) Complete(ctx context.Context, workerID string, cs []store.Completion) (int64, error) {
+	var n int64
+	err := b.InTx(ctx, func(tx DB) error {
+		var err error
+		n, err = Complete(ctx, tx, b.D, workerID, cs)
+		return err
+	})
+	return n, b.Wrap("complete", err)
+}
+
+// Fail implements store.Queue.
+func (b *Base) Fail(ctx context.Context, workerID string, fs []store.Failure) (int64, error) {
+	var n int64
+	err := b.InTx(ctx, func(tx DB) error {
+		var err error
+		n, err = Fail(ctx, tx, b.D, workerID, fs)
+		return err
+	})
+	return n, b.Wrap("fail", err)
+}
+
+// MarkCancelled implements store.Queue.
+func (b *Base) MarkCancelled(ctx context.Context, workerID string, ids []string) (int64, error) {
+	n, err := MarkCancelled(ctx, b.DB, b.D, workerID, ids)
+	return n, b.Wrap("cancel", err)
+}
+
+// Release implements store.Queue.
+func (b *Base) Release(ctx context.Context, workerID string, ids []string) (int64, error) {
+	n, err := Release(ctx, b.DB, b.D, workerID, ids)
+	return n, b.Wrap("release", err)
+}
+
+// Expired implements store.Queue.
+func (b *Base) Expired(ctx context.Context, cutoff time.Time, limit int) ([]*store.Job, error) {
+	jobs, err := Expired(ctx, b.DB, b.D, cutoff, limit)
+	return jobs, b.Wrap("expired jobs", err)
+}
+
+// Drain implements store.Queue.
+func (b *Base) Drain(ctx context.Context, types []string) (*store.DrainState, error) {
+	st, err := Drain(ctx, b.DB, b.D, types)
+	return st, b.Wrap("drain state", err)
+}
+
+// RegisterWorker implements store.Queue.
+func (b *Base) RegisterWorker(ctx context.Context, w *store.WorkerInfo) error {
+	return b.Wrap("register worker", RegisterWorker(ctx, b.DB, b.D, w))
+}
+
+// Heartbeat implements store.Queue.
+func (b *Base) Heartbeat(ctx context.Context, workerID string, jobsDone int64) ([]string, error) {
+	ids, err := Heartbeat(ctx, b.DB, b.D, workerID, jobsDone)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	return ids, b.Wrap("heartbeat", err)
+}
+
+// DeregisterWorker implements store.Queue.
+func (b *Base) DeregisterWorker(ctx context.Context, workerID string) error {
+	return b.Wrap("deregister worker", DeregisterWorker(ctx, b.DB, b.D, workerID))
+}
+
+// Workers implements store.Queue.
+func (b *Base) Workers(ctx context.Context) ([]*store.WorkerInfo, error) {
+	ws, err := Workers(ctx, b.DB, b.D)
+	return ws, b.Wrap("list workers", err)
+}
+
+// PruneWorkers implements store.Queue.
+func (b *Base) PruneWorkers(ctx context.Context, cutoff time.Time) (int64, error) {
+	n, err := PruneWorkers(ctx, b.DB, b.D, cutoff)
+	return n, b.Wrap("prune workers", err)
+}

@@ -1,0 +1,188 @@
+package jobsql
+
+import (
+	"context"
+	"encoding/json"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jobctl/jobctl/internal/store"
+)
+
+// claimable is the claim index's predicate; the claim query repeats it
+// verbatim so the planner picks that index.
+const claimable = `status IN ('PENDING', 'RETRYING') AND "waitingOn" = 0`
+
+// Claim marks up to p.Limit due jobs RUNNING for p.WorkerID in one
+// statement and returns them in claim order.
+func Claim(ctx context.Context, db DB, d *Dialect, p *store.ClaimParams) ([]*store.Job, error) {
+	a := d.Args()
+	w := a.Add(p.WorkerID)
+	sub := `SELECT id FROM "Job" WHERE ` + claimable + ` AND "scheduledFor" <= ` + d.Now
+	if len(p.Types) > 0 {
+		sub += " AND type IN " + In(a, p.Types)
+	}
+	sub += ` ORDER BY "priorityRank" DESC, "scheduledFor", id LIMIT ` + a.Add(p.Limit) + d.SkipLocked
+	sql := `UPDATE "Job" SET status = 'RUNNING', attempts = attempts + 1, "startedAt" = ` + d.Now +
+		`, "completedAt" = NULL, "workerId" = ` + w + `, "updatedAt" = ` + d.Now +
+		` WHERE ` + d.IDIn(sub) + ` RETURNING ` + JobColumns
+	jobs, err := QueryJobs(ctx, db, sql, a.Values, false)
+	if err != nil {
+		return nil, err
+	}
+	// RETURNING follows no ORDER BY; restore the claim order.
+	sort.Slice(jobs, func(i, k int) bool {
+		x, y := jobs[i], jobs[k]
+		if x.Priority.Rank() != y.Priority.Rank() {
+			return x.Priority.Rank() > y.Priority.Rank()
+		}
+		if !x.ScheduledFor.Equal(y.ScheduledFor) {
+			return x.ScheduledFor.Before(y.ScheduledFor)
+		}
+		return x.ID < y.ID
+	})
+	return jobs, nil
+}
+
+// heldBy guards every worker transition: the job is still RUNNING under
+// this worker, not rescued and handed to another.
+func heldBy(a *Args, workerID string) string {
+	return `status = 'RUNNING' AND "workerId" = ` + a.Add(workerID)
+}
+
+// Complete marks jobs COMPLETED with their outputs in one statement, then
+// lets their dependents go.
+func Complete(ctx context.Context, db DB, d *Dialect, workerID string, cs []store.Completion) (int64, error) {
+	if len(cs) == 0 {
+		return 0, nil
+	}
+	a := d.Args()
+	rows := make([]string, len(cs))
+	for i, c := range cs {
+		var out any
+		if len(c.Output) > 0 {
+			out = string(c.Output)
+		}
+		rows[i] = "(" + a.Add(c.ID) + ", " + a.Add(out) + ")"
+	}
+	sql := `UPDATE "Job" SET status = 'COMPLETED', output = ` + d.JSON("v.column2") +
+		`, "completedAt" = ` + d.Now + `, "updatedAt" = ` + d.Now +
+		` FROM (VALUES ` + strings.Join(rows, ", ") + `) AS v WHERE "Job".id = v.column1 AND "Job".` + heldBy(a, workerID) +
+		` RETURNING "Job".id`
+	done, err := queryStrings(ctx, db, sql, a.Values...)
+	if err != nil {
+		return 0, err
+	}
+	if err := releaseDependents(ctx, db, d, done); err != nil {
+		return 0, err
+	}
+	return int64(len(done)), nil
+}
+
+// releaseDependents lowers each dependent's waitingOn by how many of its
+// dependencies just completed; at zero the claim index sees it.
+func releaseDependents(ctx context.Context, db DB, d *Dialect, completed []string) error {
+	if len(completed) == 0 {
+		return nil
+	}
+	a := d.Args()
+	in := In(a, completed)
+	_, err := db.Exec(ctx, `UPDATE "Job" SET "waitingOn" = "waitingOn" - (SELECT count(*) FROM "JobDependency" dep
+		WHERE dep."jobId" = "Job".id AND dep."dependsOnId" IN `+in+`), "updatedAt" = `+d.Now+`
+		WHERE id IN (SELECT "jobId" FROM "JobDependency" WHERE "dependsOnId" IN `+in+`)`, a.Values...)
+	return err
+}
+
+// Fail records failed attempts: the latest error in the error columns, the
+// attempt appended to "errorHistory", and the policy's verdict.
+func Fail(ctx context.Context, db DB, d *Dialect, workerID string, fs []store.Failure) (int64, error) {
+	var n int64
+	for _, f := range fs {
+		entry, err := json.Marshal(f.Attempt)
+		if err != nil {
+			return n, err
+		}
+		a := d.Args()
+		set := `status = ` + a.Add(f.Status) +
+			`, "errorMessage" = ` + a.Add(f.Attempt.Message) +
+			`, "errorCode" = ` + a.Add(f.Attempt.Code) +
+			`, "errorStack" = ` + a.Add(nullable(f.Stack)) +
+			`, "errorHistory" = ` + d.AppendJSON(`"errorHistory"`, a.Add(string(entry))) +
+			`, "updatedAt" = ` + d.Now
+		if f.Status == store.StatusRetrying {
+			set += `, "scheduledFor" = ` + a.Add(f.ScheduledFor)
+		} else {
+			set += `, "completedAt" = ` + d.Now
+		}
+		c, err := db.Exec(ctx, `UPDATE "Job" SET `+set+` WHERE id = `+a.Add(f.ID)+` AND `+heldBy(a, workerID), a.Values...)
+		if err != nil {
+			return n, err
+		}
+		n += c
+	}
+	return n, nil
+}
+
+// MarkCancelled ends running jobs the worker stopped at an operator's
+// request. They are never retried.
+func MarkCancelled(ctx context.Context, db DB, d *Dialect, workerID string, ids []string) (int64, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	a := d.Args()
+	return db.Exec(ctx, `UPDATE "Job" SET status = 'CANCELLED', "completedAt" = `+d.Now+`, "updatedAt" = `+d.Now+
+		` WHERE id IN `+In(a, ids)+` AND `+heldBy(a, workerID), a.Values...)
+}
+
+// Release hands jobs back as PENDING, due now, and takes back the attempt
+// the claim counted: a shutdown is not the job's failure.
+func Release(ctx context.Context, db DB, d *Dialect, workerID string, ids []string) (int64, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	a := d.Args()
+	return db.Exec(ctx, `UPDATE "Job" SET status = 'PENDING', attempts = attempts - 1, "startedAt" = NULL,
+		"workerId" = NULL, "scheduledFor" = `+d.Now+`, "updatedAt" = `+d.Now+
+		` WHERE id IN `+In(a, ids)+` AND `+heldBy(a, workerID), a.Values...)
+}
+
+// Expired returns RUNNING jobs whose worker row is gone or silent since
+// before cutoff.
+func Expired(ctx context.Context, db DB, d *Dialect, cutoff time.Time, limit int) ([]*store.Job, error) {
+	a := d.Args()
+	sql := `SELECT ` + JobColumns + ` FROM "Job" WHERE status = 'RUNNING' AND ("workerId" IS NULL OR NOT EXISTS (
+		SELECT 1 FROM "Worker" w WHERE w.id = "Job"."workerId" AND w."lastPing" >= ` + a.Add(cutoff) + `)) LIMIT ` + a.Add(limit)
+	return QueryJobs(ctx, db, sql, a.Values, false)
+}
+
+// Drain counts due and running jobs of the given types.
+func Drain(ctx context.Context, db DB, d *Dialect, types []string) (*store.DrainState, error) {
+	a := d.Args()
+	typeCond := ""
+	if len(types) > 0 {
+		typeCond = " AND type IN " + In(a, types)
+	}
+	var st store.DrainState
+	err := db.QueryRow(ctx, `SELECT
+		(SELECT count(*) FROM "Job" WHERE `+claimable+` AND "scheduledFor" <= `+d.Now+typeCond+`),
+		(SELECT count(*) FROM "Job" WHERE status = 'RUNNING'`+typeCond+`)`, a.Values...).Scan(&st.Due, &st.Running)
+	return &st, err
+}
+
+func queryStrings(ctx context.Context, db DB, sql string, args ...any) ([]string, error) {
+	rows, err := db.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
