@@ -7,6 +7,7 @@ import (
 	"os/user"
 	"time"
 
+	"github.com/jobctl/jobctl/internal/config"
 	"github.com/jobctl/jobctl/internal/render"
 	"github.com/jobctl/jobctl/internal/store"
 )
@@ -75,6 +76,16 @@ func (f *Factory) Store(ctx context.Context) (store.Store, error) {
 		return nil, fmt.Errorf("store %s (from %s): %w", d.Redacted(), d.Source, err)
 	}
 	return s, nil
+}
+
+// Config loads the config file: --config, else JOBCTL_CONFIG, else
+// ./jobctl.yaml. The error wraps config.ErrNoConfig when there is none.
+func (f *Factory) Config() (*config.Config, error) {
+	path, err := config.Find(f.ConfigFlag, f.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	return config.Load(path)
 }
 
 // Close closes the store if a command opened it.

@@ -157,3 +157,7 @@ func csvTime(t *time.Time) string {
 	}
 	return t.UTC().Format(time.RFC3339Nano)
 }
+
+// TimeCell renders a time for a table cell: relative on a terminal, RFC 3339
+// when piped.
+func (ios *IO) TimeCell(t time.Time) string { return ios.cellTime(&t) }

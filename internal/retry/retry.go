@@ -170,8 +170,14 @@ type Outcome struct {
 // A job's own maxAttempts overrides the type's: set p.MaxAttempts to it
 // before calling.
 func (p Policy) Decide(attempt int, code string, now time.Time, rnd func() float64) Outcome {
+	return p.DecideRetryable(attempt, p.Retryable(code), now, rnd)
+}
+
+// DecideRetryable is Decide for a failure whose handler said itself whether
+// it is worth retrying (an exec handler's exit 75, an HTTP 503).
+func (p Policy) DecideRetryable(attempt int, retryable bool, now time.Time, rnd func() float64) Outcome {
 	switch {
-	case !p.Retryable(code):
+	case !retryable:
 		return Outcome{Status: store.StatusFailed}
 	case attempt >= p.MaxAttempts:
 		return Outcome{Status: store.StatusDead}

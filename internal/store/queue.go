@@ -93,3 +93,10 @@ type Queue interface {
 	// Drain reports due and running jobs of the given types.
 	Drain(ctx context.Context, types []string) (*DrainState, error)
 }
+
+// Listener is a store that can push word of new work (Postgres
+// LISTEN/NOTIFY). Listen calls wake for each notification until ctx ends
+// or the connection fails.
+type Listener interface {
+	Listen(ctx context.Context, wake func()) error
+}

@@ -1,0 +1,180 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jobctl/jobctl/internal/cmdutil"
+	"github.com/jobctl/jobctl/internal/config"
+	"github.com/jobctl/jobctl/internal/render"
+	"github.com/jobctl/jobctl/internal/worker"
+)
+
+// exampleConfig is the file worker run points at when there is no config.
+const exampleConfig = "jobctl.example.yaml"
+
+// NewCmdWorker builds `jobctl worker`.
+func NewCmdWorker(f *cmdutil.Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "worker",
+		Short: "Run a worker, or list the registered ones",
+	}
+	cmd.AddCommand(newCmdWorkerRun(f), newCmdWorkerList(f))
+	return cmd
+}
+
+// WorkerRunOptions are `jobctl worker run`'s inputs.
+type WorkerRunOptions struct {
+	Worker    worker.Options
+	LogFormat string
+	LogLevel  string
+}
+
+func newCmdWorkerRun(f *cmdutil.Factory) *cobra.Command {
+	opts := &WorkerRunOptions{}
+	var types []string
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Claim and run jobs of the types the config file has handlers for",
+		Long: `Run jobs from the store with the handlers in the config file (--config,
+$JOBCTL_CONFIG, or ./jobctl.yaml; see jobctl.example.yaml). Types without a
+handler stay PENDING for a worker that has one.
+
+Any number of workers, on any number of hosts, may share one Postgres store:
+claims use FOR UPDATE SKIP LOCKED, so no job runs twice at once, and a
+worker silent past --lease has its jobs rescued by the others.
+
+SIGTERM or Ctrl-C stops claiming and waits up to --shutdown-timeout for
+running jobs, then hands the rest back as PENDING without counting the
+attempt. A second signal stops at once; those jobs are rescued later.`,
+		Example: `  jobctl worker run --concurrency 20
+  jobctl worker run --types CalendarSync,EmailSending --log-format json
+  jobctl worker run --drain          # work until the queue is empty, then exit 0`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			for _, t := range types {
+				if t = strings.TrimSpace(t); t != "" {
+					opts.Worker.Types = append(opts.Worker.Types, t)
+				}
+			}
+			logger, err := newLogger(f.IO.ErrOut, opts.LogFormat, opts.LogLevel)
+			if err != nil {
+				return err
+			}
+			opts.Worker.Logger = logger
+			cfg, err := f.Config()
+			if errors.Is(err, config.ErrNoConfig) {
+				return cmdutil.FlagErrorf("worker run needs a config file with a handler per job type: pass --config, set JOBCTL_CONFIG, or copy %s to ./jobctl.yaml", exampleConfig)
+			}
+			if err != nil {
+				return err
+			}
+			return workerRun(cmd.Context(), f, cfg, opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.IntVar(&opts.Worker.Concurrency, "concurrency", 10, "jobs run at once")
+	fl.StringSliceVar(&types, "types", nil, "claim only these job types (default: every type in the config)")
+	fl.BoolVar(&opts.Worker.Drain, "drain", false, "exit 0 once no job of these types is due or running")
+	fl.DurationVar(&opts.Worker.PollInterval, "poll-interval", time.Second, "look for due jobs this often (Postgres also wakes on LISTEN/NOTIFY)")
+	fl.DurationVar(&opts.Worker.Lease, "lease", 60*time.Second, "rescue jobs of workers silent this long")
+	fl.DurationVar(&opts.Worker.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM, wait this long for running jobs")
+	fl.DurationVar(&opts.Worker.Heartbeat, "heartbeat", 2*time.Second, "refresh the lease and check for cancels this often")
+	fl.StringVar(&opts.LogFormat, "log-format", "text", "log format: text or json")
+	fl.StringVar(&opts.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+	return cmd
+}
+
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, cmdutil.FlagErrorf("--log-level: %q is not debug, info, warn or error", level)
+	}
+	ho := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, ho)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, ho)), nil
+	}
+	return nil, cmdutil.FlagErrorf("--log-format: %q is not text or json", format)
+}
+
+func workerRun(ctx context.Context, f *cmdutil.Factory, cfg *config.Config, opts *WorkerRunOptions) error {
+	s, err := f.Store(ctx)
+	if err != nil {
+		return err
+	}
+	opts.Worker.Env = worker.Env{DSN: f.DSN().URL, Schema: f.Schema()}
+	// The root context ends at the first signal (graceful stop); a second
+	// one closes hard.
+	hard := make(chan struct{})
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		<-sigs
+		<-sigs
+		close(hard)
+	}()
+	opts.Worker.Hard = hard
+	w, err := worker.New(s, cfg, opts.Worker)
+	if err != nil {
+		return err
+	}
+	if err := w.Run(ctx); err != nil {
+		return &cmdutil.ExitError{Code: cmdutil.ExitFailure, Err: err}
+	}
+	return nil
+}
+
+func newCmdWorkerList(f *cmdutil.Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:     "list",
+		Aliases: []string{"ls"},
+		Short:   "List registered workers with their last ping and jobs in hand",
+		Example: `  jobctl worker list
+  jobctl worker list -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			format, err := f.Format()
+			if err != nil {
+				return err
+			}
+			s, err := f.Store(cmd.Context())
+			if err != nil {
+				return err
+			}
+			ws, err := s.Workers(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if format != render.FormatTable && format != render.FormatWide {
+				return f.IO.Encode(format, ws)
+			}
+			if len(ws) == 0 {
+				f.IO.Printf("No workers registered\n")
+				return nil
+			}
+			rows := make([][]string, len(ws))
+			for i, w := range ws {
+				rows[i] = []string{w.ID, w.Host, strconv.Itoa(w.PID), strings.Join(w.Types, ","),
+					strconv.Itoa(w.Concurrency), f.IO.TimeCell(w.StartedAt), f.IO.TimeCell(w.LastPing),
+					fmt.Sprint(w.Running), render.Count(w.JobsDone)}
+			}
+			f.IO.Table([]string{"ID", "HOST", "PID", "TYPES", "CONCURRENCY", "STARTED", "LAST PING", "RUNNING", "DONE"}, rows)
+			return nil
+		},
+	}
+}

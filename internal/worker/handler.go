@@ -1,0 +1,61 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/jobctl/jobctl/internal/config"
+	"github.com/jobctl/jobctl/internal/store"
+)
+
+// Handler runs one attempt of a job. A nil error completes the job with
+// output (nil for none); a *JobError says what failed.
+type Handler interface {
+	Run(ctx context.Context, j *store.Job) (output json.RawMessage, err error)
+}
+
+// JobError is a failed attempt as the handler reports it.
+type JobError struct {
+	Code    string
+	Message string
+	Stack   string
+	// Retryable, when set, is the handler's own verdict (exit 75, HTTP
+	// 503) and overrides the type's list of retryable codes. Codes the
+	// guide never retries stay unretried.
+	Retryable *bool
+}
+
+func (e *JobError) Error() string { return e.Code + ": " + e.Message }
+
+func yes() *bool { t := true; return &t }
+func no() *bool  { f := false; return &f }
+
+// Env is what handlers get from the worker besides the job.
+type Env struct {
+	// DSN is the store's DSN, passed to exec handlers as JOBCTL_DATABASE_URL.
+	DSN string
+	// Schema is the Postgres schema, passed as JOBCTL_SCHEMA when set.
+	Schema string
+}
+
+// NewHandler builds the handler a job type's config names.
+func NewHandler(h config.Handler, env Env) (Handler, error) {
+	switch h.Kind {
+	case config.KindExec:
+		return &execHandler{argv: h.Exec, env: env}, nil
+	case config.KindHTTP:
+		return newHTTPHandler(h.URL, h.HTTPTimeout), nil
+	case config.KindBuiltin:
+		switch h.Builtin {
+		case "noop":
+			return noop{}, nil
+		case "sleep":
+			return sleeper{}, nil
+		case "fail":
+			return failer{}, nil
+		}
+		return nil, fmt.Errorf("unknown builtin handler %q", h.Builtin)
+	}
+	return nil, fmt.Errorf("unknown handler kind %q", h.Kind)
+}

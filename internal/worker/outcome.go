@@ -1,0 +1,221 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/jobctl/jobctl/internal/retry"
+	"github.com/jobctl/jobctl/internal/store"
+)
+
+// outcome is how one attempt ended, on its way to the store.
+type outcome struct {
+	job    *store.Job
+	output json.RawMessage
+	err    error
+	cause  error // why the handler's context ended, if it did
+	took   time.Duration
+}
+
+// flushBatch caps how many outcomes one write carries.
+const flushBatch = 1000
+
+// flush writes outcomes as they arrive, batching what has queued up, until
+// the results channel closes.
+func (w *Worker) flush(ctx context.Context) {
+	batch := make([]outcome, 0, flushBatch)
+	for o := range w.results {
+		batch = append(batch[:0], o)
+	more:
+		for len(batch) < flushBatch {
+			select {
+			case o, ok := <-w.results:
+				if !ok {
+					break more
+				}
+				batch = append(batch, o)
+			default:
+				break more
+			}
+		}
+		w.write(ctx, batch)
+		w.pending.Add(-int64(len(batch)))
+		select {
+		case w.freed <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// write records a batch: completions in one statement, the rest by kind.
+func (w *Worker) write(ctx context.Context, batch []outcome) {
+	var (
+		completions []store.Completion
+		failures    []store.Failure
+		cancelled   []string
+		released    []string
+		now         = time.Now().UTC()
+	)
+	for _, o := range batch {
+		switch {
+		case o.err == nil:
+			completions = append(completions, store.Completion{ID: o.job.ID, Output: o.output})
+			w.finished(o, store.StatusCompleted, "job completed")
+		case errors.Is(o.cause, errCancelled):
+			cancelled = append(cancelled, o.job.ID)
+			w.finished(o, store.StatusCancelled, "job cancelled")
+		case errors.Is(o.cause, errShutdown):
+			released = append(released, o.job.ID)
+			w.log.Info("job handed back", "job", o.job.ID, "type", o.job.Type, "status", store.StatusPending)
+		case errors.Is(o.cause, errHardStop):
+			// Left RUNNING on purpose: another worker rescues it.
+		default:
+			f := w.failure(o.job, jobError(o), now)
+			failures = append(failures, f)
+			attrs := []any{"code", f.Attempt.Code, "error", f.Attempt.Message}
+			if f.Status == store.StatusRetrying {
+				attrs = append(attrs, "next", f.ScheduledFor)
+			}
+			w.finished(o, f.Status, "job failed", attrs...)
+		}
+	}
+	w.persist(ctx, "complete", func() (int64, error) { return w.store.Complete(ctx, w.id, completions) }, len(completions))
+	w.persist(ctx, "fail", func() (int64, error) { return w.store.Fail(ctx, w.id, failures) }, len(failures))
+	for _, f := range failures {
+		if f.Status == store.StatusRetrying {
+			w.wakeAt(f.ScheduledFor)
+		}
+	}
+	w.persist(ctx, "cancel", func() (int64, error) { return w.store.MarkCancelled(ctx, w.id, cancelled) }, len(cancelled))
+	w.persist(ctx, "release", func() (int64, error) { return w.store.Release(ctx, w.id, released) }, len(released))
+	w.done.Add(int64(len(completions) + len(failures) + len(cancelled)))
+}
+
+func (w *Worker) finished(o outcome, st store.Status, msg string, attrs ...any) {
+	attrs = append([]any{"job", o.job.ID, "type", o.job.Type, "attempt", o.job.Attempts, "status", st, "duration", o.took}, attrs...)
+	w.log.Info(msg, attrs...)
+	if w.obs != nil {
+		w.obs.Finished(o.job, st, o.took)
+	}
+}
+
+// persist retries a write a few times: a lost outcome would leave its job
+// RUNNING until the lease expires and another worker runs it again.
+func (w *Worker) persist(ctx context.Context, what string, write func() (int64, error), n int) {
+	if n == 0 {
+		return
+	}
+	for try := 1; ; try++ {
+		wrote, err := write()
+		if err == nil {
+			if wrote < int64(n) {
+				w.log.Warn("some jobs were no longer held by this worker (rescued or cancelled meanwhile)", "op", what, "jobs", n, "written", wrote)
+			}
+			return
+		}
+		if try == 5 || ctx.Err() != nil {
+			w.log.Error("could not record outcomes; the jobs will be rescued after the lease", "op", what, "jobs", n, "err", err)
+			return
+		}
+		time.Sleep(time.Duration(try*try) * 100 * time.Millisecond)
+	}
+}
+
+// jobError turns how a handler failed into a JobError.
+func jobError(o outcome) *JobError {
+	if errors.Is(o.cause, errTimeout) {
+		return &JobError{Code: retry.CodeTimeout, Message: retry.TimeoutMessage}
+	}
+	var je *JobError
+	if errors.As(o.err, &je) {
+		return je
+	}
+	return &JobError{Code: "HANDLER_ERROR", Message: o.err.Error(), Retryable: no()}
+}
+
+// failure applies the job's retry policy to a failed attempt. The job's own
+// maxAttempts is the budget; a handler's retryable verdict overrides the
+// type's list, except for codes the guide never retries.
+func (w *Worker) failure(j *store.Job, je *JobError, now time.Time) store.Failure {
+	policy, ok := w.policies[j.Type]
+	if !ok {
+		policy = retry.Default()
+	}
+	policy.MaxAttempts = j.MaxAttempts
+	retryable := policy.Retryable(je.Code)
+	if je.Retryable != nil && !slices.Contains(retry.NeverRetried, je.Code) {
+		retryable = *je.Retryable
+	}
+	out := policy.DecideRetryable(j.Attempts, retryable, now, rand.Float64)
+	return store.Failure{
+		ID:           j.ID,
+		Status:       out.Status,
+		ScheduledFor: out.ScheduledFor,
+		Stack:        je.Stack,
+		Attempt:      store.Attempt{Attempt: j.Attempts, At: now, Code: je.Code, Message: je.Message, WorkerID: w.id},
+	}
+}
+
+// housekeep keeps the lease alive, carries out cancel requests, rescues
+// jobs of silent workers and prunes their rows.
+func (w *Worker) housekeep(ctx context.Context) {
+	beat := time.NewTicker(w.opts.Heartbeat)
+	defer beat.Stop()
+	rescueEvery := max(w.opts.Lease/4, time.Second)
+	lastRescue := time.Time{}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-beat.C:
+		}
+		cancels, err := w.store.Heartbeat(ctx, w.id, w.done.Load())
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			w.log.Warn("worker row was pruned; registering again", "worker", w.id)
+			if err := w.register(ctx); err != nil {
+				w.log.Error("register", "err", err)
+			}
+		case err != nil && ctx.Err() == nil:
+			w.log.Error("heartbeat failed", "err", err)
+		}
+		w.cancelRunning(cancels)
+		if time.Since(lastRescue) >= rescueEvery {
+			lastRescue = time.Now()
+			w.rescue(ctx)
+		}
+	}
+}
+
+// rescue fails the attempts of jobs whose worker went silent past the lease
+// with WORKER_LOST, so the retry policy gives them another go. Any worker
+// may do it; the store's guard lets exactly one succeed per job.
+func (w *Worker) rescue(ctx context.Context) {
+	cutoff := time.Now().Add(-w.opts.Lease)
+	expired, err := w.store.Expired(ctx, cutoff, 1000)
+	if err != nil {
+		if ctx.Err() == nil {
+			w.log.Error("looking for expired jobs failed", "err", err)
+		}
+		return
+	}
+	now := time.Now().UTC()
+	for _, j := range expired {
+		f := w.failure(j, &JobError{Code: retry.CodeWorkerLost, Message: "worker " + j.WorkerID + " went silent while running the job"}, now)
+		n, err := w.store.Fail(ctx, j.WorkerID, []store.Failure{f})
+		if err != nil {
+			w.log.Error("rescue failed", "job", j.ID, "err", err)
+			continue
+		}
+		if n == 1 {
+			w.log.Info("job rescued", "job", j.ID, "type", j.Type, "from", j.WorkerID, "status", f.Status, "code", retry.CodeWorkerLost)
+		}
+	}
+	if _, err := w.store.PruneWorkers(ctx, cutoff); err != nil && ctx.Err() == nil {
+		w.log.Error("pruning workers failed", "err", err)
+	}
+}

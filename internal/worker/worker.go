@@ -1,0 +1,392 @@
+// Package worker is `jobctl worker run`: it claims due jobs of the types its
+// config has handlers for, runs them with a timeout, records each outcome
+// through the retry policy, keeps its lease alive, rescues jobs of workers
+// that went silent, and shuts down without losing a job.
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jobctl/jobctl/internal/config"
+	"github.com/jobctl/jobctl/internal/retry"
+	"github.com/jobctl/jobctl/internal/store"
+)
+
+// Options tune a worker. Zero values take the defaults noted.
+type Options struct {
+	Concurrency     int           // jobs at once (default 10)
+	Types           []string      // only these of the config's types (default all)
+	Drain           bool          // exit once nothing is due or running
+	PollInterval    time.Duration // claim this often without a notification (default 1s)
+	Lease           time.Duration // silence after which a worker's jobs are rescued (default 60s)
+	ShutdownTimeout time.Duration // wait for running jobs on stop (default 30s)
+	Heartbeat       time.Duration // ping and cancel check (default 2s, at most Lease/3)
+	Env             Env           // what exec handlers are told about the store
+	Logger          *slog.Logger
+	// Hard, when closed, stops the worker at once: running handlers are
+	// killed and their jobs left RUNNING for another worker to rescue.
+	Hard <-chan struct{}
+	// Observer, if set, hears every transition (metrics).
+	Observer Observer
+}
+
+// Observer hears about job transitions; the metrics server implements it.
+type Observer interface {
+	Claimed(n int)
+	Started(j *store.Job)
+	Finished(j *store.Job, status store.Status, d time.Duration)
+}
+
+// Causes of a handler's context ending, which decide the job's fate.
+var (
+	errCancelled = errors.New("cancelled by an operator")
+	errShutdown  = errors.New("worker shutting down")
+	errHardStop  = errors.New("worker stopped at once")
+	errTimeout   = errors.New(retry.TimeoutMessage)
+	// ErrHardStop is Run's error after a second signal.
+	ErrHardStop = errors.New("worker stopped at once; its running jobs will be rescued after the lease")
+)
+
+// Worker runs jobs from one store.
+type Worker struct {
+	store    store.Store
+	opts     Options
+	id       string
+	types    []string
+	handlers map[string]Handler
+	policies map[string]retry.Policy
+	log      *slog.Logger
+	obs      Observer
+
+	mu      sync.Mutex
+	running map[string]context.CancelCauseFunc
+
+	inflight atomic.Int64 // handlers running
+	pending  atomic.Int64 // outcomes not yet written
+	done     atomic.Int64 // jobs finished by this worker
+	wg       sync.WaitGroup
+	results  chan outcome
+	freed    chan struct{}
+	wake     chan struct{}
+}
+
+// New builds a worker for the config's job types (narrowed by opts.Types).
+func New(s store.Store, cfg *config.Config, opts Options) (*Worker, error) {
+	opts = withDefaults(opts)
+	w := &Worker{
+		store:    s,
+		opts:     opts,
+		handlers: map[string]Handler{},
+		policies: map[string]retry.Policy{},
+		log:      opts.Logger,
+		obs:      opts.Observer,
+		running:  map[string]context.CancelCauseFunc{},
+		results:  make(chan outcome, 2*opts.Concurrency+64),
+		freed:    make(chan struct{}, 1),
+		wake:     make(chan struct{}, 1),
+	}
+	types := cfg.Types()
+	if len(opts.Types) > 0 {
+		for _, t := range opts.Types {
+			if !slices.Contains(types, t) {
+				return nil, fmt.Errorf("--types: %s has no handler in %s", t, cfg.Path)
+			}
+		}
+		types = opts.Types
+	}
+	if len(types) == 0 {
+		return nil, fmt.Errorf("%s gives no job type a handler", cfg.Path)
+	}
+	for _, t := range types {
+		h, err := NewHandler(cfg.Jobs[t].Handler, opts.Env)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", t, err)
+		}
+		w.handlers[t] = h
+		w.policies[t] = cfg.Policy(t)
+	}
+	w.types = types
+	host, _ := os.Hostname()
+	w.id = fmt.Sprintf("%s-%d-%04x", host, os.Getpid(), rand.IntN(1<<16))
+	return w, nil
+}
+
+func withDefaults(o Options) Options {
+	if o.Concurrency <= 0 {
+		o.Concurrency = 10
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = time.Second
+	}
+	if o.Lease <= 0 {
+		o.Lease = 60 * time.Second
+	}
+	if o.ShutdownTimeout <= 0 {
+		o.ShutdownTimeout = 30 * time.Second
+	}
+	if o.Heartbeat <= 0 {
+		o.Heartbeat = 2 * time.Second
+	}
+	o.Heartbeat = min(o.Heartbeat, o.Lease/3)
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o
+}
+
+// ID is the worker's row ID in "Worker".
+func (w *Worker) ID() string { return w.id }
+
+// Types are the job types this worker claims.
+func (w *Worker) Types() []string { return w.types }
+
+// Run works until ctx is cancelled (a graceful stop: no new claims, running
+// jobs get ShutdownTimeout to finish, then are handed back unharmed), until
+// Options.Hard closes, or, with Drain, until nothing is left to do.
+func (w *Worker) Run(ctx context.Context) error {
+	if err := w.register(ctx); err != nil {
+		return err
+	}
+	w.log.Info("worker started", "worker", w.id, "types", w.types, "concurrency", w.opts.Concurrency)
+
+	// Handlers run under jobCtx, which outlives ctx so a graceful stop lets
+	// them finish. Bookkeeping runs under bg until every outcome is written.
+	jobCtx, stopJobs := context.WithCancelCause(context.Background())
+	defer stopJobs(errShutdown)
+	bg, stopBG := context.WithCancel(context.Background())
+	defer stopBG()
+	var bgWG sync.WaitGroup
+	flushed := make(chan struct{})
+	go func() { defer close(flushed); w.flush(bg) }()
+	bgWG.Add(1)
+	go func() { defer bgWG.Done(); w.housekeep(bg) }()
+	if l, ok := w.store.(store.Listener); ok {
+		bgWG.Add(1)
+		go func() { defer bgWG.Done(); w.listen(bg, l) }()
+	}
+
+	err := w.loop(ctx, jobCtx)
+	if errors.Is(err, errHardStop) {
+		stopJobs(errHardStop)
+		return ErrHardStop
+	}
+	if w.inflight.Load() > 0 {
+		w.log.Info("waiting for running jobs", "running", w.inflight.Load(), "timeout", w.opts.ShutdownTimeout)
+	}
+	if !w.waitIdle(w.opts.ShutdownTimeout) {
+		w.log.Warn("shutdown timeout: handing running jobs back", "running", w.inflight.Load())
+		stopJobs(errShutdown)
+		if !w.waitIdle(10 * time.Second) {
+			stopJobs(errHardStop)
+			return ErrHardStop
+		}
+	}
+	w.wg.Wait()
+	close(w.results)
+	<-flushed
+	stopBG()
+	bgWG.Wait()
+	if err := w.store.DeregisterWorker(context.Background(), w.id); err != nil {
+		w.log.Warn("deregister", "err", err)
+	}
+	w.log.Info("worker stopped", "worker", w.id, "done", w.done.Load())
+	return err
+}
+
+func (w *Worker) register(ctx context.Context) error {
+	host, _ := os.Hostname()
+	return w.store.RegisterWorker(ctx, &store.WorkerInfo{
+		ID: w.id, Host: host, PID: os.Getpid(), Types: w.types,
+		Concurrency: w.opts.Concurrency, JobsDone: w.done.Load(),
+	})
+}
+
+// waitIdle waits up to d for running handlers to end, or for Hard.
+func (w *Worker) waitIdle(d time.Duration) bool {
+	deadline := time.NewTimer(d)
+	defer deadline.Stop()
+	for w.inflight.Load() > 0 {
+		select {
+		case <-w.freed:
+		case <-deadline.C:
+			return false
+		case <-w.opts.Hard:
+			return false
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return true
+}
+
+// loop claims and starts jobs until ctx ends or, draining, nothing is left.
+func (w *Worker) loop(ctx, jobCtx context.Context) error {
+	poll := time.NewTicker(w.opts.PollInterval)
+	defer poll.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-w.opts.Hard:
+			return errHardStop
+		default:
+		}
+		free := w.opts.Concurrency - int(w.inflight.Load())
+		claimed := 0
+		if free > 0 {
+			// Not cancellable: a claim cut short by a signal may still
+			// commit on the server, and its jobs would sit RUNNING, unseen,
+			// until the lease ran out.
+			jobs, err := w.store.Claim(context.WithoutCancel(ctx), &store.ClaimParams{WorkerID: w.id, Types: w.types, Limit: free})
+			if err != nil {
+				w.log.Error("claim failed", "err", err)
+			}
+			for _, j := range jobs {
+				w.start(jobCtx, j)
+			}
+			claimed = len(jobs)
+			if w.obs != nil && claimed > 0 {
+				w.obs.Claimed(claimed)
+			}
+		}
+		if claimed > 0 && claimed == free {
+			// Likely more due: claim again as soon as slots free up.
+			select {
+			case <-w.freed:
+			case <-ctx.Done():
+			case <-w.opts.Hard:
+			}
+			continue
+		}
+		if w.opts.Drain && claimed == 0 && w.inflight.Load() == 0 && w.pending.Load() == 0 {
+			if w.drained(ctx) {
+				return nil
+			}
+		}
+		var freed <-chan struct{}
+		if free == 0 || w.opts.Drain {
+			freed = w.freed
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-w.opts.Hard:
+			return errHardStop
+		case <-w.wake:
+		case <-freed:
+		case <-poll.C:
+		}
+	}
+}
+
+// drained reports whether nothing of the worker's types is due or running
+// anywhere, rescuing expired jobs first so they count as due.
+func (w *Worker) drained(ctx context.Context) bool {
+	w.rescue(ctx)
+	st, err := w.store.Drain(ctx, w.types)
+	if err != nil {
+		w.log.Error("drain check failed", "err", err)
+		return false
+	}
+	return st.Due == 0 && st.Running == 0
+}
+
+// start runs one claimed job in its own goroutine.
+func (w *Worker) start(jobCtx context.Context, j *store.Job) {
+	w.inflight.Add(1)
+	w.pending.Add(1)
+	w.wg.Add(1)
+	ctx, cancel := context.WithCancelCause(jobCtx)
+	w.mu.Lock()
+	w.running[j.ID] = cancel
+	w.mu.Unlock()
+	w.log.Info("job started", "job", j.ID, "type", j.Type, "attempt", j.Attempts, "worker", w.id)
+	if w.obs != nil {
+		w.obs.Started(j)
+	}
+	go func() {
+		defer w.wg.Done()
+		policy := w.policies[j.Type]
+		began := time.Now()
+		tctx, stop := context.WithTimeoutCause(ctx, policy.Timeout, errTimeout)
+		out, err := w.runHandler(tctx, j)
+		cause := context.Cause(tctx)
+		stop()
+		w.mu.Lock()
+		delete(w.running, j.ID)
+		w.mu.Unlock()
+		cancel(nil)
+		if err == nil {
+			cause = nil // it finished: a late cancel or timeout changes nothing
+		}
+		w.results <- outcome{job: j, output: out, err: err, cause: cause, took: time.Since(began)}
+		w.inflight.Add(-1)
+		select {
+		case w.freed <- struct{}{}:
+		default:
+		}
+	}()
+}
+
+// runHandler runs the job's handler, turning a panic into a failed attempt.
+func (w *Worker) runHandler(ctx context.Context, j *store.Job) (out []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &JobError{Code: "HANDLER_PANIC", Message: fmt.Sprint(r), Retryable: no()}
+		}
+	}()
+	return w.handlers[j.Type].Run(ctx, j)
+}
+
+// cancelRunning stops the handlers of jobs an operator cancelled.
+func (w *Worker) cancelRunning(ids []string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, id := range ids {
+		if cancel, ok := w.running[id]; ok {
+			w.log.Info("cancelling job", "job", id)
+			cancel(errCancelled)
+		}
+	}
+}
+
+// wakeAt wakes the claim loop when a retry falls due, rather than at the
+// next poll, so backoff delays are kept to the millisecond.
+func (w *Worker) wakeAt(t time.Time) {
+	d := time.Until(t)
+	if d > 5*time.Minute {
+		return // polls will find it; no need to hold a timer that long
+	}
+	time.AfterFunc(max(d, 0)+time.Millisecond, w.nudge)
+}
+
+// nudge wakes the claim loop if it sleeps.
+func (w *Worker) nudge() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// listen wakes the claim loop on Postgres notifications of new work.
+func (w *Worker) listen(ctx context.Context, l store.Listener) {
+	for ctx.Err() == nil {
+		err := l.Listen(ctx, w.nudge)
+		if ctx.Err() != nil {
+			return
+		}
+		w.log.Warn("listen failed; polling until it reconnects", "err", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
+}
