@@ -80,6 +80,8 @@ JOBCTL_DATABASE_URL, else DATABASE_URL, else the embedded default.`,
 		NewCmdList(f, nil),
 		NewCmdShow(f, nil),
 		NewCmdMigrate(f),
+		NewCmdWorker(f),
+		NewCmdDemo(f),
 	)
 	return root
 }
