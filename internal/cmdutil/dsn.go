@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -83,6 +84,11 @@ func ResolveDSN(flag string, getenv func(string) string) DSN {
 	return DSN{"sqlite:" + DefaultStorePath(getenv), "default"}
 }
 
+func dirExists(dir string) bool {
+	fi, err := os.Stat(dir)
+	return err == nil && fi.IsDir()
+}
+
 // DefaultStorePath is $XDG_DATA_HOME/jobctl/jobs.db, or
 // ~/.local/share/jobctl/jobs.db.
 func DefaultStorePath(getenv func(string) string) string {
@@ -107,6 +113,10 @@ func OpenStore(ctx context.Context, d DSN, schema string) (store.Store, error) {
 		err = fmt.Errorf("unsupported scheme %q (use postgres://, postgresql://, sqlite:PATH or a file path)", scheme)
 	case d.SQLitePath() == "":
 		err = errors.New("empty SQLite path")
+	case d.Source != "default" && !dirExists(filepath.Dir(d.SQLitePath())):
+		// Only the embedded default makes its own directory; a typo in
+		// --db should not quietly create an empty store somewhere.
+		err = fmt.Errorf("directory %s does not exist", filepath.Dir(d.SQLitePath()))
 	default:
 		s, err = sqlite.Open(ctx, d.SQLitePath())
 	}

@@ -71,7 +71,11 @@ func (f *Factory) Store(ctx context.Context) (store.Store, error) {
 	if err := s.CheckSchema(ctx); err != nil {
 		d := f.DSN()
 		if errors.Is(err, store.ErrNotMigrated) {
-			return nil, fmt.Errorf("store %s (from %s) is not migrated to this jobctl's schema: run `jobctl migrate`", d.Redacted(), d.Source)
+			where := ""
+			if schema := f.Schema(); schema != "" && d.IsPostgres() {
+				where = fmt.Sprintf(", schema %q,", schema)
+			}
+			return nil, fmt.Errorf("store %s (from %s)%s is not migrated to this jobctl's schema: run `jobctl migrate`", d.Redacted(), d.Source, where)
 		}
 		return nil, fmt.Errorf("store %s (from %s): %w", d.Redacted(), d.Source, err)
 	}

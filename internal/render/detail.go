@@ -18,7 +18,7 @@ import (
 // its related jobs beside them.
 type jobDetail struct {
 	*store.Job
-	Related *store.Related `json:"related"`
+	Related *store.Related `json:"related,omitempty"`
 }
 
 // JobDetail prints one job: the guide's "Job Details Page" for people, or

@@ -42,7 +42,9 @@ func (w *Worker) flush(ctx context.Context) {
 				break more
 			}
 		}
+		t0 := time.Now()
 		w.write(ctx, batch)
+		w.log.Debug("wrote outcomes", "jobs", len(batch), "took", time.Since(t0))
 		w.pending.Add(-int64(len(batch)))
 		select {
 		case w.freed <- struct{}{}:

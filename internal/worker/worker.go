@@ -245,6 +245,7 @@ func (w *Worker) loop(ctx, jobCtx context.Context) error {
 			// Not cancellable: a claim cut short by a signal may still
 			// commit on the server, and its jobs would sit RUNNING, unseen,
 			// until the lease ran out.
+			t0 := time.Now()
 			jobs, err := w.store.Claim(context.WithoutCancel(ctx), &store.ClaimParams{WorkerID: w.id, Types: w.types, Limit: free})
 			if err != nil {
 				w.log.Error("claim failed", "err", err)
@@ -253,6 +254,7 @@ func (w *Worker) loop(ctx, jobCtx context.Context) error {
 				w.start(jobCtx, j)
 			}
 			claimed = len(jobs)
+			w.log.Debug("claimed", "jobs", claimed, "free", free, "took", time.Since(t0))
 			if w.obs != nil && claimed > 0 {
 				w.obs.Claimed(claimed)
 			}

@@ -64,5 +64,19 @@ func (s *Store) EnqueueMany(ctx context.Context, ps []*store.EnqueueParams, prog
 	if err != nil {
 		return 0, wrap("enqueue", err)
 	}
+	if len(simple) >= analyzeAfter {
+		// Until autovacuum gets to it, the planner would think the table
+		// as small as before the load and pick seq scans and hash joins
+		// for the workers' claims and completions (we measured 600 ms per
+		// 1,000 completions instead of 35 ms). A non-owner only gets a
+		// warning, which is harmless.
+		if _, err := s.pool.Exec(ctx, `ANALYZE "Job"`); err != nil {
+			return len(ps), wrap("analyze", err)
+		}
+	}
 	return len(ps), nil
 }
+
+// analyzeAfter is the bulk insert size after which EnqueueMany refreshes the
+// planner's statistics.
+const analyzeAfter = 10000

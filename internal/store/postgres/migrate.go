@@ -37,7 +37,7 @@ func (s *Store) Migrate(ctx context.Context) ([]store.Migration, error) {
 			return err
 		}
 		if v := store.MaxVersion(done); v > store.Latest(s.migrations) {
-			return fmt.Errorf("%w: store is at version %d, this jobctl knows up to %d", store.ErrSchemaTooNew, v, store.Latest(s.migrations))
+			return store.CompareVersions(v, store.Latest(s.migrations))
 		}
 		for _, m := range s.migrations {
 			if _, ok := done[m.Version]; ok {

@@ -40,7 +40,12 @@ func Open(ctx context.Context, dsn, schema string) (*Store, error) {
 	}
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("invalid Postgres DSN: %w", errors.Unwrap(err))
+		// pgx's message repeats the DSN (password masked); its cause, when
+		// there is one, says what is wrong without it.
+		if cause := errors.Unwrap(err); cause != nil {
+			err = cause
+		}
+		return nil, fmt.Errorf("invalid Postgres DSN: %w", err)
 	}
 	if schema != "" {
 		cfg.ConnConfig.RuntimeParams["search_path"] = pgx.Identifier{schema}.Sanitize()

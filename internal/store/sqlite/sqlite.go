@@ -105,8 +105,13 @@ func dsn(path string, readOnly bool) string {
 
 func (s *Store) ensureSchema(ctx context.Context) error {
 	err := s.CheckSchema(ctx)
-	if errors.Is(err, store.ErrNotMigrated) && !s.readOnly {
+	switch {
+	case errors.Is(err, store.ErrNotMigrated) && !s.readOnly:
 		_, err = s.Migrate(ctx)
+	case errors.Is(err, store.ErrSchemaTooNew):
+		// Opened untouched: `migrate status` may still show it, and every
+		// other command refuses it through CheckSchema.
+		err = nil
 	}
 	return err
 }
@@ -126,7 +131,7 @@ func (s *Store) Close() error { return s.db.Close() }
 func (s *Store) wrap(op string, err error) error {
 	err = wrap(op, err)
 	if errors.Is(err, store.ErrReadOnly) {
-		return fmt.Errorf("%w: %s is not writable (chmod u+w %s)", store.ErrReadOnly, s.path, s.path)
+		return fmt.Errorf("%w: %s is not writable (chmod u+w %s %s-wal %s-shm)", store.ErrReadOnly, s.path, s.path, s.path, s.path)
 	}
 	return err
 }

@@ -44,7 +44,7 @@ func testClaimOrder(t *testing.T, h *Harness) {
 	crit := enqueue(t, s, &store.EnqueueParams{Type: "A", Priority: store.PriorityCritical})
 	high := enqueue(t, s, &store.EnqueueParams{Type: "B", Priority: store.PriorityHigh})
 	enqueue(t, s, &store.EnqueueParams{Type: "A", Priority: store.PriorityCritical, ScheduledFor: time.Now().Add(time.Hour)}) // delayed
-	enqueue(t, s, &store.EnqueueParams{Type: "Other", Priority: store.PriorityCritical})                                     // no handler
+	enqueue(t, s, &store.EnqueueParams{Type: "Other", Priority: store.PriorityCritical})                                      // no handler
 	blocked := enqueue(t, s, &store.EnqueueParams{Type: "A", Priority: store.PriorityCritical, DependsOn: []string{low.ID}})
 
 	got := claim(t, s, "w1", 3, "A", "B")

@@ -58,8 +58,11 @@ CREATE TABLE "Job" (
   "errorHistory"    jsonb NOT NULL DEFAULT '[]'
 );
 
--- Claiming: due PENDING/RETRYING jobs by priority, then scheduledFor, then id.
-CREATE INDEX "Job_claim_idx" ON "Job" (type, "priorityRank" DESC, "scheduledFor", id)
+-- Claiming: due PENDING/RETRYING jobs by priority, then scheduledFor, then
+-- id. The index's order is the claim's ORDER BY, so a claim reads only the
+-- rows it takes; type comes last, checked in the index, because a worker
+-- usually handles most of the queue's types.
+CREATE INDEX "Job_claim_idx" ON "Job" ("priorityRank" DESC, "scheduledFor", id, type)
   WHERE status IN ('PENDING', 'RETRYING') AND "waitingOn" = 0;
 -- list --status X [--type Y] newest first, and the runbook's per-status scans.
 CREATE INDEX "Job_status_createdAt_idx" ON "Job" (status, "createdAt" DESC, id DESC);
@@ -70,7 +73,6 @@ CREATE INDEX "Job_createdAt_idx" ON "Job" ("createdAt" DESC, id DESC);
 CREATE INDEX "Job_status_completedAt_idx" ON "Job" (status, "completedAt") WHERE "completedAt" IS NOT NULL;
 CREATE INDEX "Job_userId_idx" ON "Job" ("userId", "createdAt" DESC) WHERE "userId" IS NOT NULL;
 CREATE INDEX "Job_parentId_idx" ON "Job" ("parentId") WHERE "parentId" IS NOT NULL;
-CREATE INDEX "Job_workerId_idx" ON "Job" ("workerId") WHERE "workerId" IS NOT NULL;
 -- One live job per unique key.
 CREATE UNIQUE INDEX "Job_uniqueKey_idx" ON "Job" ("uniqueKey")
   WHERE "uniqueKey" IS NOT NULL AND status IN ('PENDING', 'RUNNING', 'RETRYING');

@@ -46,7 +46,7 @@ CREATE TABLE "Job" (
   "errorHistory"    TEXT NOT NULL DEFAULT '[]'
 );
 
-CREATE INDEX "Job_claim_idx" ON "Job" (type, "priorityRank" DESC, "scheduledFor", id)
+CREATE INDEX "Job_claim_idx" ON "Job" ("priorityRank" DESC, "scheduledFor", id, type)
   WHERE status IN ('PENDING', 'RETRYING') AND "waitingOn" = 0;
 CREATE INDEX "Job_status_createdAt_idx" ON "Job" (status, "createdAt" DESC, id DESC);
 CREATE INDEX "Job_type_status_createdAt_idx" ON "Job" (type, status, "createdAt" DESC, id DESC);
@@ -54,7 +54,6 @@ CREATE INDEX "Job_createdAt_idx" ON "Job" ("createdAt" DESC, id DESC);
 CREATE INDEX "Job_status_completedAt_idx" ON "Job" (status, "completedAt") WHERE "completedAt" IS NOT NULL;
 CREATE INDEX "Job_userId_idx" ON "Job" ("userId", "createdAt" DESC) WHERE "userId" IS NOT NULL;
 CREATE INDEX "Job_parentId_idx" ON "Job" ("parentId") WHERE "parentId" IS NOT NULL;
-CREATE INDEX "Job_workerId_idx" ON "Job" ("workerId") WHERE "workerId" IS NOT NULL;
 CREATE UNIQUE INDEX "Job_uniqueKey_idx" ON "Job" ("uniqueKey")
   WHERE "uniqueKey" IS NOT NULL AND status IN ('PENDING', 'RUNNING', 'RETRYING');
 
