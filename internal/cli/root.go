@@ -81,6 +81,7 @@ JOBCTL_DATABASE_URL, else DATABASE_URL, else the embedded default.`,
 		NewCmdShow(f, nil),
 		NewCmdMigrate(f),
 		NewCmdWorker(f),
+		NewCmdSchedule(f),
 		NewCmdDemo(f),
 	)
 	return root

@@ -53,6 +53,7 @@ type Schedule struct {
 	Name      string          `json:"name"`
 	Type      string          `json:"type"`
 	Cron      string          `json:"schedule"`
+	Timezone  string          `json:"timezone"`
 	Data      json.RawMessage `json:"data"`
 	Priority  Priority        `json:"priority"`
 	NextRunAt time.Time       `json:"nextRunAt"`

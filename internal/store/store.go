@@ -19,6 +19,8 @@ var (
 	ErrSchemaTooNew = errors.New("schema is newer than this jobctl")
 	// ErrNotMigrated means the store has no jobctl schema yet.
 	ErrNotMigrated = errors.New("schema not migrated")
+	// ErrExists means the name is taken.
+	ErrExists = errors.New("already exists")
 	// ErrReadOnly means the store refused a write because it is read-only.
 	ErrReadOnly = errors.New("store is read-only")
 )
@@ -127,6 +129,10 @@ type Migration struct {
 // Store is a job store. Every method is safe for concurrent use.
 type Store interface {
 	Queue
+	Schedules
+
+	// Audit lists the audit log, newest first.
+	Audit(ctx context.Context, f *AuditFilter) ([]*AuditEntry, error)
 
 	// Backend names the implementation: "postgres" or "sqlite".
 	Backend() string

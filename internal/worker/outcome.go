@@ -6,8 +6,10 @@ import (
 	"errors"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"time"
 
+	"github.com/jobctl/jobctl/internal/cron"
 	"github.com/jobctl/jobctl/internal/retry"
 	"github.com/jobctl/jobctl/internal/store"
 )
@@ -186,11 +188,30 @@ func (w *Worker) housekeep(ctx context.Context) {
 			w.log.Error("heartbeat failed", "err", err)
 		}
 		w.cancelRunning(cancels)
+		w.fireSchedules(ctx)
 		if time.Since(lastRescue) >= rescueEvery {
 			lastRescue = time.Now()
 			w.rescue(ctx)
 		}
 	}
+}
+
+// fireSchedules enqueues the recurring jobs that are due. Every worker
+// tries; the store lets one enqueue each tick. A schedule that missed ticks
+// while no worker ran fires once and moves to its next future tick.
+func (w *Worker) fireSchedules(ctx context.Context) {
+	jobs, err := w.store.EnqueueDue(ctx, time.Now(), NextRun)
+	if err != nil && ctx.Err() == nil {
+		w.log.Error("recurring jobs", "err", err)
+	}
+	for _, j := range jobs {
+		w.log.Info("recurring job enqueued", "job", j.ID, "type", j.Type, "schedule", strings.TrimPrefix(j.UniqueKey, "schedule:"))
+	}
+}
+
+// NextRun is a schedule's first tick after now, in its time zone.
+func NextRun(s *store.Schedule) (time.Time, error) {
+	return cron.NextTick(s.Cron, s.Timezone, time.Now())
 }
 
 // rescue fails the attempts of jobs whose worker went silent past the lease

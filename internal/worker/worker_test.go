@@ -303,3 +303,38 @@ func TestClaimOrderAndChains(t *testing.T) {
 		}
 	})
 }
+
+func TestRecurringExactlyOnce(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b *backend) {
+		// Ten minutes of missed every-minute ticks: one catch-up run, not ten.
+		missed := time.Now().Add(-10 * time.Minute).UTC().Truncate(time.Minute)
+		err := b.AddSchedule(context.Background(), &store.Schedule{Name: "tick", Type: "Noop", Cron: "* * * * *", Timezone: "UTC", NextRunAt: missed}, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		errs := make(chan error, 3)
+		for i := 0; i < 3; i++ {
+			go func() { errs <- newWorker(t, b, Options{}).Run(ctx) }()
+		}
+		waitFor(t, 10*time.Second, "the schedule to fire", func() bool {
+			ss, _ := b.ListSchedules(context.Background())
+			return ss[0].LastRunAt != nil
+		})
+		time.Sleep(500 * time.Millisecond) // give the other workers every chance to fire it again
+		cancel()
+		for i := 0; i < 3; i++ {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		n, err := b.Count(context.Background(), &store.Filter{Types: []string{"Noop"}}, false)
+		if err != nil || n != 1 {
+			t.Errorf("3 workers enqueued %d jobs for the missed ticks; want exactly 1", n)
+		}
+		ss, _ := b.ListSchedules(context.Background())
+		if !ss[0].NextRunAt.After(time.Now()) || !ss[0].LastRunAt.Equal(missed) {
+			t.Errorf("schedule after catch-up: next %v last %v", ss[0].NextRunAt, ss[0].LastRunAt)
+		}
+	})
+}

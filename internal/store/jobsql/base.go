@@ -3,6 +3,7 @@ package jobsql
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/jobctl/jobctl/internal/store"
@@ -144,6 +145,60 @@ func (b *Base) DeregisterWorker(ctx context.Context, workerID string) error {
 func (b *Base) Workers(ctx context.Context) ([]*store.WorkerInfo, error) {
 	ws, err := Workers(ctx, b.DB, b.D)
 	return ws, b.Wrap("list workers", err)
+}
+
+// Audit implements store.Store.
+func (b *Base) Audit(ctx context.Context, f *store.AuditFilter) ([]*store.AuditEntry, error) {
+	es, err := Audit(ctx, b.DB, b.D, f)
+	return es, b.Wrap("audit log", err)
+}
+
+// AddSchedule implements store.Schedules.
+func (b *Base) AddSchedule(ctx context.Context, s *store.Schedule, actor string) error {
+	return b.Wrap("add schedule", b.InTx(ctx, func(tx DB) error { return AddSchedule(ctx, tx, b.D, s, actor) }))
+}
+
+// RemoveSchedule implements store.Schedules.
+func (b *Base) RemoveSchedule(ctx context.Context, name, actor string) error {
+	return b.Wrap("remove schedule", b.InTx(ctx, func(tx DB) error { return RemoveSchedule(ctx, tx, b.D, name, actor) }))
+}
+
+// ListSchedules implements store.Schedules.
+func (b *Base) ListSchedules(ctx context.Context) ([]*store.Schedule, error) {
+	ss, err := ListSchedules(ctx, b.DB, b.D)
+	return ss, b.Wrap("list schedules", err)
+}
+
+// EnqueueDue implements store.Schedules: each due schedule fires in a
+// transaction of its own.
+func (b *Base) EnqueueDue(ctx context.Context, now time.Time, next func(*store.Schedule) (time.Time, error)) ([]*store.Job, error) {
+	due, err := DueSchedules(ctx, b.DB, b.D, now)
+	if err != nil {
+		return nil, b.Wrap("due schedules", err)
+	}
+	var jobs []*store.Job
+	for _, s := range due {
+		n, err := next(s)
+		if err != nil {
+			return jobs, fmt.Errorf("schedule %s: %w", s.Name, err)
+		}
+		var (
+			j     *store.Job
+			fired bool
+		)
+		err = b.InTx(ctx, func(tx DB) error {
+			var err error
+			j, fired, err = FireSchedule(ctx, tx, b.D, s, n, now)
+			return err
+		})
+		if err != nil {
+			return jobs, b.Wrap("fire schedule "+s.Name, err)
+		}
+		if fired {
+			jobs = append(jobs, j)
+		}
+	}
+	return jobs, nil
 }
 
 // PruneWorkers implements store.Queue.

@@ -46,6 +46,10 @@ type Dialect struct {
 	// TextArray turns a JSON-array text parameter into a text-array column
 	// value; TextArrayJSON reads one back as JSON text.
 	TextArray, TextArrayJSON func(expr string) string
+	// AuditMeta is the metadata value of an audit row from a JSON text
+	// parameter; on Postgres it adds the database role, which --as cannot
+	// forge.
+	AuditMeta func(param string) string
 	// Time converts a time argument to the column representation.
 	Time func(time.Time) any
 }

@@ -20,6 +20,7 @@ var dialect = &jobsql.Dialect{
 	AppendJSON:    func(col, p string) string { return col + " || jsonb_build_array(CAST(" + p + " AS jsonb))" },
 	TextArray:     func(p string) string { return "ARRAY(SELECT jsonb_array_elements_text(CAST(" + p + " AS jsonb)))" },
 	TextArrayJSON: func(expr string) string { return "to_jsonb(" + expr + ")" },
+	AuditMeta:     func(p string) string { return "CAST(" + p + " AS jsonb) || jsonb_build_object('dbRole', current_user)" },
 	Time:          func(t time.Time) any { return t },
 }
 

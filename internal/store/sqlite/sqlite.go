@@ -45,6 +45,7 @@ var dialect = &jobsql.Dialect{
 	AppendJSON:    func(col, p string) string { return "json_insert(" + col + ", '$[#]', json(" + p + "))" },
 	TextArray:     func(p string) string { return p },
 	TextArrayJSON: func(expr string) string { return expr },
+	AuditMeta:     func(p string) string { return "json(" + p + ")" },
 	Time:          func(t time.Time) any { return jobsql.FormatTime(t) },
 }
 

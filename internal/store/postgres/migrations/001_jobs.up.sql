@@ -175,6 +175,7 @@ CREATE TABLE "RecurringJob" (
   name          text PRIMARY KEY,
   type          text NOT NULL,
   schedule      text NOT NULL,
+  timezone      text NOT NULL DEFAULT 'UTC',
   data          jsonb NOT NULL DEFAULT '{}',
   priority      text NOT NULL DEFAULT 'NORMAL'
                 CHECK (priority IN ('LOW','NORMAL','HIGH','CRITICAL')),

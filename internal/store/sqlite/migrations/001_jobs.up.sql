@@ -125,6 +125,7 @@ CREATE TABLE "RecurringJob" (
   name          TEXT PRIMARY KEY NOT NULL,
   type          TEXT NOT NULL,
   schedule      TEXT NOT NULL,
+  timezone      TEXT NOT NULL DEFAULT 'UTC',
   data          TEXT NOT NULL DEFAULT '{}',
   priority      TEXT NOT NULL DEFAULT 'NORMAL'
                 CHECK (priority IN ('LOW','NORMAL','HIGH','CRITICAL')),
