@@ -130,6 +130,7 @@ type Migration struct {
 type Store interface {
 	Queue
 	Schedules
+	Actions
 
 	// Audit lists the audit log, newest first.
 	Audit(ctx context.Context, f *AuditFilter) ([]*AuditEntry, error)

@@ -46,6 +46,11 @@ type Dialect struct {
 	// TextArray turns a JSON-array text parameter into a text-array column
 	// value; TextArrayJSON reads one back as JSON text.
 	TextArray, TextArrayJSON func(expr string) string
+	// LockRows follows a SELECT whose rows a bulk action is about to
+	// change (" FOR UPDATE"); "" under SQLite's single writer.
+	LockRows string
+	// Greatest is the larger of two expressions.
+	Greatest func(a, b string) string
 	// AuditMeta is the metadata value of an audit row from a JSON text
 	// parameter; on Postgres it adds the database role, which --as cannot
 	// forge.

@@ -15,6 +15,8 @@ var dialect = &jobsql.Dialect{
 	Now:           "now()",
 	LockShared:    " FOR SHARE",
 	SkipLocked:    " FOR UPDATE SKIP LOCKED",
+	LockRows:      " FOR UPDATE",
+	Greatest:      func(a, b string) string { return "GREATEST(" + a + ", " + b + ")" },
 	IDIn:          func(sub string) string { return "id = ANY(ARRAY(" + sub + "))" },
 	JSON:          func(expr string) string { return "CAST(" + expr + " AS jsonb)" },
 	AppendJSON:    func(col, p string) string { return col + " || jsonb_build_array(CAST(" + p + " AS jsonb))" },

@@ -1,0 +1,125 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Action is an operator action on jobs.
+type Action string
+
+// The operator actions, by the guide's action table.
+const (
+	ActRetry   Action = "retry"
+	ActCancel  Action = "cancel"
+	ActStart   Action = "start"
+	ActDelete  Action = "delete"
+	ActPurge   Action = "purge"
+	ActArchive Action = "archive"
+	ActRestore Action = "restore"
+)
+
+// Allowed lists the statuses each action applies to: the guide's "Actions
+// Available" column. Archive and purge default to these when no --status is
+// given; an explicit --status may widen them (never to live jobs).
+var Allowed = map[Action][]Status{
+	ActRetry:   {StatusFailed, StatusDead, StatusCancelled},
+	ActCancel:  {StatusPending, StatusRetrying, StatusRunning},
+	ActStart:   {StatusPending},
+	ActDelete:  {StatusPending, StatusCompleted, StatusFailed, StatusCancelled, StatusDead},
+	ActPurge:   {StatusCompleted, StatusFailed, StatusCancelled, StatusDead},
+	ActArchive: {StatusCompleted, StatusCancelled, StatusDead},
+}
+
+// AuditAction is the "AuditLog" action an operator action writes.
+func (a Action) AuditAction() string {
+	return map[Action]string{
+		ActRetry: ActionRetry, ActCancel: ActionCancel, ActStart: ActionStart, ActDelete: ActionDelete,
+		ActPurge: ActionPurge, ActArchive: ActionArchive, ActRestore: ActionRestore,
+	}[a]
+}
+
+// RefusalReason says why a job in status st is not acted on:
+// "job_x is COMPLETED: retry needs FAILED, DEAD or CANCELLED".
+func RefusalReason(a Action, id string, st Status, allowed []Status) string {
+	names := make([]string, len(allowed))
+	for i, s := range allowed {
+		names[i] = string(s)
+	}
+	list := strings.Join(names, ", ")
+	if n := len(names); n > 1 {
+		list = strings.Join(names[:n-1], ", ") + " or " + names[n-1]
+	}
+	return fmt.Sprintf("%s is %s: %s needs %s", id, st, a, list)
+}
+
+// ActionParams is one bulk operator action. Jobs are chosen by IDs or, when
+// IDs is empty, by Filter; either way only jobs in an allowed status are
+// touched. Work runs in batches of BatchSize, each one transaction with its
+// audit rows, so an interrupted action leaves every job done or untouched.
+type ActionParams struct {
+	Action      Action
+	IDs         []string
+	Filter      Filter
+	Statuses    []Status // allowed statuses; nil means Allowed[Action]
+	Actor       string
+	OperationID string
+	BatchSize   int
+	DryRun      bool
+
+	// Retry.
+	Delay         time.Duration
+	ResetAttempts bool
+
+	// Sink, for archive, receives each batch's jobs before the batch
+	// commits (archive --to writes and flushes them there).
+	Sink func(jobs []*Job) error
+	// Progress hears about each committed batch (or, in a dry run, each
+	// batch that would change).
+	Progress func(batch []Changed)
+}
+
+// AllowedStatuses is p.Statuses, or the action's defaults.
+func (p *ActionParams) AllowedStatuses() []Status {
+	if len(p.Statuses) > 0 {
+		return p.Statuses
+	}
+	return Allowed[p.Action]
+}
+
+// Changed is one job an action changed (or would change).
+type Changed struct {
+	ID             string    `json:"jobId"`
+	Type           string    `json:"type"`
+	PreviousStatus Status    `json:"previousStatus"`
+	Status         Status    `json:"status"`
+	ScheduledFor   time.Time `json:"scheduledFor"`
+	// CancelRequested: a RUNNING job was asked to stop; its worker ends it.
+	CancelRequested bool `json:"cancelRequested,omitempty"`
+}
+
+// Skipped is a named job the action refused.
+type Skipped struct {
+	ID     string `json:"jobId"`
+	Status Status `json:"status"`
+	Reason string `json:"reason"`
+}
+
+// ActionResult counts what an action did.
+type ActionResult struct {
+	Changed   int64     `json:"changed"`
+	Requested int64     `json:"cancelRequested"`
+	Skipped   []Skipped `json:"skipped"`
+	NotFound  []string  `json:"notFound"`
+}
+
+// Actions is the store's side of operator actions.
+type Actions interface {
+	Act(ctx context.Context, p *ActionParams) (*ActionResult, error)
+}
+
+// Contains reports whether st is one of ss.
+func Contains(ss []Status, st Status) bool { return slices.Contains(ss, st) }

@@ -1,0 +1,432 @@
+package jobsql
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/jobctl/jobctl/internal/store"
+)
+
+// defaultBatch is how many jobs one transaction of a bulk action takes:
+// small enough that workers never wait long on its locks.
+const defaultBatch = 1000
+
+// Act runs an operator action in batches, each a transaction holding the
+// change and its audit rows.
+func (b *Base) Act(ctx context.Context, p *store.ActionParams) (*store.ActionResult, error) {
+	if p.BatchSize <= 0 {
+		p.BatchSize = defaultBatch
+	}
+	res := &store.ActionResult{Skipped: []store.Skipped{}, NotFound: []string{}}
+	var err error
+	if len(p.IDs) > 0 {
+		err = b.actOnIDs(ctx, p, res)
+	} else {
+		err = b.actOnFilter(ctx, p, res)
+	}
+	return res, b.Wrap(string(p.Action), err)
+}
+
+// actOnIDs reports each named job that is missing or in the wrong status,
+// then acts on the rest in batches.
+func (b *Base) actOnIDs(ctx context.Context, p *store.ActionParams, res *store.ActionResult) error {
+	ids := dedupe(p.IDs)
+	allowed := p.AllowedStatuses()
+	var eligible []string
+	for start := 0; start < len(ids); start += p.BatchSize {
+		chunk := ids[start:min(start+p.BatchSize, len(ids))]
+		found, err := statuses(ctx, b.DB, b.D, chunk, p.Action == store.ActRestore)
+		if err != nil {
+			return err
+		}
+		for _, id := range chunk {
+			st, ok := found[id]
+			switch {
+			case !ok:
+				res.NotFound = append(res.NotFound, id)
+			case p.Action != store.ActRestore && !slices.Contains(allowed, st):
+				res.Skipped = append(res.Skipped, store.Skipped{ID: id, Status: st, Reason: store.RefusalReason(p.Action, id, st, allowed)})
+			default:
+				eligible = append(eligible, id)
+			}
+		}
+	}
+	for start := 0; start < len(eligible); start += p.BatchSize {
+		chunk := eligible[start:min(start+p.BatchSize, len(eligible))]
+		a := b.D.Args()
+		cond := "id IN " + In(a, chunk)
+		if p.Action != store.ActRestore {
+			cond += " AND status IN " + In(a, allowed)
+		}
+		changed, _, err := b.actBatch(ctx, p, cond, a, res)
+		if err != nil {
+			return err
+		}
+		// A job that changed status between the lookup and its batch's lock
+		// is refused with the status it has now.
+		if len(changed) < len(chunk) {
+			if err := b.refuseChanged(ctx, p, chunk, changed, res); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (b *Base) refuseChanged(ctx context.Context, p *store.ActionParams, chunk []string, changed map[string]bool, res *store.ActionResult) error {
+	var missed []string
+	for _, id := range chunk {
+		if !changed[id] && !skippedAlready(res, id) {
+			missed = append(missed, id)
+		}
+	}
+	if len(missed) == 0 {
+		return nil
+	}
+	now, err := statuses(ctx, b.DB, b.D, missed, p.Action == store.ActRestore)
+	if err != nil {
+		return err
+	}
+	for _, id := range missed {
+		st, ok := now[id]
+		if !ok {
+			res.NotFound = append(res.NotFound, id)
+			continue
+		}
+		res.Skipped = append(res.Skipped, store.Skipped{ID: id, Status: st, Reason: store.RefusalReason(p.Action, id, st, p.AllowedStatuses())})
+	}
+	return nil
+}
+
+func skippedAlready(res *store.ActionResult, id string) bool {
+	return slices.ContainsFunc(res.Skipped, func(s store.Skipped) bool { return s.ID == id })
+}
+
+// actOnFilter walks the filter's jobs in id order, a batch at a time: the
+// keyset on id makes progress even past jobs a batch leaves alone.
+func (b *Base) actOnFilter(ctx context.Context, p *store.ActionParams, res *store.ActionResult) error {
+	last := ""
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		a := b.D.Args()
+		cond := Conditions(a, &p.Filter) + " AND status IN " + In(a, p.AllowedStatuses())
+		if last != "" {
+			cond += " AND id > " + a.Add(last)
+		}
+		_, seen, err := b.actBatch(ctx, p, cond, a, res)
+		if err != nil {
+			return err
+		}
+		if seen == "" {
+			return nil
+		}
+		last = seen
+	}
+}
+
+// actBatch locks up to BatchSize jobs matching cond, changes them, writes
+// their audit rows and commits. It returns the ids it changed and the
+// highest id it looked at ("" when none matched).
+func (b *Base) actBatch(ctx context.Context, p *store.ActionParams, cond string, a *Args, res *store.ActionResult) (map[string]bool, string, error) {
+	archived := p.Action == store.ActRestore
+	cols := JobColumns
+	if archived {
+		cols += `, "archivedAt"`
+	}
+	sql := "SELECT " + cols + " FROM " + Table(archived) + " WHERE " + cond + " ORDER BY id LIMIT " + a.Add(p.BatchSize)
+	if !p.DryRun {
+		sql += b.D.LockRows
+	}
+	var (
+		changed []store.Changed
+		rows    []*store.Job
+	)
+	err := b.InTx(ctx, func(tx DB) error {
+		var err error
+		rows, err = QueryJobs(ctx, tx, sql, a.Values, archived)
+		if err != nil || len(rows) == 0 {
+			return err
+		}
+		if p.DryRun {
+			changed = predict(p, rows)
+			return nil
+		}
+		changed, err = apply(ctx, tx, b.D, p, rows, res)
+		if err != nil {
+			return err
+		}
+		return WriteAudit(ctx, tx, b.D, auditEntries(p, changed))
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	last := ""
+	if len(rows) > 0 {
+		last = rows[len(rows)-1].ID
+	}
+	done := make(map[string]bool, len(changed))
+	for _, c := range changed {
+		done[c.ID] = true
+		if c.CancelRequested {
+			res.Requested++
+		} else {
+			res.Changed++
+		}
+	}
+	if p.Progress != nil && len(changed) > 0 {
+		p.Progress(changed)
+	}
+	return done, last, nil
+}
+
+// predict is what a dry run reports: the change each job would get.
+func predict(p *store.ActionParams, rows []*store.Job) []store.Changed {
+	out := make([]store.Changed, len(rows))
+	for i, j := range rows {
+		c := store.Changed{ID: j.ID, Type: j.Type, PreviousStatus: j.Status, Status: j.Status, ScheduledFor: j.ScheduledFor}
+		switch p.Action {
+		case store.ActRetry:
+			c.Status, c.ScheduledFor = store.StatusPending, time.Now().Add(p.Delay).UTC()
+		case store.ActCancel:
+			if j.Status == store.StatusRunning {
+				c.CancelRequested = true
+			} else {
+				c.Status = store.StatusCancelled
+			}
+		case store.ActStart:
+			c.ScheduledFor = time.Now().UTC()
+		}
+		out[i] = c
+	}
+	return out
+}
+
+// apply changes one locked batch and returns what changed.
+func apply(ctx context.Context, tx DB, d *Dialect, p *store.ActionParams, rows []*store.Job, res *store.ActionResult) ([]store.Changed, error) {
+	prev := make(map[string]*store.Job, len(rows))
+	ids := make([]string, 0, len(rows))
+	for _, j := range rows {
+		prev[j.ID] = j
+		ids = append(ids, j.ID)
+	}
+	switch p.Action {
+	case store.ActRetry:
+		var err error
+		if ids, err = withoutHeldKeys(ctx, tx, d, rows, res); err != nil || len(ids) == 0 {
+			return nil, err
+		}
+		return update(ctx, tx, d, prev, ids, func(a *Args) string { return retrySet(a, d, p) })
+	case store.ActCancel:
+		// A RUNNING job is only asked to stop: its worker sees the request
+		// at its next heartbeat, stops the handler and ends it CANCELLED.
+		return update(ctx, tx, d, prev, ids, func(*Args) string {
+			return `status = CASE WHEN status = 'RUNNING' THEN status ELSE 'CANCELLED' END,
+			"cancelRequested" = CASE WHEN status = 'RUNNING' THEN TRUE ELSE "cancelRequested" END,
+			"completedAt" = CASE WHEN status = 'RUNNING' THEN "completedAt" ELSE ` + d.Now + ` END`
+		})
+	case store.ActStart:
+		return update(ctx, tx, d, prev, ids, func(*Args) string { return `"scheduledFor" = ` + d.Now })
+	case store.ActDelete, store.ActPurge:
+		return gone(ctx, tx, d, rows, `DELETE FROM "JobDependency" WHERE "jobId" IN `, `DELETE FROM "Job" WHERE id IN `)
+	case store.ActArchive:
+		if p.Sink != nil {
+			if err := p.Sink(rows); err != nil {
+				return nil, err
+			}
+		}
+		return gone(ctx, tx, d, rows,
+			`INSERT INTO "JobArchive" (`+importColumns+`) SELECT `+importColumns+` FROM "Job" WHERE id IN `,
+			`DELETE FROM "Job" WHERE id IN `)
+	case store.ActRestore:
+		return gone(ctx, tx, d, rows,
+			`INSERT INTO "Job" (`+importColumns+`) SELECT `+importColumns+` FROM "JobArchive" WHERE id IN `,
+			`DELETE FROM "JobArchive" WHERE id IN `)
+	}
+	return nil, nil
+}
+
+// retrySet puts a job back to PENDING. Without --reset-attempts it keeps its
+// count and, if its budget is spent, gets one more attempt.
+func retrySet(a *Args, d *Dialect, p *store.ActionParams) string {
+	at := d.Now
+	if p.Delay > 0 {
+		at = a.Add(time.Now().Add(p.Delay))
+	}
+	attempts := `attempts = attempts, "maxAttempts" = ` + d.Greatest(`"maxAttempts"`, `attempts + 1`)
+	if p.ResetAttempts {
+		attempts = `attempts = 0`
+	}
+	return `status = 'PENDING', "scheduledFor" = ` + at + `, "completedAt" = NULL, "workerId" = NULL,
+		"cancelRequested" = FALSE, ` + attempts
+}
+
+// withoutHeldKeys drops jobs whose unique key a live job holds now: putting
+// them back would break the one-live-job-per-key rule. They are reported.
+func withoutHeldKeys(ctx context.Context, tx DB, d *Dialect, rows []*store.Job, res *store.ActionResult) ([]string, error) {
+	var keys []string
+	for _, j := range rows {
+		if j.UniqueKey != "" {
+			keys = append(keys, j.UniqueKey)
+		}
+	}
+	held := map[string]string{}
+	if len(keys) > 0 {
+		a := d.Args()
+		r, err := tx.Query(ctx, `SELECT "uniqueKey", id FROM "Job" WHERE "uniqueKey" IN `+In(a, keys)+` AND status IN `+liveStatuses, a.Values...)
+		if err != nil {
+			return nil, err
+		}
+		for r.Next() {
+			var k, id string
+			if err := r.Scan(&k, &id); err != nil {
+				r.Close()
+				return nil, err
+			}
+			held[k] = id
+		}
+		r.Close()
+		if err := r.Err(); err != nil {
+			return nil, err
+		}
+	}
+	ids := make([]string, 0, len(rows))
+	for _, j := range rows {
+		if holder, ok := held[j.UniqueKey]; ok && j.UniqueKey != "" {
+			res.Skipped = append(res.Skipped, store.Skipped{ID: j.ID, Status: j.Status,
+				Reason: j.ID + " is " + string(j.Status) + ": its unique key " + j.UniqueKey + " is held by " + holder})
+			continue
+		}
+		ids = append(ids, j.ID)
+	}
+	return ids, nil
+}
+
+// update applies set to the jobs and reads back their new state.
+func update(ctx context.Context, tx DB, d *Dialect, prev map[string]*store.Job, ids []string, set func(*Args) string) ([]store.Changed, error) {
+	a := d.Args()
+	r, err := tx.Query(ctx, `UPDATE "Job" SET `+set(a)+`, "updatedAt" = `+d.Now+` WHERE id IN `+In(a, ids)+
+		` RETURNING id, status, "scheduledFor", "cancelRequested"`, a.Values...)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	var out []store.Changed
+	for r.Next() {
+		var (
+			c      store.Changed
+			st     text
+			at     timestamp
+			cancel boolean
+		)
+		if err := r.Scan(&c.ID, &st, &at, &cancel); err != nil {
+			return nil, err
+		}
+		p := prev[c.ID]
+		c.Type, c.PreviousStatus, c.Status, c.ScheduledFor = p.Type, p.Status, store.Status(st), at.value()
+		c.CancelRequested = c.Status == store.StatusRunning && bool(cancel)
+		out = append(out, c)
+	}
+	return out, r.Err()
+}
+
+// gone runs statements that take the jobs out of their table (delete,
+// archive, restore), each followed by the id list.
+func gone(ctx context.Context, tx DB, d *Dialect, rows []*store.Job, stmts ...string) ([]store.Changed, error) {
+	ids := make([]string, len(rows))
+	for i, j := range rows {
+		ids[i] = j.ID
+	}
+	for _, s := range stmts {
+		a := d.Args()
+		if _, err := tx.Exec(ctx, s+In(a, ids), a.Values...); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]store.Changed, len(rows))
+	for i, j := range rows {
+		out[i] = store.Changed{ID: j.ID, Type: j.Type, PreviousStatus: j.Status, Status: j.Status, ScheduledFor: j.ScheduledFor}
+	}
+	return out, nil
+}
+
+// statuses maps each found id to its status, in "Job" or "JobArchive".
+func statuses(ctx context.Context, db DB, d *Dialect, ids []string, archived bool) (map[string]store.Status, error) {
+	a := d.Args()
+	r, err := db.Query(ctx, "SELECT id, status FROM "+Table(archived)+" WHERE id IN "+In(a, ids), a.Values...)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	out := map[string]store.Status{}
+	for r.Next() {
+		var id, st string
+		if err := r.Scan(&id, &st); err != nil {
+			return nil, err
+		}
+		out[id] = store.Status(st)
+	}
+	return out, r.Err()
+}
+
+// auditEntries are one "AuditLog" row per changed job.
+func auditEntries(p *store.ActionParams, changed []store.Changed) []store.AuditEntry {
+	filter := filterMetadata(p)
+	out := make([]store.AuditEntry, len(changed))
+	for i, c := range changed {
+		meta := map[string]any{"jobType": c.Type, "previousStatus": c.PreviousStatus, "newStatus": newStatus(p.Action, c)}
+		if p.OperationID != "" {
+			meta["operationId"] = p.OperationID
+		}
+		if filter != nil {
+			meta["filter"] = filter
+		}
+		switch {
+		case p.Action == store.ActRetry && p.Delay > 0:
+			meta["delay"] = p.Delay.String()
+		case p.Action == store.ActRetry && p.ResetAttempts:
+			meta["resetAttempts"] = true
+		}
+		out[i] = store.AuditEntry{Action: p.Action.AuditAction(), UserID: p.Actor, Resource: "Job", ResourceID: c.ID, Metadata: AuditMetadata(meta)}
+	}
+	return out
+}
+
+func newStatus(a store.Action, c store.Changed) string {
+	switch {
+	case c.CancelRequested:
+		return "RUNNING (cancel requested)"
+	case a == store.ActDelete || a == store.ActPurge:
+		return "DELETED"
+	case a == store.ActArchive:
+		return "ARCHIVED"
+	}
+	return string(c.Status)
+}
+
+// filterMetadata records a bulk action's filter in its audit rows.
+func filterMetadata(p *store.ActionParams) map[string]any {
+	if len(p.IDs) > 0 {
+		return nil
+	}
+	f := p.Filter
+	m := map[string]any{"statuses": p.AllowedStatuses()}
+	if len(f.Types) > 0 {
+		m["types"] = f.Types
+	}
+	if !f.Since.IsZero() {
+		m["since"] = f.Since.UTC()
+	}
+	if !f.Until.IsZero() {
+		m["until"] = f.Until.UTC()
+	}
+	if !f.FinishedBefore.IsZero() {
+		m["finishedBefore"] = f.FinishedBefore.UTC()
+	}
+	if f.UserID != "" {
+		m["userId"] = f.UserID
+	}
+	return m
+}

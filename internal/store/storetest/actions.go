@@ -1,0 +1,320 @@
+package storetest
+
+import (
+	"encoding/json"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/jobctl/jobctl/internal/store"
+)
+
+func exerciseActions(t *testing.T, newHarness NewFunc) {
+	t.Run("RetryByID", func(t *testing.T) { t.Parallel(); testRetryByID(t, newHarness(t)) })
+	t.Run("RetryByFilter", func(t *testing.T) { t.Parallel(); testRetryByFilter(t, newHarness(t)) })
+	t.Run("CancelStartDelete", func(t *testing.T) { t.Parallel(); testCancelStartDelete(t, newHarness(t)) })
+	t.Run("PurgeArchiveRestore", func(t *testing.T) { t.Parallel(); testPurgeArchiveRestore(t, newHarness(t)) })
+	t.Run("FailedBatchLeavesNothing", func(t *testing.T) { t.Parallel(); testFailedBatch(t, newHarness(t)) })
+}
+
+// jobIn makes a job in the given state through Import.
+func jobIn(t *testing.T, h *Harness, typ string, st store.Status, attempts int, finished time.Time) *store.Job {
+	t.Helper()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	j := &store.Job{ID: store.NewID(now), Type: typ, Status: st, Priority: store.PriorityNormal, Data: json.RawMessage(`{}`),
+		Attempts: attempts, MaxAttempts: 5, ScheduledFor: now, CreatedAt: now, UpdatedAt: now}
+	if st.Final() {
+		j.CompletedAt = &finished
+		j.StartedAt = &finished
+	}
+	if st == store.StatusRunning {
+		j.WorkerID, j.StartedAt = "w1", &now
+	}
+	if err := h.Store.Import(ctx(), []*store.Job{j}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Millisecond) // distinct, ordered IDs
+	return j
+}
+
+func act(t *testing.T, s store.Store, p *store.ActionParams) *store.ActionResult {
+	t.Helper()
+	if p.Actor == "" {
+		p.Actor = "oncall"
+	}
+	res, err := s.Act(ctx(), p)
+	if err != nil {
+		t.Fatalf("%s: %v", p.Action, err)
+	}
+	return res
+}
+
+func status(t *testing.T, s store.Store, id string) store.Status {
+	t.Helper()
+	j, err := s.Get(ctx(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j.Status
+}
+
+func auditFor(t *testing.T, s store.Store, id string) []*store.AuditEntry {
+	t.Helper()
+	es, err := s.Audit(ctx(), &store.AuditFilter{ResourceID: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return es
+}
+
+func testRetryByID(t *testing.T, h *Harness) {
+	s := h.Store
+	now := time.Now().UTC()
+	failed := jobIn(t, h, "CalendarSync", store.StatusFailed, 1, now)
+	dead := jobIn(t, h, "CalendarSync", store.StatusDead, 5, now)
+	cancelled := jobIn(t, h, "CalendarSync", store.StatusCancelled, 0, now)
+	done := jobIn(t, h, "CalendarSync", store.StatusCompleted, 1, now)
+
+	dry := act(t, s, &store.ActionParams{Action: store.ActRetry, IDs: []string{failed.ID}, DryRun: true})
+	if dry.Changed != 1 || status(t, s, failed.ID) != store.StatusFailed || len(auditFor(t, s, failed.ID)) != 0 {
+		t.Errorf("dry run changed something: %+v", dry)
+	}
+
+	var seen []store.Changed
+	res := act(t, s, &store.ActionParams{Action: store.ActRetry, IDs: []string{failed.ID, dead.ID, cancelled.ID, done.ID, "job_nope"},
+		OperationID: "op1", Progress: func(b []store.Changed) { seen = append(seen, b...) }})
+	if res.Changed != 3 || len(seen) != 3 {
+		t.Errorf("changed %d (progress saw %d); want 3", res.Changed, len(seen))
+	}
+	if !slices.Equal(res.NotFound, []string{"job_nope"}) {
+		t.Errorf("not found = %v", res.NotFound)
+	}
+	want := done.ID + " is COMPLETED: retry needs FAILED, DEAD or CANCELLED"
+	if len(res.Skipped) != 1 || res.Skipped[0].Reason != want {
+		t.Errorf("skipped = %+v; want %q", res.Skipped, want)
+	}
+	for _, c := range seen {
+		if c.Status != store.StatusPending || c.ScheduledFor.IsZero() {
+			t.Errorf("changed: %+v", c)
+		}
+	}
+	d, _ := s.Get(ctx(), dead.ID)
+	if d.Status != store.StatusPending || d.Attempts != 5 || d.MaxAttempts != 6 || d.CompletedAt != nil {
+		t.Errorf("retried DEAD job: %s %d/%d; want PENDING 5/6 (one more attempt)", d.Status, d.Attempts, d.MaxAttempts)
+	}
+	f, _ := s.Get(ctx(), failed.ID)
+	if f.Attempts != 1 || f.MaxAttempts != 5 {
+		t.Errorf("retried FAILED job with attempts left: %d/%d; want 1/5", f.Attempts, f.MaxAttempts)
+	}
+	es := auditFor(t, s, dead.ID)
+	if len(es) != 1 || es[0].Action != store.ActionRetry || es[0].UserID != "oncall" || es[0].Resource != "Job" {
+		t.Fatalf("audit rows for the retried job: %+v", es)
+	}
+	var meta map[string]any
+	_ = json.Unmarshal(es[0].Metadata, &meta)
+	if meta["jobType"] != "CalendarSync" || meta["previousStatus"] != "DEAD" || meta["newStatus"] != "PENDING" || meta["operationId"] != "op1" {
+		t.Errorf("audit metadata: %s", es[0].Metadata)
+	}
+	if len(auditFor(t, s, done.ID)) != 0 {
+		t.Error("a refused job got an audit row")
+	}
+
+	// Reset and delay.
+	again := jobIn(t, h, "X", store.StatusDead, 5, now)
+	act(t, s, &store.ActionParams{Action: store.ActRetry, IDs: []string{again.ID}, ResetAttempts: true, Delay: time.Hour})
+	a, _ := s.Get(ctx(), again.ID)
+	if a.Attempts != 0 || a.ScheduledFor.Before(time.Now().Add(59*time.Minute)) {
+		t.Errorf("retry --reset-attempts --delay 1h: attempts %d, scheduledFor %v", a.Attempts, a.ScheduledFor)
+	}
+
+	// A job whose unique key a live job holds stays put, with the reason.
+	old := jobIn(t, h, "Email", store.StatusDead, 5, now)
+	h.Exec(t, `UPDATE "Job" SET "uniqueKey" = 'welcome:1' WHERE id = $1`, old.ID)
+	holder := enqueue(t, s, &store.EnqueueParams{Type: "Email", UniqueKey: "welcome:1"})
+	res = act(t, s, &store.ActionParams{Action: store.ActRetry, IDs: []string{old.ID}})
+	if res.Changed != 0 || len(res.Skipped) != 1 || status(t, s, old.ID) != store.StatusDead {
+		t.Errorf("retry of a job whose key %s holds: %+v", holder.ID, res)
+	}
+}
+
+func testRetryByFilter(t *testing.T, h *Harness) {
+	s := h.Store
+	now := time.Now().UTC()
+	var cal []string
+	for i := 0; i < 7; i++ {
+		cal = append(cal, jobIn(t, h, "CalendarSync", store.StatusFailed, 1, now).ID)
+	}
+	otherType := jobIn(t, h, "EmailSending", store.StatusFailed, 1, now)
+	dead := jobIn(t, h, "CalendarSync", store.StatusDead, 5, now)
+	res := act(t, s, &store.ActionParams{Action: store.ActRetry, BatchSize: 3, OperationID: "op2",
+		Filter: store.Filter{Types: []string{"CalendarSync"}, Statuses: []store.Status{store.StatusFailed}}, Statuses: []store.Status{store.StatusFailed}})
+	if res.Changed != 7 {
+		t.Errorf("retried %d; want the 7 FAILED CalendarSync jobs", res.Changed)
+	}
+	for _, id := range cal {
+		if status(t, s, id) != store.StatusPending {
+			t.Errorf("%s not retried", id)
+		}
+	}
+	if status(t, s, otherType.ID) != store.StatusFailed || status(t, s, dead.ID) != store.StatusDead {
+		t.Error("retry by filter touched jobs outside the filter")
+	}
+	es := auditFor(t, s, cal[0])
+	var meta map[string]any
+	if len(es) == 1 {
+		_ = json.Unmarshal(es[0].Metadata, &meta)
+	}
+	if f, ok := meta["filter"].(map[string]any); !ok || f["types"] == nil || meta["operationId"] != "op2" {
+		t.Errorf("bulk audit row lacks the filter or operation: %v", meta)
+	}
+	if n, _ := s.Audit(ctx(), &store.AuditFilter{Actions: []string{store.ActionRetry}, Limit: 100}); len(n) != 7 {
+		t.Errorf("%d audit rows; want 7", len(n))
+	}
+}
+
+func testCancelStartDelete(t *testing.T, h *Harness) {
+	s := h.Store
+	now := time.Now().UTC()
+	pending := enqueue(t, s, &store.EnqueueParams{Type: "A"})
+	delayed := enqueue(t, s, &store.EnqueueParams{Type: "A", ScheduledFor: now.Add(time.Hour)})
+	running := jobIn(t, h, "A", store.StatusRunning, 1, now)
+	retrying := jobIn(t, h, "A", store.StatusRetrying, 1, now)
+	done := jobIn(t, h, "A", store.StatusCompleted, 1, now)
+
+	res := act(t, s, &store.ActionParams{Action: store.ActCancel, IDs: []string{pending.ID, running.ID, retrying.ID, done.ID}})
+	if res.Changed != 2 || res.Requested != 1 || len(res.Skipped) != 1 {
+		t.Errorf("cancel: %+v; want 2 cancelled, 1 requested, 1 refused", res)
+	}
+	r, _ := s.Get(ctx(), running.ID)
+	if r.Status != store.StatusRunning || !r.CancelRequested {
+		t.Errorf("running job after cancel: %s, requested %v", r.Status, r.CancelRequested)
+	}
+	if p, _ := s.Get(ctx(), pending.ID); p.Status != store.StatusCancelled || p.CompletedAt == nil {
+		t.Errorf("pending job after cancel: %+v", p)
+	}
+	var meta map[string]any
+	_ = json.Unmarshal(auditFor(t, s, running.ID)[0].Metadata, &meta)
+	if meta["newStatus"] != "RUNNING (cancel requested)" {
+		t.Errorf("cancel-requested audit: %v", meta)
+	}
+
+	res = act(t, s, &store.ActionParams{Action: store.ActStart, IDs: []string{delayed.ID, running.ID}})
+	d, _ := s.Get(ctx(), delayed.ID)
+	if res.Changed != 1 || d.ScheduledFor.After(time.Now().Add(time.Second)) {
+		t.Errorf("start: %+v, scheduledFor %v", res, d.ScheduledFor)
+	}
+	if len(res.Skipped) != 1 || res.Skipped[0].Reason != running.ID+" is RUNNING: start needs PENDING" {
+		t.Errorf("start of a running job: %+v", res.Skipped)
+	}
+
+	res = act(t, s, &store.ActionParams{Action: store.ActDelete, IDs: []string{done.ID, running.ID}})
+	if res.Changed != 1 || len(res.Skipped) != 1 {
+		t.Errorf("delete: %+v", res)
+	}
+	if _, err := s.Get(ctx(), done.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("deleted job still there: %v", err)
+	}
+	if es := auditFor(t, s, done.ID); len(es) != 1 || es[0].Action != store.ActionDelete {
+		t.Errorf("delete audit: %+v", es)
+	}
+}
+
+func testPurgeArchiveRestore(t *testing.T, h *Harness) {
+	s := h.Store
+	old := time.Now().Add(-40 * 24 * time.Hour).UTC().Truncate(time.Millisecond)
+	recent := time.Now().Add(-time.Hour).UTC().Truncate(time.Millisecond)
+	var oldDone []string
+	for i := 0; i < 5; i++ {
+		oldDone = append(oldDone, jobIn(t, h, "Report", store.StatusCompleted, 1, old).ID)
+	}
+	oldDead := jobIn(t, h, "Report", store.StatusDead, 5, old)
+	oldFailed := jobIn(t, h, "Report", store.StatusFailed, 1, old)
+	recentDone := jobIn(t, h, "Report", store.StatusCompleted, 1, recent)
+	pending := enqueue(t, s, &store.EnqueueParams{Type: "Report"})
+	cutoff := time.Now().Add(-30 * 24 * time.Hour)
+
+	var sunk []string
+	res := act(t, s, &store.ActionParams{Action: store.ActArchive, BatchSize: 2, Filter: store.Filter{FinishedBefore: cutoff},
+		Sink: func(jobs []*store.Job) error {
+			for _, j := range jobs {
+				sunk = append(sunk, j.ID)
+			}
+			return nil
+		}})
+	if res.Changed != 6 || len(sunk) != 6 {
+		t.Fatalf("archive moved %d, sink saw %d; want 6 (5 COMPLETED + 1 DEAD)", res.Changed, len(sunk))
+	}
+	if n, _ := s.Count(ctx(), &store.Filter{}, true); n != 6 {
+		t.Errorf("JobArchive holds %d; want 6", n)
+	}
+	for _, id := range []string{oldFailed.ID, recentDone.ID, pending.ID} {
+		if j, err := s.Get(ctx(), id); err != nil || j.ArchivedAt != nil {
+			t.Errorf("%s should stay live: %v", id, err)
+		}
+	}
+	a, err := s.Get(ctx(), oldDead.ID)
+	if err != nil || a.ArchivedAt == nil || a.Status != store.StatusDead {
+		t.Errorf("archived job: %+v (%v)", a, err)
+	}
+	if again := act(t, s, &store.ActionParams{Action: store.ActArchive, Filter: store.Filter{FinishedBefore: cutoff}}); again.Changed != 0 {
+		t.Errorf("second archive moved %d; want 0", again.Changed)
+	}
+
+	res = act(t, s, &store.ActionParams{Action: store.ActRestore, IDs: []string{oldDone[0], "job_nope"}})
+	if res.Changed != 1 || len(res.NotFound) != 1 {
+		t.Errorf("restore: %+v", res)
+	}
+	if j, err := s.Get(ctx(), oldDone[0]); err != nil || j.ArchivedAt != nil || j.Status != store.StatusCompleted {
+		t.Errorf("restored job: %+v (%v)", j, err)
+	}
+	if es := auditFor(t, s, oldDone[0]); len(es) != 2 || es[0].Action != store.ActionRestore || es[1].Action != store.ActionArchive {
+		t.Errorf("archive+restore audit: %+v", es)
+	}
+
+	// Purge: terminal jobs only by default; an explicit status may reach PENDING.
+	res = act(t, s, &store.ActionParams{Action: store.ActPurge, Filter: store.Filter{FinishedBefore: cutoff}})
+	if res.Changed != 2 { // the restored COMPLETED one and the old FAILED one
+		t.Errorf("purge --older 30d removed %d; want 2", res.Changed)
+	}
+	if status(t, s, pending.ID) != store.StatusPending || status(t, s, recentDone.ID) != store.StatusCompleted {
+		t.Error("purge touched jobs outside its filter")
+	}
+	res = act(t, s, &store.ActionParams{Action: store.ActPurge, Filter: store.Filter{Statuses: []store.Status{store.StatusPending}}, Statuses: []store.Status{store.StatusPending}})
+	if res.Changed != 1 {
+		t.Errorf("purge --status pending removed %d; want 1", res.Changed)
+	}
+}
+
+func testFailedBatch(t *testing.T, h *Harness) {
+	s := h.Store
+	old := time.Now().Add(-40 * 24 * time.Hour).UTC()
+	for i := 0; i < 5; i++ {
+		jobIn(t, h, "Report", store.StatusCompleted, 1, old)
+	}
+	boom := errors.New("disk full")
+	batches := 0
+	_, err := s.Act(ctx(), &store.ActionParams{Action: store.ActArchive, Actor: "cron", BatchSize: 2,
+		Filter: store.Filter{FinishedBefore: time.Now()},
+		Sink: func([]*store.Job) error {
+			if batches++; batches == 2 {
+				return boom
+			}
+			return nil
+		}})
+	if !errors.Is(err, boom) {
+		t.Fatalf("archive with a failing second batch: %v", err)
+	}
+	live, _ := s.Count(ctx(), &store.Filter{}, false)
+	arch, _ := s.Count(ctx(), &store.Filter{}, true)
+	audit, _ := s.Audit(ctx(), &store.AuditFilter{Actions: []string{store.ActionArchive}})
+	if live != 3 || arch != 2 || len(audit) != 2 {
+		t.Errorf("after a failed second batch: %d live, %d archived, %d audit rows; want 3, 2, 2 (first batch only)", live, arch, len(audit))
+	}
+	// The next run carries on where it stopped.
+	res := act(t, s, &store.ActionParams{Action: store.ActArchive, Filter: store.Filter{FinishedBefore: time.Now()}})
+	arch, _ = s.Count(ctx(), &store.Filter{}, true)
+	if res.Changed != 3 || arch != 5 {
+		t.Errorf("rerun archived %d (total %d); want 3 (total 5)", res.Changed, arch)
+	}
+}
