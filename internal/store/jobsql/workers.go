@@ -11,6 +11,9 @@ import (
 // RegisterWorker inserts (or, for a worker re-registering after being
 // pruned, replaces) its "Worker" row.
 func RegisterWorker(ctx context.Context, db DB, d *Dialect, w *store.WorkerInfo) error {
+	if w.Types == nil {
+		w.Types = []string{}
+	}
 	types, err := json.Marshal(w.Types)
 	if err != nil {
 		return err

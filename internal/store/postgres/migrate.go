@@ -55,7 +55,7 @@ func (s *Store) Migrate(ctx context.Context) ([]store.Migration, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, wrap("migrate", err)
+		return nil, s.wrap("migrate", err)
 	}
 	return applied, nil
 }
@@ -64,7 +64,7 @@ func (s *Store) Migrate(ctx context.Context) ([]store.Migration, error) {
 func (s *Store) Migrations(ctx context.Context) ([]store.Migration, error) {
 	done, err := appliedVersions(ctx, s.pool)
 	if err != nil && !errors.Is(wrap("", err), store.ErrNotMigrated) {
-		return nil, wrap("migration status", err)
+		return nil, s.wrap("migration status", err)
 	}
 	return store.MergeMigrations(s.migrations, done), nil
 }
@@ -73,7 +73,7 @@ func (s *Store) Migrations(ctx context.Context) ([]store.Migration, error) {
 func (s *Store) CheckSchema(ctx context.Context) error {
 	done, err := appliedVersions(ctx, s.pool)
 	if err != nil {
-		return wrap("check schema", err)
+		return s.wrap("check schema", err)
 	}
 	return store.CompareVersions(store.MaxVersion(done), store.Latest(s.migrations))
 }

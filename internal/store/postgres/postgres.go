@@ -26,6 +26,7 @@ type Store struct {
 	jobsql.Base
 	pool       *pgxpool.Pool
 	schema     string
+	user       string
 	migrations []store.MigrationFile
 }
 
@@ -61,8 +62,8 @@ func Open(ctx context.Context, dsn, schema string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("cannot connect: %w", connError(err))
 	}
-	s := &Store{pool: pool, schema: schema, migrations: ms}
-	s.Base = jobsql.Base{D: dialect, DB: db{pool}, Wrap: wrap, InTx: func(ctx context.Context, fn func(jobsql.DB) error) error {
+	s := &Store{pool: pool, schema: schema, migrations: ms, user: cfg.ConnConfig.User}
+	s.Base = jobsql.Base{D: dialect, DB: db{pool}, Wrap: s.wrap, InTx: func(ctx context.Context, fn func(jobsql.DB) error) error {
 		return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return fn(db{tx}) })
 	}}
 	if schema == "" {
@@ -117,7 +118,17 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// wrap turns driver errors into the store's errors at the boundary.
+// wrap turns driver errors into the store's errors at the boundary, naming
+// the login role in permission errors.
+func (s *Store) wrap(op string, err error) error {
+	err = wrap(op, err)
+	var pe *store.PermissionError
+	if errors.As(err, &pe) {
+		pe.Role = s.user
+	}
+	return err
+}
+
 func wrap(op string, err error) error {
 	if err == nil {
 		return nil
