@@ -147,6 +147,7 @@ type Store interface {
 	Queue
 	Schedules
 	Actions
+	Monitoring
 
 	// Audit lists the audit log, newest first.
 	Audit(ctx context.Context, f *AuditFilter) ([]*AuditEntry, error)

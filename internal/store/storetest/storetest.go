@@ -41,6 +41,7 @@ func Exercise(t *testing.T, newHarness NewFunc) {
 	t.Run("Import", func(t *testing.T) { t.Parallel(); testImport(t, newHarness(t)) })
 	exerciseQueue(t, newHarness)
 	exerciseActions(t, newHarness)
+	t.Run("Monitoring", func(t *testing.T) { t.Parallel(); testMonitoring(t, newHarness(t)) })
 	t.Run("Schedules", func(t *testing.T) { t.Parallel(); testSchedules(t, newHarness(t)) })
 	t.Run("SchemaTooNew", func(t *testing.T) { t.Parallel(); testSchemaTooNew(t, newHarness(t)) })
 }
