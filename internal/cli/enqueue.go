@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jobctl/jobctl/internal/cmdutil"
+	"github.com/jobctl/jobctl/internal/config"
 	"github.com/jobctl/jobctl/internal/render"
 	"github.com/jobctl/jobctl/internal/store"
 	"github.com/jobctl/jobctl/internal/when"
@@ -32,6 +33,34 @@ type EnqueueOptions struct {
 	// From is a JSONL file ("-" for stdin) of jobs to enqueue in bulk;
 	// Params then holds the defaults each line may override.
 	From string
+	// Budget gives a job with no --max-attempts its type's maxAttempts from
+	// the config file: a job carries its own budget, which the worker uses.
+	Budget func(jobType string) int
+}
+
+// attemptBudget reads the config file, if there is one, for the types'
+// maxAttempts. Without a file every type gets the schema's default.
+func attemptBudget(f *cmdutil.Factory) (func(string) int, error) {
+	cfg, err := f.Config()
+	if errors.Is(err, config.ErrNoConfig) {
+		return func(string) int { return 0 }, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w (fix it, or pass --max-attempts)", err)
+	}
+	return func(t string) int {
+		if _, ok := cfg.Jobs[t]; ok {
+			return cfg.Policy(t).MaxAttempts
+		}
+		return 0
+	}, nil
+}
+
+// applyBudget fills in the type's budget where none was given.
+func (opts *EnqueueOptions) applyBudget(p *store.EnqueueParams) {
+	if p.MaxAttempts == 0 && opts.Budget != nil {
+		p.MaxAttempts = opts.Budget(p.Type)
+	}
 }
 
 // NewCmdEnqueue builds `jobctl enqueue`.
@@ -84,6 +113,9 @@ flags give defaults for lines that leave a field out.`,
 				return err
 			}
 			opts.Quiet = f.Quiet
+			if opts.Budget, err = attemptBudget(f); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -158,6 +190,7 @@ func enqueueRun(ctx context.Context, opts *EnqueueOptions) error {
 	if err != nil {
 		return err
 	}
+	opts.applyBudget(&opts.Params)
 	res, err := s.Enqueue(ctx, &opts.Params)
 	if err != nil {
 		return enqueueError(err)
@@ -274,6 +307,9 @@ func enqueueBulk(ctx context.Context, opts *EnqueueOptions) error {
 	if err != nil {
 		return err
 	}
+	for _, p := range ps {
+		opts.applyBudget(p)
+	}
 	s, err := opts.Store(ctx)
 	if err != nil {
 		return err
@@ -284,6 +320,13 @@ func enqueueBulk(ctx context.Context, opts *EnqueueOptions) error {
 	if err != nil {
 		return enqueueError(err)
 	}
-	opts.IO.Printf("Enqueued %s jobs\n", render.Count(int64(n)))
+	opts.IO.Printf("Enqueued %s %s\n", render.Count(int64(n)), plural(n, "job", "jobs"))
 	return nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
