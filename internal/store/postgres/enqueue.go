@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -15,17 +14,9 @@ import (
 // dependencies go in through COPY; the others one by one, all in one
 // transaction.
 func (s *Store) EnqueueMany(ctx context.Context, ps []*store.EnqueueParams, progress func(done int)) (int, error) {
-	var simple, other []*store.EnqueueParams
-	for i, p := range ps {
-		if err := p.Validate(); err != nil {
-			return 0, fmt.Errorf("job %d: %w", i+1, err)
-		}
-		jobsql.Defaults(p)
-		if jobsql.Simple(p) {
-			simple = append(simple, p)
-		} else {
-			other = append(other, p)
-		}
+	simple, other, err := jobsql.SplitBulk(ps)
+	if err != nil {
+		return 0, err
 	}
 	done := 0
 	report := func() {
@@ -33,7 +24,7 @@ func (s *Store) EnqueueMany(ctx context.Context, ps []*store.EnqueueParams, prog
 			progress(done)
 		}
 	}
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if err := jobsql.CheckParents(ctx, db{tx}, dialect, simple); err != nil {
 			return err
 		}

@@ -3,12 +3,12 @@ package postgres
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/jobctl/jobctl/internal/store"
+	"github.com/jobctl/jobctl/internal/store/jobsql"
 )
 
 const migrationTable = `CREATE TABLE IF NOT EXISTS "SchemaMigration" (
@@ -36,23 +36,8 @@ func (s *Store) Migrate(ctx context.Context) ([]store.Migration, error) {
 		if err != nil {
 			return err
 		}
-		if v := store.MaxVersion(done); v > store.Latest(s.migrations) {
-			return store.CompareVersions(v, store.Latest(s.migrations))
-		}
-		for _, m := range s.migrations {
-			if _, ok := done[m.Version]; ok {
-				continue
-			}
-			if _, err := tx.Exec(ctx, m.SQL); err != nil {
-				return fmt.Errorf("migration %03d_%s: %w", m.Version, m.Name, err)
-			}
-			now := time.Now().UTC()
-			if _, err := tx.Exec(ctx, `INSERT INTO "SchemaMigration" (version, name, "appliedAt") VALUES ($1, $2, $3)`, m.Version, m.Name, now); err != nil {
-				return err
-			}
-			applied = append(applied, store.Migration{Version: m.Version, Name: m.Name, AppliedAt: &now})
-		}
-		return nil
+		applied, err = jobsql.ApplyMigrations(ctx, db{tx}, dialect, s.migrations, done)
+		return err
 	})
 	if err != nil {
 		return nil, s.wrap("migrate", err)

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/jobctl/jobctl/internal/store"
@@ -27,24 +26,8 @@ func (s *Store) Migrate(ctx context.Context) ([]store.Migration, error) {
 		if err != nil {
 			return err
 		}
-		if v := store.MaxVersion(done); v > store.Latest(s.migrations) {
-			return store.CompareVersions(v, store.Latest(s.migrations))
-		}
-		for _, m := range s.migrations {
-			if _, ok := done[m.Version]; ok {
-				continue
-			}
-			if _, err := tx.Exec(ctx, m.SQL); err != nil {
-				return fmt.Errorf("migration %03d_%s: %w", m.Version, m.Name, err)
-			}
-			now := time.Now().UTC()
-			if _, err := tx.Exec(ctx, `INSERT INTO "SchemaMigration" (version, name, "appliedAt") VALUES ($1, $2, $3)`,
-				m.Version, m.Name, jobsql.FormatTime(now)); err != nil {
-				return err
-			}
-			applied = append(applied, store.Migration{Version: m.Version, Name: m.Name, AppliedAt: &now})
-		}
-		return nil
+		applied, err = jobsql.ApplyMigrations(ctx, tx, dialect, s.migrations, done)
+		return err
 	})
 	if err != nil {
 		return nil, s.wrap("migrate", err)

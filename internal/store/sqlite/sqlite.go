@@ -180,19 +180,11 @@ const batchRows = 500
 // EnqueueMany implements store.Store with multi-row INSERTs in one
 // transaction.
 func (s *Store) EnqueueMany(ctx context.Context, ps []*store.EnqueueParams, progress func(done int)) (int, error) {
-	var simple, other []*store.EnqueueParams
-	for i, p := range ps {
-		if err := p.Validate(); err != nil {
-			return 0, fmt.Errorf("job %d: %w", i+1, err)
-		}
-		jobsql.Defaults(p)
-		if jobsql.Simple(p) {
-			simple = append(simple, p)
-		} else {
-			other = append(other, p)
-		}
+	simple, other, err := jobsql.SplitBulk(ps)
+	if err != nil {
+		return 0, err
 	}
-	err := s.inTx(ctx, func(tx db) error {
+	err = s.inTx(ctx, func(tx db) error {
 		if err := jobsql.CheckParents(ctx, tx, dialect, simple); err != nil {
 			return err
 		}
