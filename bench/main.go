@@ -1,0 +1,115 @@
+// Command bench measures jobctl end to end and prints a report: bulk
+// enqueue, worker burn-down throughput and memory, pickup latency, list
+// queries on a 1M-job table, and CLI start-up. It runs the built binary
+// (bin/jobctl) as a user would, against Postgres in throwaway schemas and
+// SQLite in a temp directory. Figures are printed, never asserted.
+//
+//	make bench
+//	go run ./bench -only list -rows 200000
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// config is the command line.
+type config struct {
+	bin      string
+	only     []string
+	jobs     int // figures 1 and 2
+	rows     int // figure 4
+	samples  int // figure 3, per backend
+	interval time.Duration
+	runs     int // figure 4, per command
+	cliRuns  int // figure 5, per command
+	keep     bool
+}
+
+// part is one figure of the report.
+type part struct {
+	name  string
+	title string
+	run   func(ctx context.Context, e *env) error
+}
+
+var parts = []part{
+	{"enqueue", "1. Bulk enqueue via COPY (enqueue --from)", benchEnqueue},
+	{"burn", "2. Burn-down throughput and worker memory", benchBurn},
+	{"latency", "3. Pickup latency, enqueue -> start", benchLatency},
+	{"list", "4. List queries and claim on a large Postgres table", benchList},
+	{"cli", "5. CLI start-up on an embedded SQLite store", benchCLI},
+}
+
+func main() {
+	var cfg config
+	var only string
+	flag.StringVar(&cfg.bin, "bin", "bin/jobctl", "jobctl binary to measure (make build)")
+	flag.StringVar(&only, "only", "", "comma-separated parts to run: enqueue,burn,latency,list,cli (default all)")
+	flag.IntVar(&cfg.jobs, "jobs", 200000, "jobs for the enqueue and burn-down figures")
+	flag.IntVar(&cfg.rows, "rows", 1000000, "rows seeded for the list figure")
+	flag.IntVar(&cfg.samples, "samples", 300, "latency samples per backend")
+	flag.DurationVar(&cfg.interval, "interval", 20*time.Millisecond, "gap between latency enqueues")
+	flag.IntVar(&cfg.runs, "runs", 5, "runs per list command (median)")
+	flag.IntVar(&cfg.cliRuns, "cli-runs", 20, "runs per CLI start-up command (median)")
+	flag.BoolVar(&cfg.keep, "keep", false, "keep the bench schemas and temp files (for debugging)")
+	flag.Parse()
+	for _, p := range strings.Split(only, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if !slices.ContainsFunc(parts, func(x part) bool { return x.name == p }) {
+			fmt.Fprintf(os.Stderr, "bench: unknown part %q (want enqueue, burn, latency, list or cli)\n", p)
+			os.Exit(2)
+		}
+		cfg.only = append(cfg.only, p)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, &cfg)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, cfg *config) error {
+	e, err := newEnv(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer e.close()
+
+	fmt.Printf("jobctl benchmarks  %s  %s/%s, %d CPUs, %s\n", time.Now().Format("2006-01-02 15:04"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), e.version)
+	fmt.Printf("binary %s; Postgres %s (%s)\n", cfg.bin, e.redactedDSN(), e.pgVersion)
+	start := time.Now()
+	failed := 0
+	for _, p := range parts {
+		if len(cfg.only) > 0 && !slices.Contains(cfg.only, p.name) {
+			continue
+		}
+		fmt.Printf("\n== %s ==\n", p.title)
+		t0 := time.Now()
+		if err := p.run(ctx, e); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			fmt.Printf("  ERROR: %v\n", err)
+			failed++
+		}
+		fmt.Printf("  (part took %s)\n", time.Since(t0).Round(100*time.Millisecond))
+	}
+	fmt.Printf("\nTotal %s\n", time.Since(start).Round(100*time.Millisecond))
+	if failed > 0 {
+		return fmt.Errorf("%d part(s) failed to run", failed)
+	}
+	return nil
+}
