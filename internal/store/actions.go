@@ -45,15 +45,19 @@ func (a Action) AuditAction() string {
 // RefusalReason says why a job in status st is not acted on:
 // "job_x is COMPLETED: retry needs FAILED, DEAD or CANCELLED".
 func RefusalReason(a Action, id string, st Status, allowed []Status) string {
-	names := make([]string, len(allowed))
-	for i, s := range allowed {
+	return fmt.Sprintf("%s is %s: %s needs %s", id, st, a, OrList(allowed))
+}
+
+// OrList names statuses as "A, B or C".
+func OrList(ss []Status) string {
+	names := make([]string, len(ss))
+	for i, s := range ss {
 		names[i] = string(s)
 	}
-	list := strings.Join(names, ", ")
 	if n := len(names); n > 1 {
-		list = strings.Join(names[:n-1], ", ") + " or " + names[n-1]
+		return strings.Join(names[:n-1], ", ") + " or " + names[n-1]
 	}
-	return fmt.Sprintf("%s is %s: %s needs %s", id, st, a, list)
+	return strings.Join(names, "")
 }
 
 // ActionParams is one bulk operator action. Jobs are chosen by IDs or, when

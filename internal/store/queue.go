@@ -44,8 +44,9 @@ type Failure struct {
 
 // DrainState says whether a draining worker has anything left to wait for.
 type DrainState struct {
-	Due     int64 // claimable now
-	Running int64 // held by some worker
+	Due      int64 // claimable now
+	Running  int64 // held by some worker
+	Retrying int64 // RETRYING, due or not
 }
 
 // Schedule is a row of "RecurringJob".

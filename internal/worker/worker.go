@@ -183,6 +183,14 @@ func (w *Worker) Run(ctx context.Context) error {
 		w.log.Info("waiting for running jobs", "running", w.inflight.Load(), "timeout", w.opts.ShutdownTimeout)
 	}
 	if !w.waitIdle(w.opts.ShutdownTimeout) {
+		select {
+		case <-w.opts.Hard:
+			// A second signal: stop now, hand nothing back; the jobs are
+			// rescued after the lease.
+			stopJobs(errHardStop)
+			return ErrHardStop
+		default:
+		}
 		w.log.Warn("shutdown timeout: handing running jobs back", "running", w.inflight.Load())
 		stopJobs(errShutdown)
 		if !w.waitIdle(10 * time.Second) {
@@ -289,8 +297,10 @@ func (w *Worker) loop(ctx, jobCtx context.Context) error {
 	}
 }
 
-// drained reports whether nothing of the worker's types is due or running
-// anywhere, rescuing expired jobs first so they count as due.
+// drained reports whether nothing of the worker's types is due, running or
+// waiting to retry anywhere, rescuing expired jobs first. RETRYING jobs are
+// the unfinished part of the work at hand, so a drain waits for them;
+// delayed PENDING jobs are work for later and do not hold it.
 func (w *Worker) drained(ctx context.Context) bool {
 	w.rescue(ctx)
 	st, err := w.store.Drain(ctx, w.types)
@@ -298,7 +308,7 @@ func (w *Worker) drained(ctx context.Context) bool {
 		w.log.Error("drain check failed", "err", err)
 		return false
 	}
-	return st.Due == 0 && st.Running == 0
+	return st.Due == 0 && st.Running == 0 && st.Retrying == 0
 }
 
 // start runs one claimed job in its own goroutine.

@@ -166,7 +166,8 @@ func Drain(ctx context.Context, db DB, d *Dialect, types []string) (*store.Drain
 	var st store.DrainState
 	err := db.QueryRow(ctx, `SELECT
 		(SELECT count(*) FROM "Job" WHERE `+claimable+` AND "scheduledFor" <= `+d.Now+typeCond+`),
-		(SELECT count(*) FROM "Job" WHERE status = 'RUNNING'`+typeCond+`)`, a.Values...).Scan(&st.Due, &st.Running)
+		(SELECT count(*) FROM "Job" WHERE status = 'RUNNING'`+typeCond+`),
+		(SELECT count(*) FROM "Job" WHERE status = 'RETRYING'`+typeCond+`)`, a.Values...).Scan(&st.Due, &st.Running, &st.Retrying)
 	return &st, err
 }
 

@@ -66,7 +66,7 @@ func Workers(ctx context.Context, db DB, d *Dialect) ([]*store.WorkerInfo, error
 		return nil, err
 	}
 	defer rows.Close()
-	var out []*store.WorkerInfo
+	out := []*store.WorkerInfo{}
 	for rows.Next() {
 		var (
 			w             store.WorkerInfo
