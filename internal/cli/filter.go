@@ -17,6 +17,7 @@ type filterFlags struct {
 	Types    []string
 	Since    string
 	Until    string
+	Older    string
 	User     string
 }
 
@@ -26,7 +27,13 @@ func (ff *filterFlags) register(cmd *cobra.Command) {
 	fl.StringSliceVar(&ff.Types, "type", nil, "job type; repeat or comma-separate")
 	fl.StringVar(&ff.Since, "since", "", "created at or after: 90s, 1h, 30d, today, yesterday, or RFC 3339")
 	fl.StringVar(&ff.Until, "until", "", "created before: same forms as --since")
+	fl.StringVar(&ff.Older, "older", "", "finished (completedAt) before: 30d, 12h, or a time; only finished jobs match")
 	fl.StringVar(&ff.User, "user", "", "created by this user ID")
+}
+
+// set reports whether any filter flag was given.
+func (ff *filterFlags) set() bool {
+	return len(ff.Statuses) > 0 || len(ff.Types) > 0 || ff.Since != "" || ff.Until != "" || ff.Older != "" || ff.User != ""
 }
 
 // filter validates the flags into a store.Filter. Bad values are usage
@@ -54,6 +61,11 @@ func (ff *filterFlags) filter(now time.Time) (store.Filter, error) {
 	if ff.Until != "" {
 		if f.Until, err = when.ParseTime(ff.Until, now); err != nil {
 			return f, cmdutil.FlagErrorf("--until: %v", err)
+		}
+	}
+	if ff.Older != "" {
+		if f.FinishedBefore, err = when.ParseTime(ff.Older, now); err != nil {
+			return f, cmdutil.FlagErrorf("--older: %v", err)
 		}
 	}
 	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Since.Before(f.Until) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"strconv"
@@ -13,10 +14,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
 	"github.com/jobctl/jobctl/internal/cmdutil"
 	"github.com/jobctl/jobctl/internal/config"
+	"github.com/jobctl/jobctl/internal/metrics"
 	"github.com/jobctl/jobctl/internal/render"
 	"github.com/jobctl/jobctl/internal/worker"
 )
@@ -39,6 +42,8 @@ type WorkerRunOptions struct {
 	Worker    worker.Options
 	LogFormat string
 	LogLevel  string
+	// MetricsAddr, when set, serves this worker's Prometheus metrics.
+	MetricsAddr string
 }
 
 func newCmdWorkerRun(f *cmdutil.Factory) *cobra.Command {
@@ -60,7 +65,8 @@ running jobs, then hands the rest back as PENDING without counting the
 attempt. A second signal stops at once; those jobs are rescued later.`,
 		Example: `  jobctl worker run --concurrency 20
   jobctl worker run --types CalendarSync,EmailSending --log-format json
-  jobctl worker run --drain          # work until the queue is empty, then exit 0`,
+  jobctl worker run --drain          # work until the queue is empty, then exit 0
+  jobctl worker run --metrics-addr :9090   # Prometheus metrics at http://HOST:9090/metrics`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			for _, t := range types {
@@ -86,13 +92,14 @@ attempt. A second signal stops at once; those jobs are rescued later.`,
 	fl := cmd.Flags()
 	fl.IntVar(&opts.Worker.Concurrency, "concurrency", 10, "jobs run at once")
 	fl.StringSliceVar(&types, "types", nil, "claim only these job types (default: every type in the config)")
-	fl.BoolVar(&opts.Worker.Drain, "drain", false, "exit 0 once no job of these types is due or running")
+	fl.BoolVar(&opts.Worker.Drain, "drain", false, "exit 0 once no job of these types is due, running or waiting to retry (delayed jobs are left)")
 	fl.DurationVar(&opts.Worker.PollInterval, "poll-interval", time.Second, "look for due jobs this often (Postgres also wakes on LISTEN/NOTIFY)")
 	fl.DurationVar(&opts.Worker.Lease, "lease", 60*time.Second, "rescue jobs of workers silent this long")
 	fl.DurationVar(&opts.Worker.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM, wait this long for running jobs")
 	fl.DurationVar(&opts.Worker.Heartbeat, "heartbeat", 2*time.Second, "refresh the lease and check for cancels this often")
 	fl.StringVar(&opts.LogFormat, "log-format", "text", "log format: text or json")
 	fl.StringVar(&opts.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fl.StringVar(&opts.MetricsAddr, "metrics-addr", "", "serve this worker's Prometheus metrics at http://ADDR/metrics (e.g. :9090) until it stops")
 	return cmd
 }
 
@@ -129,9 +136,34 @@ func workerRun(ctx context.Context, f *cmdutil.Factory, cfg *config.Config, opts
 		close(hard)
 	}()
 	opts.Worker.Hard = hard
+	var (
+		reg *prometheus.Registry
+		wm  *metrics.WorkerMetrics
+	)
+	if opts.MetricsAddr != "" {
+		reg = metrics.NewRegistry()
+		wm = metrics.NewWorkerMetrics(reg)
+		opts.Worker.Observer = wm
+	}
 	w, err := worker.New(s, cfg, opts.Worker)
 	if err != nil {
 		return err
+	}
+	if wm != nil {
+		wm.Declare(w.Types())
+		ln, err := net.Listen("tcp", opts.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("--metrics-addr: %w", err)
+		}
+		opts.Worker.Logger.Info("serving metrics", "url", "http://"+ln.Addr().String()+metricsPath)
+		// The server outlives the signal that starts a graceful stop, so
+		// the jobs still finishing are scraped; it stops with the worker.
+		srv := startServer(ln, metrics.Handler(reg))
+		defer func() {
+			if err := srv.Stop(); err != nil {
+				opts.Worker.Logger.Warn("metrics server", "err", err)
+			}
+		}()
 	}
 	if err := w.Run(ctx); err != nil {
 		return &cmdutil.ExitError{Code: cmdutil.ExitFailure, Err: err}

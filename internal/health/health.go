@@ -117,7 +117,7 @@ func Evaluate(snap *store.Snapshot, in Inputs) *Report {
 	case r.Checks.LiveWorkers == 0:
 		r.Checks.Worker = "down"
 		r.Checks.WorkerLastPing = Ago(now.Sub(lastPing))
-		r.add("workerLastPing", Critical, fmt.Sprintf("no worker has pinged for %s (threshold %s)", Ago(now.Sub(lastPing)), Duration(th.MaxWorkerSilence)),
+		r.add("workerLastPing", Critical, fmt.Sprintf("no worker has pinged for %s (threshold %s)", Duration(now.Sub(lastPing)), Duration(th.MaxWorkerSilence)),
 			Ago(now.Sub(lastPing)), Duration(th.MaxWorkerSilence))
 	default:
 		r.Checks.WorkerLastPing = Ago(now.Sub(lastPing))

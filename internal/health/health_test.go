@@ -65,6 +65,13 @@ func TestEvaluateThresholds(t *testing.T) {
 	}
 }
 
+func TestSilentWorkerMessage(t *testing.T) {
+	r := Evaluate(snap(0, 0, 0, 5*time.Minute), in())
+	if len(r.Problems) != 1 || r.Problems[0].Message != "no worker has pinged for 5 minutes (threshold 1 minute)" {
+		t.Errorf("problems: %+v", r.Problems)
+	}
+}
+
 func TestStuckJobsAndOverrides(t *testing.T) {
 	s := snap(0, 0, 0, time.Second)
 	started := now.Add(-2 * time.Minute)

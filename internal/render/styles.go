@@ -16,6 +16,7 @@ var (
 	colorOrange  = lipgloss.Color("208")
 	colorGray    = lipgloss.Color("245")
 	colorDarkRed = lipgloss.Color("88")
+	colorCyan    = lipgloss.Color("37")
 )
 
 // statusLook is the guide's colour and icon for each status.
@@ -40,6 +41,13 @@ type styles struct {
 	label  lipgloss.Style // "Job ID:" and other labels in the details page
 	muted  lipgloss.Style // secondary text, such as a relative time
 	status map[store.Status]lipgloss.Style
+
+	title  lipgloss.Style // the dashboard's title
+	border lipgloss.Style // the dashboard's box and table rules
+	action lipgloss.Style // an action a job offers, such as "[Retry]"
+
+	// health's marks and verdicts: passed, warning, critical
+	good, warn, bad lipgloss.Style
 }
 
 func newStyles(r *lipgloss.Renderer) styles {
@@ -48,6 +56,12 @@ func newStyles(r *lipgloss.Renderer) styles {
 		label:  r.NewStyle().Bold(true),
 		muted:  r.NewStyle().Foreground(colorGray),
 		status: make(map[store.Status]lipgloss.Style, len(statusLook)),
+		title:  r.NewStyle().Bold(true),
+		border: r.NewStyle().Foreground(colorGray),
+		action: r.NewStyle().Foreground(colorCyan),
+		good:   r.NewStyle().Foreground(colorGreen).Bold(true),
+		warn:   r.NewStyle().Foreground(colorYellow).Bold(true),
+		bad:    r.NewStyle().Foreground(colorRed).Bold(true),
 	}
 	for s, look := range statusLook {
 		st.status[s] = r.NewStyle().Foreground(look.color).Bold(true)

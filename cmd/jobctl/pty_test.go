@@ -1,0 +1,196 @@
+package main_test
+
+import (
+	"bytes"
+	"database/sql"
+	"errors"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/jobctl/jobctl/internal/testutil/pgtest"
+)
+
+// ptyStore is a store for the terminal tests, with the environment that
+// points jobctl at it.
+type ptyStore struct {
+	env []string
+	db  *sql.DB
+}
+
+func newPTYStore(t *testing.T, backend string) *ptyStore {
+	t.Helper()
+	dir := t.TempDir()
+	env := []string{"HOME=" + dir, "XDG_DATA_HOME=" + dir, "TERM=xterm", "NO_COLOR=1", "PATH=/usr/bin:/bin"}
+	var db *sql.DB
+	if backend == "postgres" {
+		dsn, schema := pgtest.Schema(t)
+		env = append(env, "JOBCTL_DATABASE_URL="+dsn, "JOBCTL_SCHEMA="+schema)
+		cfg, err := pgx.ParseConfig(dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.RuntimeParams["search_path"] = pgx.Identifier{schema}.Sanitize()
+		db = stdlib.OpenDB(*cfg)
+	} else {
+		path := filepath.Join(dir, "jobs.db")
+		env = append(env, "JOBCTL_DATABASE_URL=sqlite:"+path)
+		var err error
+		if db, err = sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	s := &ptyStore{env: env, db: db}
+	s.jobctl(t, "migrate")
+	return s
+}
+
+// jobctl runs jobctl without a terminal and returns its stdout.
+func (s *ptyStore) jobctl(t *testing.T, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(binDir, "jobctl"), args...)
+	cmd.Env = s.env
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("jobctl %s: %v", strings.Join(args, " "), err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// seed enqueues n jobs of typ and puts them in status st, finished at
+// finished.
+func (s *ptyStore) seed(t *testing.T, n int, typ, st, finished string) {
+	t.Helper()
+	for range n {
+		id := s.jobctl(t, "enqueue", typ)
+		if _, err := s.db.Exec(`UPDATE "Job" SET status = $2, "completedAt" = $3 WHERE id = $1`, id, st, finished); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func (s *ptyStore) count(t *testing.T, typ, st string) int {
+	t.Helper()
+	var n int
+	if err := s.db.QueryRow(`SELECT count(*) FROM "Job" WHERE type = $1 AND status = $2`, typ, st).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// onTerminal runs jobctl with stdin, stdout and stderr on a pseudo
+// terminal, waits for its question, types answer, and returns everything
+// the terminal showed and the exit code.
+func (s *ptyStore) onTerminal(t *testing.T, answer string, args ...string) (string, int) {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(binDir, "jobctl"), args...)
+	cmd.Env = s.env
+	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 24, Cols: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tty.Close()
+	var (
+		mu   sync.Mutex
+		seen bytes.Buffer
+		done = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		buf := make([]byte, 4096)
+		for {
+			n, err := tty.Read(buf)
+			mu.Lock()
+			seen.Write(buf[:n])
+			mu.Unlock()
+			if err != nil {
+				return // EIO once jobctl has exited
+			}
+		}
+	}()
+	shown := func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return seen.String()
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(shown(), "[y/N]") {
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			t.Fatalf("jobctl %s asked nothing; the terminal shows:\n%s", strings.Join(args, " "), shown())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, err := tty.Write([]byte(answer + "\n")); err != nil {
+		t.Fatal(err)
+	}
+	err = cmd.Wait()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+	}
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return shown(), code
+}
+
+// TestTerminalQuestions runs jobctl on a real terminal: a filter over
+// several jobs asks with the count, "n" changes nothing, "y" acts; purge
+// asks too, since it cannot be undone.
+func TestTerminalQuestions(t *testing.T) {
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
+			if backend == "postgres" {
+				pgtest.URL(t)
+			}
+			s := newPTYStore(t, backend)
+			s.seed(t, 3, "CalendarSync", "FAILED", "2025-10-01T10:00:00.000Z")
+			s.seed(t, 1, "EmailSending", "FAILED", "2025-10-01T10:00:00.000Z")
+
+			shown, code := s.onTerminal(t, "n", "retry", "--type", "CalendarSync", "--status", "failed")
+			if !strings.Contains(shown, "Retry 3 CalendarSync jobs? [y/N]") || !strings.Contains(shown, "Cancelled; nothing changed.") || code != 1 {
+				t.Errorf("answering n: exit %d, terminal:\n%s", code, shown)
+			}
+			if n := s.count(t, "CalendarSync", "FAILED"); n != 3 {
+				t.Errorf("answering n left %d of 3 jobs FAILED", n)
+			}
+
+			shown, code = s.onTerminal(t, "y", "retry", "--type", "CalendarSync", "--status", "failed")
+			if !strings.Contains(shown, "Retried 3 jobs") || code != 0 {
+				t.Errorf("answering y: exit %d, terminal:\n%s", code, shown)
+			}
+			if n := s.count(t, "CalendarSync", "PENDING"); n != 3 {
+				t.Errorf("answering y retried %d of 3 jobs", n)
+			}
+			if n := s.count(t, "EmailSending", "FAILED"); n != 1 {
+				t.Errorf("the retry touched another type")
+			}
+
+			s.seed(t, 2, "DataExport", "COMPLETED", "2025-01-01T00:00:00.000Z")
+			shown, code = s.onTerminal(t, "y", "purge", "--older", "1d")
+			if !strings.Contains(shown, "Purge 3 jobs? This cannot be undone. [y/N]") || !strings.Contains(shown, "Purged 3 jobs") || code != 0 {
+				t.Errorf("purge: exit %d, terminal:\n%s", code, shown)
+			}
+			if n := s.count(t, "DataExport", "COMPLETED") + s.count(t, "EmailSending", "FAILED"); n != 0 {
+				t.Errorf("purge left %d old finished jobs", n)
+			}
+			if n := s.count(t, "CalendarSync", "PENDING"); n != 3 {
+				t.Errorf("purge deleted live jobs: %d of 3 PENDING left", n)
+			}
+		})
+	}
+}

@@ -1,0 +1,283 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jobctl/jobctl/internal/cmdutil"
+	"github.com/jobctl/jobctl/internal/render"
+	"github.com/jobctl/jobctl/internal/store"
+)
+
+// cliEnv runs jobctl in process against a fresh SQLite store, with
+// captured streams that count as terminals or not.
+type cliEnv struct {
+	t               *testing.T
+	f               *cmdutil.Factory
+	in, out, errOut *bytes.Buffer
+}
+
+func newCLIEnv(t *testing.T, tty bool) *cliEnv {
+	t.Helper()
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "jobs.db")
+	ios, in, out, errOut := render.Test(tty, tty)
+	f := cmdutil.NewFactory(ios, func(k string) string {
+		if k == "JOBCTL_DATABASE_URL" {
+			return dsn
+		}
+		return ""
+	})
+	t.Cleanup(f.Close)
+	return &cliEnv{t: t, f: f, in: in, out: out, errOut: errOut}
+}
+
+// run runs one command line with stdin as its input and returns the exit
+// code.
+func (e *cliEnv) run(stdin string, args ...string) int {
+	e.in.Reset()
+	e.out.Reset()
+	e.errOut.Reset()
+	e.in.WriteString(stdin)
+	root := NewCmdRoot(e.f)
+	root.SetArgs(args)
+	return cmdutil.HandleError(e.f.IO, root.ExecuteContext(context.Background()))
+}
+
+func (e *cliEnv) store() store.Store {
+	e.t.Helper()
+	s, err := e.f.Store(context.Background())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return s
+}
+
+// seed imports a job of typ in status st, finished a day ago when final.
+func (e *cliEnv) seed(typ string, st store.Status) string {
+	e.t.Helper()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	j := &store.Job{ID: store.NewID(now), Type: typ, Status: st, Priority: store.PriorityNormal,
+		Data: json.RawMessage(`{}`), Attempts: 1, MaxAttempts: 5, ScheduledFor: now, CreatedAt: now, UpdatedAt: now}
+	if st.Final() {
+		done := now.Add(-24 * time.Hour)
+		j.StartedAt, j.CompletedAt = &done, &done
+	}
+	if st == store.StatusRunning {
+		j.WorkerID, j.StartedAt = "w1", &now
+	}
+	if err := e.store().Import(context.Background(), []*store.Job{j}); err != nil {
+		e.t.Fatal(err)
+	}
+	time.Sleep(2 * time.Millisecond) // distinct, ordered IDs
+	return j.ID
+}
+
+func (e *cliEnv) status(id string) store.Status {
+	e.t.Helper()
+	j, err := e.store().Get(context.Background(), id)
+	if err != nil {
+		e.t.Fatalf("get %s: %v", id, err)
+	}
+	return j.Status
+}
+
+func TestRetryJSONResponse(t *testing.T) {
+	e := newCLIEnv(t, false)
+	failed := e.seed("CalendarSync", store.StatusFailed)
+	done := e.seed("CalendarSync", store.StatusCompleted)
+
+	code := e.run("", "retry", failed, done, "nope", "-o", "json", "--as", "alice")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1 (a named job was refused); stderr:\n%s", code, e.errOut)
+	}
+	var got []map[string]any
+	if err := json.Unmarshal(e.out.Bytes(), &got); err != nil {
+		t.Fatalf("stdout is not a JSON array: %v\n%s", err, e.out)
+	}
+	if len(got) != 3 {
+		t.Fatalf("got %d responses, want 3:\n%s", len(got), e.out)
+	}
+	keys := func(m map[string]any) []string {
+		var ks []string
+		for k := range m {
+			ks = append(ks, k)
+		}
+		slices.Sort(ks)
+		return ks
+	}
+	// The guide's API response, exactly.
+	if k := keys(got[0]); !slices.Equal(k, []string{"jobId", "scheduledFor", "status", "success"}) {
+		t.Errorf("success keys = %v", k)
+	}
+	if got[0]["success"] != true || got[0]["jobId"] != failed || got[0]["status"] != "PENDING" {
+		t.Errorf("success = %v", got[0])
+	}
+	if at, err := time.Parse(time.RFC3339, got[0]["scheduledFor"].(string)); err != nil || at.Location() != time.UTC {
+		t.Errorf("scheduledFor %v is not RFC 3339 UTC: %v", got[0]["scheduledFor"], err)
+	}
+	reason := done + " is COMPLETED: retry needs FAILED, DEAD or CANCELLED"
+	want := map[string]any{"success": false, "jobId": done, "status": "COMPLETED", "error": reason}
+	if !equalJSON(got[1], want) {
+		t.Errorf("refusal = %v, want %v", got[1], want)
+	}
+	want = map[string]any{"success": false, "jobId": "job_nope", "error": "job_nope not found"}
+	if !equalJSON(got[2], want) {
+		t.Errorf("not found = %v, want %v", got[2], want)
+	}
+	if w := "jobctl: " + reason + "\njobctl: job_nope not found\n"; e.errOut.String() != w {
+		t.Errorf("stderr = %q, want %q", e.errOut, w)
+	}
+	if e.status(failed) != store.StatusPending || e.status(done) != store.StatusCompleted {
+		t.Errorf("statuses after retry: %s %s", e.status(failed), e.status(done))
+	}
+
+	// The audit log records the actor and one operation for the run.
+	es, err := e.store().Audit(context.Background(), &store.AuditFilter{ResourceID: failed})
+	if err != nil || len(es) != 1 || es[0].UserID != "alice" || es[0].Action != store.ActionRetry {
+		t.Fatalf("audit = %+v, %v", es, err)
+	}
+	var meta map[string]any
+	_ = json.Unmarshal(es[0].Metadata, &meta)
+	if op, _ := meta["operationId"].(string); !strings.HasPrefix(op, "op_") || len(op) != 29 {
+		t.Errorf("operationId = %q", op)
+	}
+}
+
+func equalJSON(a, b map[string]any) bool {
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	return bytes.Equal(ja, jb)
+}
+
+func TestRetryJSONL(t *testing.T) {
+	e := newCLIEnv(t, false)
+	a := e.seed("X", store.StatusFailed)
+	b := e.seed("X", store.StatusDead)
+	if code := e.run("", "retry", "--type", "X", "-o", "jsonl"); code != 0 {
+		t.Fatalf("exit %d: %s", code, e.errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(e.out.String()), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], `{"success":true,"jobId":"`+a+`","status":"PENDING","scheduledFor":"`) ||
+		!strings.Contains(lines[1], b) {
+		t.Errorf("jsonl:\n%s", e.out)
+	}
+	if e.errOut.Len() != 0 {
+		t.Errorf("stderr without a terminal: %q", e.errOut)
+	}
+}
+
+// TestConfirm drives the questions through a terminal-like IO.
+func TestConfirm(t *testing.T) {
+	e := newCLIEnv(t, true)
+	ids := []string{e.seed("X", store.StatusFailed), e.seed("X", store.StatusFailed), e.seed("X", store.StatusFailed)}
+	e.seed("Y", store.StatusFailed)
+
+	if code := e.run("n\n", "retry", "--type", "X", "--status", "failed"); code != 1 {
+		t.Fatalf("answering no: exit %d, want 1", code)
+	}
+	if w := "Retry 3 X jobs? [y/N] Cancelled; nothing changed.\n"; e.errOut.String() != w {
+		t.Errorf("stderr = %q, want %q", e.errOut, w)
+	}
+	for _, id := range ids {
+		if st := e.status(id); st != store.StatusFailed {
+			t.Errorf("%s is %s after answering no", id, st)
+		}
+	}
+	if code := e.run("y\n", "retry", "--type", "X", "--status", "failed"); code != 0 {
+		t.Fatalf("answering yes: exit %d: %s", code, e.errOut)
+	}
+	if e.out.String() != "Retried 3 jobs\n" {
+		t.Errorf("stdout = %q", e.out)
+	}
+	// A single match, IDs, --yes and --dry-run never ask.
+	for _, args := range [][]string{
+		{"retry", "--type", "Y"},
+		{"cancel", ids[0], ids[1]},
+		{"cancel", "--type", "X", "--dry-run"},
+		{"cancel", "--type", "X", "--yes"},
+	} {
+		if code := e.run("", args...); code != 0 || strings.Contains(e.errOut.String(), "[y/N]") {
+			t.Errorf("%v: exit %d, stderr %q", args, code, e.errOut)
+		}
+	}
+	// Delete and purge ask even for one job, and say it cannot be undone.
+	gone := e.seed("Z", store.StatusCompleted)
+	if code := e.run("\n", "delete", gone); code != 1 || e.errOut.String() != "Delete 1 job? This cannot be undone. [y/N] Cancelled; nothing changed.\n" {
+		t.Errorf("delete, answer empty: exit %d, stderr %q", code, e.errOut)
+	}
+	if code := e.run("yes\n", "purge", "--type", "Z"); code != 0 || e.out.String() != "Purged 1 job\n" ||
+		e.errOut.String() != "Purge 1 Z job? This cannot be undone. [y/N] " {
+		t.Errorf("purge, answer yes: exit %d, stdout %q, stderr %q", code, e.out, e.errOut)
+	}
+}
+
+// TestNoTerminal: retry and cancel proceed, delete and purge need --yes.
+func TestNoTerminal(t *testing.T) {
+	e := newCLIEnv(t, false)
+	a, b := e.seed("X", store.StatusCompleted), e.seed("X", store.StatusCompleted)
+	for _, args := range [][]string{{"delete", a}, {"purge"}, {"purge", "--older", "1h"}} {
+		if code := e.run("", args...); code != 2 {
+			t.Errorf("%v: exit %d, want 2", args, code)
+		}
+		if !strings.Contains(e.errOut.String(), "cannot be undone: pass --yes to run it without a terminal") {
+			t.Errorf("%v: stderr %q", args, e.errOut)
+		}
+	}
+	if e.status(a) != store.StatusCompleted {
+		t.Fatal("a usage error deleted a job")
+	}
+	if code := e.run("", "purge", "--older", "1h", "--dry-run"); code != 0 || !strings.Contains(e.out.String(), "Would purge 2 jobs (dry run: nothing changed)") {
+		t.Errorf("purge --dry-run: exit %d, stdout %q", code, e.out)
+	}
+	if code := e.run(a+"\n", "delete", "-", "--yes"); code != 0 || e.out.String() != "Deleted 1 job\n" {
+		t.Errorf("delete - --yes: exit %d, stdout %q, stderr %q", code, e.out, e.errOut)
+	}
+	if code := e.run("", "purge", "--older", "1h", "-y", "-q"); code != 0 || e.out.String() != b+"\n" {
+		t.Errorf("purge -y -q: exit %d, stdout %q", code, e.out)
+	}
+	// Nothing on stdin: nothing happens, and nothing widens to a filter.
+	c := e.seed("X", store.StatusFailed)
+	if code := e.run("", "retry", "-"); code != 0 || e.out.String() != "No job IDs on stdin; nothing to retry\n" {
+		t.Errorf("retry - with empty stdin: exit %d, stdout %q", code, e.out)
+	}
+	if e.status(c) != store.StatusFailed {
+		t.Error("an empty stdin retried jobs")
+	}
+}
+
+func TestCancelWait(t *testing.T) {
+	e := newCLIEnv(t, false)
+	running := e.seed("X", store.StatusRunning)
+	pending := e.seed("X", store.StatusPending)
+	// Play the worker: end the job once it has been asked to stop.
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+			j, err := e.store().Get(context.Background(), running)
+			if err == nil && j.CancelRequested {
+				_, _ = e.store().MarkCancelled(context.Background(), j.WorkerID, []string{running})
+				return
+			}
+		}
+	}()
+	code := e.run("", "cancel", running, pending, "--wait", "--timeout", "10s")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, e.errOut)
+	}
+	want := "Cancelled 1 job; cancel requested for 1 running job\n" + running + " ended CANCELLED\n"
+	if e.out.String() != want {
+		t.Errorf("stdout = %q, want %q", e.out, want)
+	}
+}

@@ -1,0 +1,153 @@
+package cli
+
+import (
+	"context"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jobctl/jobctl/internal/cmdutil"
+	"github.com/jobctl/jobctl/internal/render"
+	"github.com/jobctl/jobctl/internal/store"
+)
+
+// minWatch keeps a watched dashboard from hammering the store, as watch(1)
+// refuses less than a tenth of a second.
+const minWatch = 100 * time.Millisecond
+
+// DashboardOptions are `jobctl dashboard`'s inputs.
+type DashboardOptions struct {
+	IO    *render.IO
+	Store func(context.Context) (store.Store, error)
+	// Source names the store in the title row (its redacted DSN).
+	Source string
+
+	Limit int
+	Watch time.Duration
+}
+
+// NewCmdDashboard builds `jobctl dashboard`.
+func NewCmdDashboard(f *cmdutil.Factory, runF func(context.Context, *DashboardOptions) error) *cobra.Command {
+	opts := &DashboardOptions{IO: f.IO, Store: f.Store}
+	cmd := &cobra.Command{
+		Use:     "dashboard",
+		Aliases: []string{"dash"},
+		Short:   "Show the guide's Job Queue Dashboard: status summary and recent jobs",
+		Long: `Show the Job Queue Dashboard: how many jobs are in each status, then the
+most recent jobs with their ID, type, status, when they last changed and
+the action the guide allows for them (retry, cancel, start, delete or show).
+
+With --watch the dashboard redraws in place on the terminal's alternate
+screen until Ctrl-C, which leaves the terminal as it was. When stdout is not
+a terminal, --watch is ignored and one plain frame is printed, without
+colour or icons.`,
+		Example: `  jobctl dashboard
+  jobctl dash --watch 2s
+  jobctl dashboard --limit 20 | mail -s "queue" oncall@example.com`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			format, err := f.Format()
+			if err != nil {
+				return err
+			}
+			if format != render.FormatTable || f.Quiet {
+				return cmdutil.FlagErrorf("dashboard draws for people only; for data use `jobctl list -o json`")
+			}
+			if opts.Limit < 1 {
+				return cmdutil.FlagErrorf("--limit must be at least 1")
+			}
+			if opts.Watch != 0 && opts.Watch < minWatch {
+				return cmdutil.FlagErrorf("--watch must be at least %s", minWatch)
+			}
+			opts.Source = f.DSN().Redacted()
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return dashboardRun(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.IntVar(&opts.Limit, "limit", 10, "how many recent jobs to show")
+	fl.DurationVarP(&opts.Watch, "watch", "w", 0, "redraw every interval (e.g. 2s) until Ctrl-C; ignored when stdout is not a terminal")
+	return cmd
+}
+
+func dashboardRun(ctx context.Context, opts *DashboardOptions) error {
+	s, err := opts.Store(ctx)
+	if err != nil {
+		return err
+	}
+	watching := opts.Watch > 0 && opts.IO.IsTerminal()
+	frame := func(ctx context.Context) (string, error) {
+		v, err := loadDashboard(ctx, s, opts.Limit)
+		if err != nil {
+			return "", err
+		}
+		v.Source = opts.Source
+		if watching {
+			v.Every = opts.Watch
+		}
+		return opts.IO.Dashboard(v), nil
+	}
+	if !watching {
+		out, err := frame(ctx)
+		if err != nil {
+			return err
+		}
+		opts.IO.Printf("%s", out)
+		return nil
+	}
+	return watch(ctx, opts.IO, opts.Watch, frame)
+}
+
+// watch draws a frame every interval on the alternate screen until ctx is
+// cancelled (Ctrl-C), which is a normal end. The terminal is restored
+// before any error is returned, so the error prints on the normal screen.
+func watch(ctx context.Context, ios *render.IO, every time.Duration, frame func(context.Context) (string, error)) error {
+	screen := ios.OpenScreen()
+	defer screen.Close()
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		out, err := frame(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		screen.Draw(out)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+// dashboardStore is what the dashboard reads.
+type dashboardStore interface {
+	Count(ctx context.Context, f *store.Filter, archived bool) (int64, error)
+	List(ctx context.Context, p *store.ListParams) ([]*store.Job, error)
+}
+
+// loadDashboard reads one frame's data. The counts are one count per
+// status, each an index scan on (status, …), rather than Stats, which
+// also reads every completed job's run time: too much to repeat every
+// few seconds on a large table.
+func loadDashboard(ctx context.Context, s dashboardStore, limit int) (*render.DashboardView, error) {
+	v := &render.DashboardView{Counts: make(map[store.Status]int64, len(store.Statuses))}
+	for _, st := range store.Statuses {
+		n, err := s.Count(ctx, &store.Filter{Statuses: []store.Status{st}}, false)
+		if err != nil {
+			return nil, err
+		}
+		v.Counts[st] = n
+	}
+	jobs, err := s.List(ctx, &store.ListParams{Limit: limit, Sort: store.SortCreatedDesc})
+	if err != nil {
+		return nil, err
+	}
+	v.Jobs = jobs
+	return v, nil
+}

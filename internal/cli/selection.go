@@ -1,0 +1,193 @@
+package cli
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jobctl/jobctl/internal/cmdutil"
+	"github.com/jobctl/jobctl/internal/store"
+)
+
+// selectBy says how a bulk command may choose its jobs.
+type selectBy int
+
+const (
+	byIDsOrFilter selectBy = iota // retry, cancel, start
+	byIDs                         // delete, archive restore
+	byFilter                      // purge, archive
+)
+
+// selection is how every bulk command chooses its jobs: by IDs (arguments,
+// or "-" to read them from stdin) or by the filters `list` takes, never
+// both. Filters may only name statuses the action can apply to.
+type selection struct {
+	action  store.Action
+	by      selectBy
+	filters filterFlags
+}
+
+// chosen is a resolved selection: IDs, or a filter whose Statuses are the
+// statuses the action may touch.
+type chosen struct {
+	// Explicit means the jobs were named by ID. A named job that is
+	// refused or missing fails the command; an empty list acts on nothing.
+	Explicit  bool
+	IDs       []string
+	FromStdin bool
+	Filter    store.Filter
+	// Statuses are the statuses the action applies to (nil for restore).
+	Statuses []store.Status
+}
+
+func (s *selection) register(cmd *cobra.Command) {
+	if s.by != byIDs {
+		s.filters.register(cmd)
+	}
+}
+
+// resolve checks the flags and arguments and, for "-", reads the IDs from
+// stdin. Every mistake is a usage error, found before the store is opened.
+func (s *selection) resolve(args []string, stdin io.Reader, now time.Time) (*chosen, error) {
+	hasFilter := s.filters.set()
+	switch {
+	case len(args) > 0 && hasFilter:
+		return nil, cmdutil.FlagErrorf("%s takes job IDs or filters, not both", s.action)
+	case len(args) > 0 && s.by == byFilter:
+		return nil, cmdutil.FlagErrorf("%s selects jobs by filter, not by ID%s", s.action, byIDHint(s.action))
+	case len(args) == 0 && s.by == byIDs:
+		return nil, cmdutil.FlagErrorf("%s needs job IDs, or - to read them from stdin%s", s.action, byFilterHint(s.action))
+	case len(args) == 0 && !hasFilter && s.by == byIDsOrFilter:
+		return nil, cmdutil.FlagErrorf("%s needs job IDs or a filter such as --status or --type (see 'jobctl %s --help')", s.action, s.action)
+	}
+	if len(args) > 0 {
+		ids, fromStdin, err := readIDArgs(args, stdin)
+		if err != nil {
+			return nil, err
+		}
+		c := &chosen{Explicit: true, IDs: ids, FromStdin: fromStdin}
+		if s.action != store.ActRestore {
+			c.Statuses = store.Allowed[s.action]
+		}
+		return c, nil
+	}
+	f, err := s.filters.filter(now)
+	if err != nil {
+		return nil, err
+	}
+	statuses, err := allowedStatuses(s.action, f.Statuses)
+	if err != nil {
+		return nil, err
+	}
+	f.Statuses = statuses
+	return &chosen{Filter: f, Statuses: statuses}, nil
+}
+
+// allowedStatuses narrows an action's statuses to those given with
+// --status, refusing any the action cannot apply to. Retry, cancel, start
+// and delete follow the guide's action table; purge deletes anything but a
+// RUNNING job (a worker holds it), PENDING and RETRYING only when named;
+// archive takes any finished job, never a live one.
+func allowedStatuses(a store.Action, given []store.Status) ([]store.Status, error) {
+	if len(given) == 0 {
+		return store.Allowed[a], nil
+	}
+	for _, st := range given {
+		var ok bool
+		var rule string
+		switch a {
+		case store.ActPurge:
+			ok, rule = st != store.StatusRunning, "purge never deletes a RUNNING job (a worker holds it): cancel it first"
+		case store.ActArchive:
+			ok, rule = st.Final(), "archive takes only finished jobs: "+store.OrList(finalStatuses())
+		default:
+			ok, rule = slices.Contains(store.Allowed[a], st), fmt.Sprintf("%s needs %s", a, store.OrList(store.Allowed[a]))
+		}
+		if !ok {
+			return nil, cmdutil.FlagErrorf("--status %s: %s", strings.ToLower(string(st)), rule)
+		}
+	}
+	var out []store.Status
+	for _, st := range given {
+		if !slices.Contains(out, st) {
+			out = append(out, st)
+		}
+	}
+	return out, nil
+}
+
+func finalStatuses() []store.Status {
+	var out []store.Status
+	for _, st := range store.Statuses {
+		if st.Final() {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+func byIDHint(a store.Action) string {
+	switch a {
+	case store.ActPurge:
+		return " (to delete jobs by ID, use `jobctl delete`)"
+	case store.ActArchive:
+		return " (archive takes --older 30d; to bring jobs back, use `jobctl archive restore ID`)"
+	}
+	return ""
+}
+
+func byFilterHint(a store.Action) string {
+	if a == store.ActDelete {
+		return " (to delete by filter, use `jobctl purge`)"
+	}
+	return ""
+}
+
+// readIDArgs returns the IDs named as arguments or, when the only argument
+// is "-", read from stdin. IDs may come with or without their job_ prefix.
+func readIDArgs(args []string, stdin io.Reader) ([]string, bool, error) {
+	if len(args) == 1 && args[0] == "-" {
+		ids, err := readIDs(stdin)
+		return ids, true, err
+	}
+	ids := make([]string, 0, len(args))
+	for _, a := range args {
+		switch {
+		case a == "-":
+			return nil, false, cmdutil.FlagErrorf("- (read IDs from stdin) must be the only argument")
+		case strings.TrimSpace(a) == "":
+			return nil, false, cmdutil.FlagErrorf("empty job ID")
+		case strings.ContainsAny(strings.TrimSpace(a), " \t"):
+			return nil, false, cmdutil.FlagErrorf("%q is not a job ID", a)
+		}
+		ids = append(ids, store.NormalizeID(a))
+	}
+	return ids, false, nil
+}
+
+// readIDs reads one ID a line, as `jobctl list -q` prints them; blank lines
+// are skipped. A line holding anything else (a table row, say) is an error
+// rather than a guess.
+func readIDs(r io.Reader) ([]string, error) {
+	var ids []string
+	sc := bufio.NewScanner(r)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" {
+			continue
+		}
+		if strings.ContainsAny(line, " \t") {
+			return nil, cmdutil.FlagErrorf("stdin line %d: %q is not a job ID (give one ID a line, as `jobctl list -q` prints)", n, line)
+		}
+		ids = append(ids, store.NormalizeID(line))
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("reading job IDs from stdin: %w", err)
+	}
+	return ids, nil
+}

@@ -1,0 +1,193 @@
+package cli
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jobctl/jobctl/internal/cmdutil"
+	"github.com/jobctl/jobctl/internal/store"
+)
+
+var selNow = time.Date(2025, 10, 25, 12, 0, 0, 0, time.UTC)
+
+// resolveWith registers a selection on a bare command, parses flags and
+// resolves it against stdin.
+func resolveWith(t *testing.T, a store.Action, by selectBy, flags []string, args []string, stdin string) (*chosen, error) {
+	t.Helper()
+	sel := &selection{action: a, by: by}
+	cmd := &cobra.Command{Use: string(a)}
+	sel.register(cmd)
+	if err := cmd.ParseFlags(flags); err != nil {
+		t.Fatalf("parse %v: %v", flags, err)
+	}
+	return sel.resolve(args, strings.NewReader(stdin), selNow)
+}
+
+func TestSelectionIDs(t *testing.T) {
+	c, err := resolveWith(t, store.ActRetry, byIDsOrFilter, nil, []string{"job_a", "b", " c "}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Explicit || c.FromStdin || !slices.Equal(c.IDs, []string{"job_a", "job_b", "job_c"}) {
+		t.Errorf("got %+v", c)
+	}
+	if !slices.Equal(c.Statuses, store.Allowed[store.ActRetry]) {
+		t.Errorf("statuses = %v, want retry's", c.Statuses)
+	}
+}
+
+func TestSelectionStdin(t *testing.T) {
+	c, err := resolveWith(t, store.ActRetry, byIDsOrFilter, nil, []string{"-"}, "job_a\n\n  b  \r\n\njob_c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Explicit || !c.FromStdin || !slices.Equal(c.IDs, []string{"job_a", "job_b", "job_c"}) {
+		t.Errorf("got %+v", c)
+	}
+	// An empty stdin selects nothing, still explicitly: it must never act
+	// as an empty filter.
+	c, err = resolveWith(t, store.ActDelete, byIDs, nil, []string{"-"}, "\n\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Explicit || len(c.IDs) != 0 {
+		t.Errorf("empty stdin: got %+v", c)
+	}
+}
+
+func TestSelectionFilter(t *testing.T) {
+	c, err := resolveWith(t, store.ActRetry, byIDsOrFilter,
+		[]string{"--type", "CalendarSync", "--status", "failed", "--since", "1h", "--user", "user_1"}, nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := store.Filter{Types: []string{"CalendarSync"}, Statuses: []store.Status{store.StatusFailed},
+		Since: selNow.Add(-time.Hour), UserID: "user_1"}
+	if c.Explicit || !equalFilter(c.Filter, want) || !slices.Equal(c.Statuses, want.Statuses) {
+		t.Errorf("got %+v, want filter %+v", c, want)
+	}
+
+	// No --status: the action's statuses, in the filter too.
+	c, err = resolveWith(t, store.ActPurge, byFilter, nil, nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(c.Statuses, store.Allowed[store.ActPurge]) || !slices.Equal(c.Filter.Statuses, store.Allowed[store.ActPurge]) {
+		t.Errorf("purge without a filter: %+v", c)
+	}
+
+	// --older is the completion cutoff.
+	c, err = resolveWith(t, store.ActArchive, byFilter, []string{"--older", "30d"}, nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Filter.FinishedBefore.Equal(selNow.Add(-30*24*time.Hour)) || !c.Filter.Since.IsZero() {
+		t.Errorf("--older 30d: %+v", c.Filter)
+	}
+	if !slices.Equal(c.Statuses, store.Allowed[store.ActArchive]) {
+		t.Errorf("archive statuses = %v", c.Statuses)
+	}
+}
+
+func equalFilter(a, b store.Filter) bool {
+	return slices.Equal(a.IDs, b.IDs) && slices.Equal(a.Statuses, b.Statuses) && slices.Equal(a.Types, b.Types) &&
+		a.Since.Equal(b.Since) && a.Until.Equal(b.Until) && a.FinishedBefore.Equal(b.FinishedBefore) && a.UserID == b.UserID
+}
+
+func TestSelectionStatusRules(t *testing.T) {
+	for _, tc := range []struct {
+		action store.Action
+		by     selectBy
+		status string
+		want   []store.Status // nil: a usage error
+		err    string
+	}{
+		{store.ActRetry, byIDsOrFilter, "failed,dead", []store.Status{store.StatusFailed, store.StatusDead}, ""},
+		{store.ActRetry, byIDsOrFilter, "completed", nil, "--status completed: retry needs FAILED, DEAD or CANCELLED"},
+		{store.ActCancel, byIDsOrFilter, "running", []store.Status{store.StatusRunning}, ""},
+		{store.ActCancel, byIDsOrFilter, "failed", nil, "--status failed: cancel needs PENDING, RETRYING or RUNNING"},
+		{store.ActStart, byIDsOrFilter, "retrying", nil, "--status retrying: start needs PENDING"},
+		{store.ActPurge, byFilter, "pending", []store.Status{store.StatusPending}, ""},
+		{store.ActPurge, byFilter, "retrying,Completed,completed", []store.Status{store.StatusRetrying, store.StatusCompleted}, ""},
+		{store.ActPurge, byFilter, "running", nil, "--status running: purge never deletes a RUNNING job"},
+		{store.ActArchive, byFilter, "failed", []store.Status{store.StatusFailed}, ""},
+		{store.ActArchive, byFilter, "pending", nil, "--status pending: archive takes only finished jobs: COMPLETED, FAILED, CANCELLED or DEAD"},
+	} {
+		flags := []string{"--status", tc.status}
+		if tc.action == store.ActArchive {
+			flags = append(flags, "--older", "1d")
+		}
+		c, err := resolveWith(t, tc.action, tc.by, flags, nil, "")
+		if tc.want == nil {
+			if !isFlagError(err) || !strings.HasPrefix(err.Error(), tc.err) {
+				t.Errorf("%s --status %s: err = %v, want usage error %q", tc.action, tc.status, err, tc.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s --status %s: %v", tc.action, tc.status, err)
+			continue
+		}
+		if !slices.Equal(c.Statuses, tc.want) || !slices.Equal(c.Filter.Statuses, tc.want) {
+			t.Errorf("%s --status %s: statuses %v, filter %v; want %v", tc.action, tc.status, c.Statuses, c.Filter.Statuses, tc.want)
+		}
+	}
+}
+
+func TestSelectionUsageErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		action store.Action
+		by     selectBy
+		flags  []string
+		args   []string
+		stdin  string
+		err    string
+	}{
+		{"IDs and filters", store.ActRetry, byIDsOrFilter, []string{"--type", "X"}, []string{"job_a"}, "", "retry takes job IDs or filters, not both"},
+		{"stdin and filters", store.ActCancel, byIDsOrFilter, []string{"--status", "pending"}, []string{"-"}, "job_a\n", "cancel takes job IDs or filters, not both"},
+		{"nothing", store.ActRetry, byIDsOrFilter, nil, nil, "", "retry needs job IDs or a filter"},
+		{"nothing to start", store.ActStart, byIDsOrFilter, nil, nil, "", "start needs job IDs or a filter"},
+		{"delete by filter", store.ActDelete, byIDs, nil, nil, "", "delete needs job IDs, or - to read them from stdin (to delete by filter, use `jobctl purge`)"},
+		{"restore nothing", store.ActRestore, byIDs, nil, nil, "", "restore needs job IDs"},
+		{"purge by ID", store.ActPurge, byFilter, nil, []string{"job_a"}, "", "purge selects jobs by filter, not by ID"},
+		{"dash among IDs", store.ActRetry, byIDsOrFilter, nil, []string{"job_a", "-"}, "", "- (read IDs from stdin) must be the only argument"},
+		{"empty ID", store.ActRetry, byIDsOrFilter, nil, []string{""}, "", "empty job ID"},
+		{"table on stdin", store.ActRetry, byIDsOrFilter, nil, []string{"-"}, "job_a\njob_b\tCalendarSync\tFAILED\n", "stdin line 2:"},
+		{"bad --older", store.ActPurge, byFilter, []string{"--older", "soon"}, nil, "", "--older: invalid time"},
+		{"bad --status", store.ActRetry, byIDsOrFilter, []string{"--status", "bogus"}, nil, "", "unknown status"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := resolveWith(t, tc.action, tc.by, tc.flags, tc.args, tc.stdin)
+			if !isFlagError(err) || !strings.HasPrefix(err.Error(), tc.err) {
+				t.Errorf("err = %v, want usage error starting %q", err, tc.err)
+			}
+		})
+	}
+}
+
+func isFlagError(err error) bool {
+	var fe *cmdutil.FlagError
+	return errors.As(err, &fe)
+}
+
+func TestParseAuditAction(t *testing.T) {
+	for in, want := range map[string]string{
+		"retry": store.ActionRetry, "JOB_RETRY": store.ActionRetry, "Job_Cancel": store.ActionCancel,
+		" archive ": store.ActionArchive, "schedule-add": store.ActionScheduleAdd, "SCHEDULE_REMOVE": store.ActionScheduleRemove,
+	} {
+		if got, err := parseAuditAction(in); err != nil || got != want {
+			t.Errorf("parseAuditAction(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "retried", "JOB_FROB", "job"} {
+		if _, err := parseAuditAction(in); !isFlagError(err) {
+			t.Errorf("parseAuditAction(%q): err = %v, want a usage error", in, err)
+		}
+	}
+}

@@ -1,0 +1,316 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/jobctl/jobctl/internal/cmdutil"
+	"github.com/jobctl/jobctl/internal/config"
+	"github.com/jobctl/jobctl/internal/health"
+	"github.com/jobctl/jobctl/internal/render"
+	"github.com/jobctl/jobctl/internal/store"
+	"github.com/jobctl/jobctl/internal/store/postgres"
+	"github.com/jobctl/jobctl/internal/store/sqlite"
+	"github.com/jobctl/jobctl/internal/testutil/pgtest"
+)
+
+// serveBackends runs f against a fresh SQLite store and, when the test
+// database is configured, a fresh Postgres schema.
+func serveBackends(t *testing.T, f func(t *testing.T, s store.Store)) {
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "jobs.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		f(t, s)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		dsn, schema := pgtest.Schema(t)
+		s, err := postgres.Open(context.Background(), dsn, schema)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		if _, err := s.Migrate(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		f(t, s)
+	})
+}
+
+// serveSeed imports n jobs of typ in status st, scheduled at at.
+func serveSeed(t *testing.T, s store.Store, typ string, st store.Status, n int, at time.Time) {
+	t.Helper()
+	at = at.UTC().Truncate(time.Millisecond)
+	jobs := make([]*store.Job, n)
+	for i := range jobs {
+		j := &store.Job{ID: store.NewID(time.Now()), Type: typ, Status: st, Priority: store.PriorityNormal,
+			Data: json.RawMessage(`{}`), Attempts: 1, MaxAttempts: 5, ScheduledFor: at, CreatedAt: at, UpdatedAt: at}
+		if st.Final() {
+			j.StartedAt, j.CompletedAt = &at, &at
+		}
+		jobs[i] = j
+		time.Sleep(time.Millisecond) // distinct IDs
+	}
+	if err := s.Import(context.Background(), jobs); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func serveGet(t *testing.T, url string) (int, string, []byte) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, resp.Header.Get("Content-Type"), body
+}
+
+// serveGauge is the value of the one series of name with the given labels.
+func serveGauge(t *testing.T, fams map[string]*dto.MetricFamily, name string, labels map[string]string) (float64, bool) {
+	t.Helper()
+next:
+	for _, m := range fams[name].GetMetric() {
+		if len(m.GetLabel()) != len(labels) {
+			continue
+		}
+		for _, l := range m.GetLabel() {
+			if labels[l.GetName()] != l.GetValue() {
+				continue next
+			}
+		}
+		return m.GetGauge().GetValue(), true
+	}
+	return 0, false
+}
+
+func TestServeEndpoints(t *testing.T) {
+	serveBackends(t, func(t *testing.T, s store.Store) {
+		now := time.Now()
+		serveSeed(t, s, "CalendarSync", store.StatusPending, 1, now.Add(-45*time.Minute))
+		serveSeed(t, s, "CalendarSync", store.StatusPending, 2, now)
+		serveSeed(t, s, "CalendarSync", store.StatusCompleted, 5, now.Add(-time.Hour))
+		serveSeed(t, s, "Report", store.StatusFailed, 3, now.Add(-time.Hour))
+		serveSeed(t, s, "Report", store.StatusDead, 1, now.Add(-time.Hour))
+		in := health.Inputs{Thresholds: config.DefaultHealth(), Lease: time.Minute}
+		srv := httptest.NewServer(newServeHandler(s, in, 0, func(err error) { t.Errorf("metrics: %v", err) }))
+		defer srv.Close()
+
+		// No worker has registered: critical, so 503.
+		code, ct, body := serveGet(t, srv.URL+healthPath)
+		var r health.Report
+		if err := json.Unmarshal(body, &r); err != nil {
+			t.Fatalf("health is not JSON: %v\n%s", err, body)
+		}
+		if code != http.StatusServiceUnavailable || ct != "application/json" || r.Status != health.Unhealthy || r.Checks.Worker != "down" {
+			t.Errorf("health without a worker: %d %s %s worker %s; want 503 application/json unhealthy down", code, ct, r.Status, r.Checks.Worker)
+		}
+		// The body is health.Check's report as `health -o json` prints it:
+		// the same bytes but for the measured latency.
+		var want strings.Builder
+		if err := (&render.IO{Out: &want}).Health(render.FormatJSON, health.Check(context.Background(), s, in)); err != nil {
+			t.Fatal(err)
+		}
+		latency := regexp.MustCompile(`"databaseLatencyMs": [0-9.e-]+`)
+		if g, w := latency.ReplaceAllString(string(body), "L"), latency.ReplaceAllString(want.String(), "L"); g != w {
+			t.Errorf("health body:\n%s\nwant:\n%s", g, w)
+		}
+
+		if err := s.RegisterWorker(context.Background(), &store.WorkerInfo{ID: "w1", Host: "test", PID: 1, Types: []string{"CalendarSync"}, Concurrency: 2}); err != nil {
+			t.Fatal(err)
+		}
+		// A live worker; the 45-minute-old job is only a warning: 200.
+		code, _, body = serveGet(t, srv.URL+healthPath)
+		if err := json.Unmarshal(body, &r); err != nil {
+			t.Fatal(err)
+		}
+		if code != http.StatusOK || r.Status != health.Degraded || r.Checks.PendingJobs != 3 || r.Checks.FailedJobs != 3 || r.Checks.LiveWorkers != 1 {
+			t.Errorf("health with a worker: %d %+v; want 200 degraded, 3 pending, 3 failed, 1 live worker", code, r)
+		}
+
+		code, ct, body = serveGet(t, srv.URL+metricsPath)
+		if code != http.StatusOK || !strings.HasPrefix(ct, "text/plain") {
+			t.Fatalf("GET /metrics: %d %s", code, ct)
+		}
+		p := expfmt.NewTextParser(model.UTF8Validation)
+		fams, err := p.TextToMetricFamilies(strings.NewReader(string(body)))
+		if err != nil {
+			t.Fatalf("parse /metrics: %v\n%s", err, body)
+		}
+		for name := range fams {
+			if !strings.HasPrefix(name, "jobctl_") && !strings.HasPrefix(name, "go_") && !strings.HasPrefix(name, "process_") {
+				t.Errorf("series %s is neither jobctl_… nor the standard go_… or process_…", name)
+			}
+		}
+		counts := map[[2]string]float64{
+			{"CalendarSync", "PENDING"}: 3, {"CalendarSync", "COMPLETED"}: 5, {"Report", "FAILED"}: 3, {"Report", "DEAD"}: 1,
+		}
+		for _, typ := range []string{"CalendarSync", "Report"} {
+			for _, st := range store.Statuses {
+				got, ok := serveGauge(t, fams, "jobctl_jobs", map[string]string{"type": typ, "status": string(st)})
+				if w := counts[[2]string{typ, string(st)}]; !ok || got != w {
+					t.Errorf("jobctl_jobs{type=%s,status=%s} = %v (present %v); want %v", typ, st, got, ok, w)
+				}
+			}
+		}
+		for name, want := range map[string]float64{"jobctl_workers_live": 1, "jobctl_health_status": 1, "jobctl_store_up": 1} {
+			if got, ok := serveGauge(t, fams, name, nil); !ok || got != want {
+				t.Errorf("%s = %v (present %v); want %v", name, got, ok, want)
+			}
+		}
+		if age, _ := serveGauge(t, fams, "jobctl_oldest_pending_job_age_seconds", nil); age < 45*60-5 || age > 45*60+60 {
+			t.Errorf("oldest pending age %vs; want about 2700", age)
+		}
+		if age, ok := serveGauge(t, fams, "jobctl_worker_last_ping_age_seconds", nil); !ok || age > 10 {
+			t.Errorf("last ping age %vs (present %v); want a few seconds", age, ok)
+		}
+
+		if code, _, _ := serveGet(t, srv.URL+"/nope"); code != http.StatusNotFound {
+			t.Errorf("GET /nope: %d; want 404", code)
+		}
+		resp, err := http.Post(srv.URL+healthPath, "application/json", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusMethodNotAllowed {
+			t.Errorf("POST health: %d; want 405", resp.StatusCode)
+		}
+	})
+}
+
+func TestServeUnreachable(t *testing.T) {
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "jobs.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	srv := httptest.NewServer(newServeHandler(s, health.Inputs{Thresholds: config.DefaultHealth()}, 0, func(error) {}))
+	defer srv.Close()
+	code, _, body := serveGet(t, srv.URL+healthPath)
+	var r health.Report
+	if err := json.Unmarshal(body, &r); err != nil {
+		t.Fatal(err)
+	}
+	if code != http.StatusServiceUnavailable || !strings.HasPrefix(r.Checks.Database, "unreachable: ") {
+		t.Errorf("closed store: %d %+v; want 503 and the database unreachable", code, r)
+	}
+}
+
+func TestServeFlags(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "jobctl.yaml")
+	if err := os.WriteFile(cfgPath, []byte("health:\n  maxPending: 500\n  maxFailed: 20\njobs:\n  Slow:\n    handler: {builtin: sleep}\n    timeout: 5m\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := func(args ...string) (*ServeOptions, health.Inputs, error) {
+		ios, _, _, _ := render.Test(false, false)
+		f := cmdutil.NewFactory(ios, func(string) string { return "" })
+		f.ConfigFlag = cfgPath
+		var got *ServeOptions
+		cmd := NewCmdServe(f, func(_ context.Context, o *ServeOptions) error { got = o; return nil })
+		cmd.SetArgs(args)
+		cmd.SetOut(io.Discard)
+		cmd.SetErr(io.Discard)
+		if err := cmd.Execute(); err != nil {
+			return nil, health.Inputs{}, err
+		}
+		in, err := got.Check.inputs(f)
+		return got, in, err
+	}
+
+	o, in, err := run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Addr != "127.0.0.1:8080" || o.MetricsCache != 5*time.Second || in.Lease != time.Minute {
+		t.Errorf("defaults: addr %s cache %s lease %s", o.Addr, o.MetricsCache, in.Lease)
+	}
+	def := config.DefaultHealth()
+	if in.Thresholds.MaxPending != 500 || in.Thresholds.MaxFailed != 20 || in.Thresholds.MaxWorkerSilence != def.MaxWorkerSilence {
+		t.Errorf("thresholds from the file: %+v", in.Thresholds)
+	}
+	if in.Timeout("Slow") != 5*time.Minute || in.Timeout("Other") != 30*time.Second {
+		t.Errorf("timeouts: Slow %s, Other %s; want 5m and the default 30s", in.Timeout("Slow"), in.Timeout("Other"))
+	}
+
+	o, in, err = run("--addr", ":9100", "--metrics-cache", "0", "--max-failed", "3", "--max-worker-silence", "2m", "--lease", "30s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Addr != ":9100" || o.MetricsCache != 0 || in.Lease != 30*time.Second {
+		t.Errorf("flags: addr %s cache %s lease %s", o.Addr, o.MetricsCache, in.Lease)
+	}
+	if in.Thresholds.MaxPending != 500 || in.Thresholds.MaxFailed != 3 || in.Thresholds.MaxWorkerSilence != 2*time.Minute {
+		t.Errorf("flags over the file: %+v; want maxPending 500 (file), maxFailed 3 and silence 2m (flags)", in.Thresholds)
+	}
+
+	for _, args := range [][]string{
+		{"--metrics-cache", "-1s"}, {"--max-pending", "-1"}, {"--max-worker-silence", "0s"}, {"--lease", "0s"}, {"extra"},
+	} {
+		if _, _, err := run(args...); err == nil || !cmdutil.IsUsageError(err) {
+			t.Errorf("serve %v: %v; want a usage error", args, err)
+		}
+	}
+}
+
+func TestServeHTTPGraceful(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	started := make(chan struct{})
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(started)
+		time.Sleep(300 * time.Millisecond)
+		io.WriteString(w, "done")
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- serveHTTP(ctx, ln, h) }()
+
+	got := make(chan string, 1)
+	go func() {
+		resp, err := http.Get("http://" + ln.Addr().String() + "/")
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		got <- string(body)
+	}()
+	<-started
+	cancel() // as SIGTERM does, with a request in flight
+	if err := <-served; err != nil {
+		t.Errorf("serveHTTP: %v; want nil after a graceful stop", err)
+	}
+	if body := <-got; body != "done" {
+		t.Errorf("request in flight got %q; want it finished", body)
+	}
+	if _, err := net.DialTimeout("tcp", ln.Addr().String(), time.Second); err == nil {
+		t.Error("still listening after shutdown")
+	}
+}
