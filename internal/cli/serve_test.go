@@ -23,56 +23,9 @@ import (
 	"github.com/jobctl/jobctl/internal/health"
 	"github.com/jobctl/jobctl/internal/render"
 	"github.com/jobctl/jobctl/internal/store"
-	"github.com/jobctl/jobctl/internal/store/postgres"
 	"github.com/jobctl/jobctl/internal/store/sqlite"
-	"github.com/jobctl/jobctl/internal/testutil/pgtest"
+	"github.com/jobctl/jobctl/internal/testutil/teststore"
 )
-
-// serveBackends runs f against a fresh SQLite store and, when the test
-// database is configured, a fresh Postgres schema.
-func serveBackends(t *testing.T, f func(t *testing.T, s store.Store)) {
-	t.Run("sqlite", func(t *testing.T) {
-		t.Parallel()
-		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "jobs.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		f(t, s)
-	})
-	t.Run("postgres", func(t *testing.T) {
-		t.Parallel()
-		dsn, schema := pgtest.Schema(t)
-		s, err := postgres.Open(context.Background(), dsn, schema)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		if _, err := s.Migrate(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		f(t, s)
-	})
-}
-
-// serveSeed imports n jobs of typ in status st, scheduled at at.
-func serveSeed(t *testing.T, s store.Store, typ string, st store.Status, n int, at time.Time) {
-	t.Helper()
-	at = at.UTC().Truncate(time.Millisecond)
-	jobs := make([]*store.Job, n)
-	for i := range jobs {
-		j := &store.Job{ID: store.NewID(time.Now()), Type: typ, Status: st, Priority: store.PriorityNormal,
-			Data: json.RawMessage(`{}`), Attempts: 1, MaxAttempts: 5, ScheduledFor: at, CreatedAt: at, UpdatedAt: at}
-		if st.Final() {
-			j.StartedAt, j.CompletedAt = &at, &at
-		}
-		jobs[i] = j
-		time.Sleep(time.Millisecond) // distinct IDs
-	}
-	if err := s.Import(context.Background(), jobs); err != nil {
-		t.Fatal(err)
-	}
-}
 
 func serveGet(t *testing.T, url string) (int, string, []byte) {
 	t.Helper()
@@ -107,13 +60,13 @@ next:
 }
 
 func TestServeEndpoints(t *testing.T) {
-	serveBackends(t, func(t *testing.T, s store.Store) {
+	teststore.Each(t, func(t *testing.T, s *teststore.Backend) {
 		now := time.Now()
-		serveSeed(t, s, "CalendarSync", store.StatusPending, 1, now.Add(-45*time.Minute))
-		serveSeed(t, s, "CalendarSync", store.StatusPending, 2, now)
-		serveSeed(t, s, "CalendarSync", store.StatusCompleted, 5, now.Add(-time.Hour))
-		serveSeed(t, s, "Report", store.StatusFailed, 3, now.Add(-time.Hour))
-		serveSeed(t, s, "Report", store.StatusDead, 1, now.Add(-time.Hour))
+		teststore.Seed(t, s, "CalendarSync", store.StatusPending, 1, now.Add(-45*time.Minute))
+		teststore.Seed(t, s, "CalendarSync", store.StatusPending, 2, now)
+		teststore.Seed(t, s, "CalendarSync", store.StatusCompleted, 5, now.Add(-time.Hour))
+		teststore.Seed(t, s, "Report", store.StatusFailed, 3, now.Add(-time.Hour))
+		teststore.Seed(t, s, "Report", store.StatusDead, 1, now.Add(-time.Hour))
 		in := health.Inputs{Thresholds: config.DefaultHealth(), Lease: time.Minute}
 		srv := httptest.NewServer(newServeHandler(s, in, 0, func(err error) { t.Errorf("metrics: %v", err) }))
 		defer srv.Close()

@@ -11,6 +11,7 @@ import (
 	"github.com/jobctl/jobctl/internal/config"
 	"github.com/jobctl/jobctl/internal/health"
 	"github.com/jobctl/jobctl/internal/store"
+	"github.com/jobctl/jobctl/internal/testutil/teststore"
 )
 
 func storeHandler(s store.Store, ttl time.Duration) *StoreCollector {
@@ -18,16 +19,16 @@ func storeHandler(s store.Store, ttl time.Duration) *StoreCollector {
 }
 
 func TestStoreCollector(t *testing.T) {
-	eachBackend(t, func(t *testing.T, s store.Store) {
+	teststore.Each(t, func(t *testing.T, s *teststore.Backend) {
 		now := time.Now()
-		seed(t, s, "CalendarSync", store.StatusPending, 1, now.Add(-45*time.Minute))
-		seed(t, s, "CalendarSync", store.StatusPending, 2, now)
-		seed(t, s, "CalendarSync", store.StatusPending, 1, now.Add(time.Hour)) // not due
-		seed(t, s, "CalendarSync", store.StatusRunning, 1, now)
-		seed(t, s, "CalendarSync", store.StatusCompleted, 3, now.Add(-time.Hour))
-		seed(t, s, "Report", store.StatusFailed, 2, now.Add(-time.Hour))
-		seed(t, s, "Report", store.StatusDead, 1, now.Add(-time.Hour))
-		seed(t, s, "Report", store.StatusRetrying, 1, now.Add(time.Minute))
+		teststore.Seed(t, s, "CalendarSync", store.StatusPending, 1, now.Add(-45*time.Minute))
+		teststore.Seed(t, s, "CalendarSync", store.StatusPending, 2, now)
+		teststore.Seed(t, s, "CalendarSync", store.StatusPending, 1, now.Add(time.Hour)) // not due
+		teststore.Seed(t, s, "CalendarSync", store.StatusRunning, 1, now)
+		teststore.Seed(t, s, "CalendarSync", store.StatusCompleted, 3, now.Add(-time.Hour))
+		teststore.Seed(t, s, "Report", store.StatusFailed, 2, now.Add(-time.Hour))
+		teststore.Seed(t, s, "Report", store.StatusDead, 1, now.Add(-time.Hour))
+		teststore.Seed(t, s, "Report", store.StatusRetrying, 1, now.Add(time.Minute))
 
 		reg := prometheus.NewPedanticRegistry()
 		reg.MustRegister(storeHandler(s, 0))
@@ -76,8 +77,8 @@ func TestStoreCollector(t *testing.T) {
 }
 
 func TestStoreCollectorCache(t *testing.T) {
-	eachBackend(t, func(t *testing.T, s store.Store) {
-		seed(t, s, "A", store.StatusPending, 1, time.Now())
+	teststore.Each(t, func(t *testing.T, s *teststore.Backend) {
+		teststore.Seed(t, s, "A", store.StatusPending, 1, time.Now())
 		cached, fresh := prometheus.NewRegistry(), prometheus.NewRegistry()
 		cached.MustRegister(storeHandler(s, time.Hour))
 		fresh.MustRegister(storeHandler(s, 0))
@@ -88,7 +89,7 @@ func TestStoreCollectorCache(t *testing.T) {
 		if c, f := pending(cached), pending(fresh); c != 1 || f != 1 {
 			t.Fatalf("pending: cached %v, fresh %v; want 1", c, f)
 		}
-		seed(t, s, "A", store.StatusPending, 2, time.Now())
+		teststore.Seed(t, s, "A", store.StatusPending, 2, time.Now())
 		if c, f := pending(cached), pending(fresh); c != 1 || f != 3 {
 			t.Errorf("after 2 more: cached %v (want 1, within the TTL), fresh %v (want 3)", c, f)
 		}
@@ -96,7 +97,7 @@ func TestStoreCollectorCache(t *testing.T) {
 }
 
 func TestStoreCollectorUnreachable(t *testing.T) {
-	eachBackend(t, func(t *testing.T, s store.Store) {
+	teststore.Each(t, func(t *testing.T, s *teststore.Backend) {
 		var errs []error
 		c := NewStoreCollector(s, StoreOptions{Health: health.Inputs{Thresholds: config.DefaultHealth()}, OnError: func(err error) { errs = append(errs, err) }})
 		reg := prometheus.NewRegistry()
@@ -126,8 +127,8 @@ func (s slowStore) Stats(ctx context.Context, p *store.StatsParams) (*store.Stat
 }
 
 func TestStoreCollectorWait(t *testing.T) {
-	eachBackend(t, func(t *testing.T, s store.Store) {
-		seed(t, s, "A", store.StatusPending, 1, time.Now())
+	teststore.Each(t, func(t *testing.T, s *teststore.Backend) {
+		teststore.Seed(t, s, "A", store.StatusPending, 1, time.Now())
 		c := NewStoreCollector(slowStore{s, 300 * time.Millisecond}, StoreOptions{CacheTTL: time.Millisecond, Wait: 50 * time.Millisecond})
 		reg := prometheus.NewRegistry()
 		reg.MustRegister(c)
@@ -140,7 +141,7 @@ func TestStoreCollectorWait(t *testing.T) {
 		if v, took := pending(); v != 1 || took < 300*time.Millisecond {
 			t.Fatalf("first scrape: %v in %v; want 1 after the slow read", v, took)
 		}
-		seed(t, s, "A", store.StatusPending, 2, time.Now())
+		teststore.Seed(t, s, "A", store.StatusPending, 2, time.Now())
 		time.Sleep(5 * time.Millisecond)
 		// Expired: the scrape waits 50ms, then gets the old reading.
 		if v, took := pending(); v != 1 || took > 250*time.Millisecond {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jobctl/jobctl/internal/config"
 	"github.com/jobctl/jobctl/internal/store"
+	"github.com/jobctl/jobctl/internal/testutil/teststore"
 	"github.com/jobctl/jobctl/internal/worker"
 )
 
@@ -24,7 +25,7 @@ jobs:
 `
 
 func TestWorkerMetrics(t *testing.T) {
-	eachBackend(t, func(t *testing.T, s store.Store) {
+	teststore.Each(t, func(t *testing.T, s *teststore.Backend) {
 		ctx := context.Background()
 		enqueue := func(typ, data string, maxAttempts int) {
 			t.Helper()

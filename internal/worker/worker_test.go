@@ -4,61 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/jobctl/jobctl/internal/config"
 	"github.com/jobctl/jobctl/internal/store"
-	"github.com/jobctl/jobctl/internal/store/jobsql"
-	"github.com/jobctl/jobctl/internal/store/postgres"
-	"github.com/jobctl/jobctl/internal/store/sqlite"
-	"github.com/jobctl/jobctl/internal/testutil/pgtest"
+	"github.com/jobctl/jobctl/internal/testutil/teststore"
 )
-
-// backend is a fresh store plus raw SQL for setting up states.
-type backend struct {
-	store.Store
-	exec func(sql string, args ...any) error
-}
-
-// eachBackend runs f against a fresh SQLite store and, when the test
-// database is configured, a fresh Postgres schema.
-func eachBackend(t *testing.T, f func(t *testing.T, b *backend)) {
-	t.Run("sqlite", func(t *testing.T) {
-		t.Parallel()
-		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "jobs.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		f(t, &backend{Store: s, exec: func(sql string, args ...any) error {
-			for i, a := range args {
-				if tm, ok := a.(time.Time); ok {
-					args[i] = jobsql.FormatTime(tm)
-				}
-			}
-			_, err := s.DB().Exec(sql, args...)
-			return err
-		}})
-	})
-	t.Run("postgres", func(t *testing.T) {
-		t.Parallel()
-		dsn, schema := pgtest.Schema(t)
-		s, err := postgres.Open(context.Background(), dsn, schema)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		if _, err := s.Migrate(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		f(t, &backend{Store: s, exec: func(sql string, args ...any) error {
-			_, err := s.Pool().Exec(context.Background(), sql, args...)
-			return err
-		}})
-	})
-}
 
 const testConfig = `
 jobs:
@@ -139,7 +91,7 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 }
 
 func TestRetryPolicy(t *testing.T) {
-	eachBackend(t, func(t *testing.T, b *backend) {
+	teststore.Each(t, func(t *testing.T, b *teststore.Backend) {
 		network := enqueue(t, b, &store.EnqueueParams{Type: "Fail", Data: json.RawMessage(`{"code":"NETWORK_ERROR","message":"Network timeout"}`)})
 		auth := enqueue(t, b, &store.EnqueueParams{Type: "Fail", Data: json.RawMessage(`{"code":"AUTH_ERROR","message":"Token refresh failed"}`)})
 		slow := enqueue(t, b, &store.EnqueueParams{Type: "Sleep", Data: json.RawMessage(`{"ms":5000}`), MaxAttempts: 1})
@@ -183,7 +135,7 @@ func TestRetryPolicy(t *testing.T) {
 }
 
 func TestCancelRunningJob(t *testing.T) {
-	eachBackend(t, func(t *testing.T, b *backend) {
+	teststore.Each(t, func(t *testing.T, b *teststore.Backend) {
 		j := enqueue(t, b, &store.EnqueueParams{Type: "LongSleep", Data: json.RawMessage(`{"ms":60000}`)})
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
@@ -191,9 +143,7 @@ func TestCancelRunningJob(t *testing.T) {
 		go func() { done <- newWorker(t, b, Options{}).Run(ctx) }()
 		waitFor(t, 5*time.Second, "job to start", func() bool { return get(t, b, j.ID).Status == store.StatusRunning })
 		asked := time.Now()
-		if err := b.exec(`UPDATE "Job" SET "cancelRequested" = $1 WHERE id = $2`, true, j.ID); err != nil {
-			t.Fatal(err)
-		}
+		b.Exec(t, `UPDATE "Job" SET "cancelRequested" = $1 WHERE id = $2`, true, j.ID)
 		waitFor(t, 5*time.Second, "job to be cancelled", func() bool { return get(t, b, j.ID).Status == store.StatusCancelled })
 		t.Logf("cancel took %v", time.Since(asked))
 		got := get(t, b, j.ID)
@@ -208,7 +158,7 @@ func TestCancelRunningJob(t *testing.T) {
 }
 
 func TestShutdownHandsJobsBack(t *testing.T) {
-	eachBackend(t, func(t *testing.T, b *backend) {
+	teststore.Each(t, func(t *testing.T, b *teststore.Backend) {
 		long := enqueue(t, b, &store.EnqueueParams{Type: "LongSleep", Data: json.RawMessage(`{"ms":60000}`)})
 		short := enqueue(t, b, &store.EnqueueParams{Type: "LongSleep", Data: json.RawMessage(`{"ms":300}`)})
 		ctx, cancel := context.WithCancel(context.Background())
@@ -237,7 +187,7 @@ func TestShutdownHandsJobsBack(t *testing.T) {
 }
 
 func TestHardStopLeavesJobsForRescue(t *testing.T) {
-	eachBackend(t, func(t *testing.T, b *backend) {
+	teststore.Each(t, func(t *testing.T, b *teststore.Backend) {
 		j := enqueue(t, b, &store.EnqueueParams{Type: "LongSleep", Data: json.RawMessage(`{"ms":60000}`)})
 		hard := make(chan struct{})
 		ctx, cancel := context.WithCancel(context.Background())
@@ -259,9 +209,7 @@ func TestHardStopLeavesJobsForRescue(t *testing.T) {
 			t.Errorf("job is %s; want RUNNING, for another worker to rescue", got.Status)
 		}
 		// Another worker rescues it once the lease runs out, and runs it.
-		if err := b.exec(`UPDATE "Job" SET data = $1 WHERE id = $2`, `{"ms":1}`, j.ID); err != nil {
-			t.Fatal(err)
-		}
+		b.Exec(t, `UPDATE "Job" SET data = $1 WHERE id = $2`, `{"ms":1}`, j.ID)
 		ctx2, cancel2 := context.WithCancel(context.Background())
 		done2 := make(chan error, 1)
 		go func() { done2 <- newWorker(t, b, Options{Lease: 500 * time.Millisecond}).Run(ctx2) }()
@@ -278,7 +226,7 @@ func TestHardStopLeavesJobsForRescue(t *testing.T) {
 }
 
 func TestClaimOrderAndChains(t *testing.T) {
-	eachBackend(t, func(t *testing.T, b *backend) {
+	teststore.Each(t, func(t *testing.T, b *teststore.Backend) {
 		low := enqueue(t, b, &store.EnqueueParams{Type: "Noop", Priority: store.PriorityLow})
 		normal := enqueue(t, b, &store.EnqueueParams{Type: "Noop"})
 		crit := enqueue(t, b, &store.EnqueueParams{Type: "Noop", Priority: store.PriorityCritical})
@@ -305,7 +253,7 @@ func TestClaimOrderAndChains(t *testing.T) {
 }
 
 func TestRecurringExactlyOnce(t *testing.T) {
-	eachBackend(t, func(t *testing.T, b *backend) {
+	teststore.Each(t, func(t *testing.T, b *teststore.Backend) {
 		// Ten minutes of missed every-minute ticks: one catch-up run, not ten.
 		missed := time.Now().Add(-10 * time.Minute).UTC().Truncate(time.Minute)
 		err := b.AddSchedule(context.Background(), &store.Schedule{Name: "tick", Type: "Noop", Cron: "* * * * *", Timezone: "UTC", NextRunAt: missed}, "test")

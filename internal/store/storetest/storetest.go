@@ -20,7 +20,7 @@ import (
 // arguments to the backend's representation.
 type Harness struct {
 	Store store.Store
-	Exec  func(t *testing.T, sql string, args ...any)
+	Exec  func(t testing.TB, sql string, args ...any)
 }
 
 // NewFunc makes a fresh harness for one test.
