@@ -2,11 +2,13 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 
@@ -85,6 +87,10 @@ func archiveRun(ctx context.Context, opts *ArchiveOptions) error {
 		if file, err = openArchiveFile(opts.To); err != nil {
 			return err
 		}
+		if file.cut > 0 {
+			opts.IO.Printf("Cut %s bytes from the end of %s: a batch an interrupted run left half-written (its jobs were not archived, and are archived again now)\n",
+				render.Count(file.cut), opts.To)
+		}
 		opts.Params.Sink = file.write
 		opts.written = opts.To
 	}
@@ -104,14 +110,23 @@ type archiveFile struct {
 	f    *os.File
 	buf  *bufio.Writer
 	gz   *gzip.Writer // nil for plain JSONL
+	cut  int64        // bytes of a torn last batch removed on open
 }
 
+// openArchiveFile opens name for appending, first cutting off whatever a
+// killed run left of a batch it was writing: a partial last line, or a
+// partial last gzip member. Appending after either would leave a line
+// that does not parse, or a .gz that gunzip cannot read past.
 func openArchiveFile(name string) (*archiveFile, error) {
+	cut, err := cutTornTail(name, strings.HasSuffix(name, ".gz"))
+	if err != nil {
+		return nil, fmt.Errorf("--to: %w", err)
+	}
 	f, err := os.OpenFile(name, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("--to: %w", err)
 	}
-	a := &archiveFile{name: name, f: f, buf: bufio.NewWriterSize(f, 256<<10)}
+	a := &archiveFile{name: name, f: f, buf: bufio.NewWriterSize(f, 256<<10), cut: cut}
 	if strings.HasSuffix(name, ".gz") {
 		a.gz = gzip.NewWriter(io.Discard)
 	}
@@ -143,6 +158,91 @@ func (a *archiveFile) write(jobs []*store.Job) error {
 		return fmt.Errorf("--to %s: %w (the batch was not archived)", a.name, err)
 	}
 	return nil
+}
+
+// cutTornTail truncates name after its last complete record and returns
+// how many bytes it removed. A missing file has nothing to cut.
+func cutTornTail(name string, gz bool) (int64, error) {
+	f, err := os.Open(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	var good int64
+	if gz {
+		good = completeGzipMembers(f)
+	} else {
+		good, err = lastNewline(f, fi.Size())
+		if err != nil {
+			return 0, err
+		}
+	}
+	if good == fi.Size() {
+		return 0, nil
+	}
+	return fi.Size() - good, os.Truncate(name, good)
+}
+
+// lastNewline is the offset just past the file's last '\n', or 0.
+func lastNewline(f *os.File, size int64) (int64, error) {
+	buf := make([]byte, 64<<10)
+	for end := size; end > 0; {
+		start := max(end-int64(len(buf)), 0)
+		n, err := f.ReadAt(buf[:end-start], start)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return 0, err
+		}
+		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
+			return start + int64(i) + 1, nil
+		}
+		end = start
+	}
+	return 0, nil
+}
+
+// completeGzipMembers is the offset just past the last gzip member that
+// decompresses to its end.
+func completeGzipMembers(r io.Reader) int64 {
+	cr := &countingReader{r: bufio.NewReader(r)}
+	var good int64
+	zr, err := gzip.NewReader(cr)
+	for err == nil {
+		zr.Multistream(false)
+		if _, err = io.Copy(io.Discard, zr); err != nil {
+			break
+		}
+		good = cr.n
+		err = zr.Reset(cr)
+	}
+	return good
+}
+
+// countingReader counts the bytes gzip consumes. It is an io.ByteReader,
+// so gzip reads no further ahead than the member it decodes.
+type countingReader struct {
+	r *bufio.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func (c *countingReader) ReadByte() (byte, error) {
+	b, err := c.r.ReadByte()
+	if err == nil {
+		c.n++
+	}
+	return b, err
 }
 
 func (a *archiveFile) Close() error {
