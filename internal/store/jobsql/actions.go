@@ -132,9 +132,12 @@ func (b *Base) actOnFilter(ctx context.Context, p *store.ActionParams, res *stor
 // highest id it looked at ("" when none matched).
 func (b *Base) actBatch(ctx context.Context, p *store.ActionParams, cond string, a *Args, res *store.ActionResult) (map[string]bool, string, error) {
 	archived := p.Action == store.ActRestore
-	cols := JobColumns
-	if archived {
-		cols += `, "archivedAt"`
+	// Archive hands whole jobs to its sink; the other actions need only
+	// what decides and reports the change, not the JSON payloads.
+	full := p.Action == store.ActArchive
+	cols := actionColumns
+	if full {
+		cols = JobColumns
 	}
 	sql := "SELECT " + cols + " FROM " + Table(archived) + " WHERE " + cond + " ORDER BY id LIMIT " + a.Add(p.BatchSize)
 	if !p.DryRun {
@@ -146,7 +149,11 @@ func (b *Base) actBatch(ctx context.Context, p *store.ActionParams, cond string,
 	)
 	err := b.InTx(ctx, func(tx DB) error {
 		var err error
-		rows, err = QueryJobs(ctx, tx, sql, a.Values, archived)
+		if full {
+			rows, err = QueryJobs(ctx, tx, sql, a.Values, false)
+		} else {
+			rows, err = queryActionRows(ctx, tx, sql, a.Values)
+		}
 		if err != nil || len(rows) == 0 {
 			return err
 		}
@@ -179,7 +186,35 @@ func (b *Base) actBatch(ctx context.Context, p *store.ActionParams, cond string,
 	if p.Progress != nil && len(changed) > 0 {
 		p.Progress(changed)
 	}
+	if b.D.BatchPause > 0 && !p.DryRun {
+		time.Sleep(b.D.BatchPause)
+	}
 	return done, last, nil
+}
+
+// actionColumns are what an action other than archive reads of a job.
+const actionColumns = `id, type, status, "uniqueKey", "scheduledFor"`
+
+func queryActionRows(ctx context.Context, db DB, sql string, args []any) ([]*store.Job, error) {
+	rows, err := db.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*store.Job
+	for rows.Next() {
+		var (
+			j         store.Job
+			st, key   text
+			scheduled timestamp
+		)
+		if err := rows.Scan(&j.ID, &j.Type, &st, &key, &scheduled); err != nil {
+			return nil, err
+		}
+		j.Status, j.UniqueKey, j.ScheduledFor = store.Status(st), string(key), scheduled.value()
+		out = append(out, &j)
+	}
+	return out, rows.Err()
 }
 
 // predict is what a dry run reports: the change each job would get.

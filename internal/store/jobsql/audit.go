@@ -12,8 +12,12 @@ import (
 // WriteAudit inserts audit rows inside the caller's transaction, so a
 // change and its record commit or roll back together.
 func WriteAudit(ctx context.Context, db DB, d *Dialect, entries []store.AuditEntry) error {
-	for start := 0; start < len(entries); start += importBatch {
-		batch := entries[start:min(start+importBatch, len(entries))]
+	per := d.RowsPerInsert
+	if per <= 0 {
+		per = importBatch
+	}
+	for start := 0; start < len(entries); start += per {
+		batch := entries[start:min(start+per, len(entries))]
 		a := d.Args()
 		rows := make([]string, len(batch))
 		for i, e := range batch {

@@ -49,6 +49,15 @@ type Dialect struct {
 	// LockRows follows a SELECT whose rows a bulk action is about to
 	// change (" FOR UPDATE"); "" under SQLite's single writer.
 	LockRows string
+	// BatchPause is how long a bulk action waits between batches. SQLite
+	// has one writer at a time, and a waiting writer (a worker) polls for
+	// the lock: without a pause the bulk action takes it straight back and
+	// the worker starves for the whole run.
+	BatchPause time.Duration
+	// RowsPerInsert caps a multi-row INSERT (audit rows). Postgres takes
+	// 65,535 parameters; SQLite looks parameters up by name in a list, so
+	// its statements stay small.
+	RowsPerInsert int
 	// Greatest is the larger of two expressions.
 	Greatest func(a, b string) string
 	// AuditMeta is the metadata value of an audit row from a JSON text

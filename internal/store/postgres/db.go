@@ -16,6 +16,7 @@ var dialect = &jobsql.Dialect{
 	LockShared:    " FOR SHARE",
 	SkipLocked:    " FOR UPDATE SKIP LOCKED",
 	LockRows:      " FOR UPDATE",
+	RowsPerInsert: 2000,
 	Greatest:      func(a, b string) string { return "GREATEST(" + a + ", " + b + ")" },
 	IDIn:          func(sub string) string { return "id = ANY(ARRAY(" + sub + "))" },
 	JSON:          func(expr string) string { return "CAST(" + expr + " AS jsonb)" },

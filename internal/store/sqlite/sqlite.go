@@ -43,6 +43,7 @@ var dialect = &jobsql.Dialect{
 	Now:           `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`,
 	IDIn:          func(sub string) string { return "id IN (" + sub + ")" },
 	Greatest:      func(a, b string) string { return "max(" + a + ", " + b + ")" },
+	BatchPause:    20 * time.Millisecond,
 	JSON:          func(expr string) string { return expr },
 	AppendJSON:    func(col, p string) string { return "json_insert(" + col + ", '$[#]', json(" + p + "))" },
 	TextArray:     func(p string) string { return p },
