@@ -55,7 +55,7 @@ func (b *Base) actOnIDs(ctx context.Context, p *store.ActionParams, res *store.A
 	for start := 0; start < len(eligible); start += p.BatchSize {
 		chunk := eligible[start:min(start+p.BatchSize, len(eligible))]
 		a := b.D.Args()
-		cond := "id IN " + In(a, chunk)
+		cond := "id" + b.D.InIDs(a, chunk)
 		if p.Action != store.ActRestore {
 			cond += " AND status IN " + In(a, allowed)
 		}
@@ -134,7 +134,7 @@ func (b *Base) actBatch(ctx context.Context, p *store.ActionParams, cond string,
 	archived := p.Action == store.ActRestore
 	// Archive hands whole jobs to its sink; the other actions need only
 	// what decides and reports the change, not the JSON payloads.
-	full := p.Action == store.ActArchive
+	full := p.Action == store.ActArchive && p.Sink != nil
 	cols := actionColumns
 	if full {
 		cols = JobColumns
@@ -162,10 +162,7 @@ func (b *Base) actBatch(ctx context.Context, p *store.ActionParams, cond string,
 			return nil
 		}
 		changed, err = apply(ctx, tx, b.D, p, rows, res)
-		if err != nil {
-			return err
-		}
-		return WriteAudit(ctx, tx, b.D, auditEntries(p, changed))
+		return err
 	})
 	if err != nil {
 		return nil, "", err
@@ -239,20 +236,25 @@ func predict(p *store.ActionParams, rows []*store.Job) []store.Changed {
 	return out
 }
 
-// apply changes one locked batch and returns what changed.
+// apply changes one locked batch and returns what changed. The audit rows
+// are written first, from the rows as they are, in the same transaction.
 func apply(ctx context.Context, tx DB, d *Dialect, p *store.ActionParams, rows []*store.Job, res *store.ActionResult) ([]store.Changed, error) {
+	if p.Action == store.ActRetry {
+		var err error
+		if rows, err = withoutHeldKeys(ctx, tx, d, rows, res); err != nil || len(rows) == 0 {
+			return nil, err
+		}
+	}
 	prev := make(map[string]*store.Job, len(rows))
-	ids := make([]string, 0, len(rows))
-	for _, j := range rows {
-		prev[j.ID] = j
-		ids = append(ids, j.ID)
+	ids := make([]string, len(rows))
+	for i, j := range rows {
+		prev[j.ID], ids[i] = j, j.ID
+	}
+	if err := auditBatch(ctx, tx, d, p, ids); err != nil {
+		return nil, err
 	}
 	switch p.Action {
 	case store.ActRetry:
-		var err error
-		if ids, err = withoutHeldKeys(ctx, tx, d, rows, res); err != nil || len(ids) == 0 {
-			return nil, err
-		}
 		return update(ctx, tx, d, prev, ids, func(a *Args) string { return retrySet(a, d, p) })
 	case store.ActCancel:
 		// A RUNNING job is only asked to stop: its worker sees the request
@@ -265,7 +267,7 @@ func apply(ctx context.Context, tx DB, d *Dialect, p *store.ActionParams, rows [
 	case store.ActStart:
 		return update(ctx, tx, d, prev, ids, func(*Args) string { return `"scheduledFor" = ` + d.Now })
 	case store.ActDelete, store.ActPurge:
-		return gone(ctx, tx, d, rows, `DELETE FROM "JobDependency" WHERE "jobId" IN `, `DELETE FROM "Job" WHERE id IN `)
+		return gone(ctx, tx, d, rows, `DELETE FROM "JobDependency" WHERE "jobId"`, `DELETE FROM "Job" WHERE id`)
 	case store.ActArchive:
 		if p.Sink != nil {
 			if err := p.Sink(rows); err != nil {
@@ -273,14 +275,54 @@ func apply(ctx context.Context, tx DB, d *Dialect, p *store.ActionParams, rows [
 			}
 		}
 		return gone(ctx, tx, d, rows,
-			`INSERT INTO "JobArchive" (`+importColumns+`) SELECT `+importColumns+` FROM "Job" WHERE id IN `,
-			`DELETE FROM "Job" WHERE id IN `)
+			`INSERT INTO "JobArchive" (`+importColumns+`) SELECT `+importColumns+` FROM "Job" WHERE id`,
+			`DELETE FROM "Job" WHERE id`)
 	case store.ActRestore:
 		return gone(ctx, tx, d, rows,
-			`INSERT INTO "Job" (`+importColumns+`) SELECT `+importColumns+` FROM "JobArchive" WHERE id IN `,
-			`DELETE FROM "JobArchive" WHERE id IN `)
+			`INSERT INTO "Job" (`+importColumns+`) SELECT `+importColumns+` FROM "JobArchive" WHERE id`,
+			`DELETE FROM "JobArchive" WHERE id`)
 	}
 	return nil, nil
+}
+
+// auditBatch writes one "AuditLog" row per job, built in SQL from the rows
+// themselves: one statement per batch.
+func auditBatch(ctx context.Context, tx DB, d *Dialect, p *store.ActionParams, ids []string) error {
+	extra := map[string]any{}
+	if p.OperationID != "" {
+		extra["operationId"] = p.OperationID
+	}
+	if f := filterMetadata(p); f != nil {
+		extra["filter"] = f
+	}
+	switch {
+	case p.Action == store.ActRetry && p.Delay > 0:
+		extra["delay"] = p.Delay.String()
+	case p.Action == store.ActRetry && p.ResetAttempts:
+		extra["resetAttempts"] = true
+	}
+	a := d.Args()
+	meta := d.AuditMetaFrom(`'jobType', type, 'previousStatus', status, 'newStatus', `+newStatusSQL(p.Action), a.Add(string(AuditMetadata(extra))))
+	_, err := tx.Exec(ctx, `INSERT INTO "AuditLog" (action, "userId", resource, "resourceId", metadata) SELECT `+
+		a.Add(p.Action.AuditAction())+`, `+a.Add(p.Actor)+`, 'Job', id, `+meta+
+		` FROM `+Table(p.Action == store.ActRestore)+` WHERE id`+d.InIDs(a, ids), a.Values...)
+	return err
+}
+
+// newStatusSQL is the audit row's newStatus, computed from the row before
+// the change.
+func newStatusSQL(a store.Action) string {
+	switch a {
+	case store.ActRetry:
+		return `'PENDING'`
+	case store.ActCancel:
+		return `CASE WHEN status = 'RUNNING' THEN 'RUNNING (cancel requested)' ELSE 'CANCELLED' END`
+	case store.ActDelete, store.ActPurge:
+		return `'DELETED'`
+	case store.ActArchive:
+		return `'ARCHIVED'`
+	}
+	return `status`
 }
 
 // retrySet puts a job back to PENDING. Without --reset-attempts it keeps its
@@ -300,7 +342,7 @@ func retrySet(a *Args, d *Dialect, p *store.ActionParams) string {
 
 // withoutHeldKeys drops jobs whose unique key a live job holds now: putting
 // them back would break the one-live-job-per-key rule. They are reported.
-func withoutHeldKeys(ctx context.Context, tx DB, d *Dialect, rows []*store.Job, res *store.ActionResult) ([]string, error) {
+func withoutHeldKeys(ctx context.Context, tx DB, d *Dialect, rows []*store.Job, res *store.ActionResult) ([]*store.Job, error) {
 	var keys []string
 	for _, j := range rows {
 		if j.UniqueKey != "" {
@@ -327,22 +369,22 @@ func withoutHeldKeys(ctx context.Context, tx DB, d *Dialect, rows []*store.Job, 
 			return nil, err
 		}
 	}
-	ids := make([]string, 0, len(rows))
+	kept := make([]*store.Job, 0, len(rows))
 	for _, j := range rows {
 		if holder, ok := held[j.UniqueKey]; ok && j.UniqueKey != "" {
 			res.Skipped = append(res.Skipped, store.Skipped{ID: j.ID, Status: j.Status,
 				Reason: j.ID + " is " + string(j.Status) + ": its unique key " + j.UniqueKey + " is held by " + holder})
 			continue
 		}
-		ids = append(ids, j.ID)
+		kept = append(kept, j)
 	}
-	return ids, nil
+	return kept, nil
 }
 
 // update applies set to the jobs and reads back their new state.
 func update(ctx context.Context, tx DB, d *Dialect, prev map[string]*store.Job, ids []string, set func(*Args) string) ([]store.Changed, error) {
 	a := d.Args()
-	r, err := tx.Query(ctx, `UPDATE "Job" SET `+set(a)+`, "updatedAt" = `+d.Now+` WHERE id IN `+In(a, ids)+
+	r, err := tx.Query(ctx, `UPDATE "Job" SET `+set(a)+`, "updatedAt" = `+d.Now+` WHERE id`+d.InIDs(a, ids)+
 		` RETURNING id, status, "scheduledFor", "cancelRequested"`, a.Values...)
 	if err != nil {
 		return nil, err
@@ -368,7 +410,7 @@ func update(ctx context.Context, tx DB, d *Dialect, prev map[string]*store.Job, 
 }
 
 // gone runs statements that take the jobs out of their table (delete,
-// archive, restore), each followed by the id list.
+// archive, restore), each ending in "… WHERE id" for the id list to follow.
 func gone(ctx context.Context, tx DB, d *Dialect, rows []*store.Job, stmts ...string) ([]store.Changed, error) {
 	ids := make([]string, len(rows))
 	for i, j := range rows {
@@ -376,7 +418,7 @@ func gone(ctx context.Context, tx DB, d *Dialect, rows []*store.Job, stmts ...st
 	}
 	for _, s := range stmts {
 		a := d.Args()
-		if _, err := tx.Exec(ctx, s+In(a, ids), a.Values...); err != nil {
+		if _, err := tx.Exec(ctx, s+d.InIDs(a, ids), a.Values...); err != nil {
 			return nil, err
 		}
 	}
@@ -390,7 +432,7 @@ func gone(ctx context.Context, tx DB, d *Dialect, rows []*store.Job, stmts ...st
 // statuses maps each found id to its status, in "Job" or "JobArchive".
 func statuses(ctx context.Context, db DB, d *Dialect, ids []string, archived bool) (map[string]store.Status, error) {
 	a := d.Args()
-	r, err := db.Query(ctx, "SELECT id, status FROM "+Table(archived)+" WHERE id IN "+In(a, ids), a.Values...)
+	r, err := db.Query(ctx, "SELECT id, status FROM "+Table(archived)+" WHERE id"+d.InIDs(a, ids), a.Values...)
 	if err != nil {
 		return nil, err
 	}
@@ -404,41 +446,6 @@ func statuses(ctx context.Context, db DB, d *Dialect, ids []string, archived boo
 		out[id] = store.Status(st)
 	}
 	return out, r.Err()
-}
-
-// auditEntries are one "AuditLog" row per changed job.
-func auditEntries(p *store.ActionParams, changed []store.Changed) []store.AuditEntry {
-	filter := filterMetadata(p)
-	out := make([]store.AuditEntry, len(changed))
-	for i, c := range changed {
-		meta := map[string]any{"jobType": c.Type, "previousStatus": c.PreviousStatus, "newStatus": newStatus(p.Action, c)}
-		if p.OperationID != "" {
-			meta["operationId"] = p.OperationID
-		}
-		if filter != nil {
-			meta["filter"] = filter
-		}
-		switch {
-		case p.Action == store.ActRetry && p.Delay > 0:
-			meta["delay"] = p.Delay.String()
-		case p.Action == store.ActRetry && p.ResetAttempts:
-			meta["resetAttempts"] = true
-		}
-		out[i] = store.AuditEntry{Action: p.Action.AuditAction(), UserID: p.Actor, Resource: "Job", ResourceID: c.ID, Metadata: AuditMetadata(meta)}
-	}
-	return out
-}
-
-func newStatus(a store.Action, c store.Changed) string {
-	switch {
-	case c.CancelRequested:
-		return "RUNNING (cancel requested)"
-	case a == store.ActDelete || a == store.ActPurge:
-		return "DELETED"
-	case a == store.ActArchive:
-		return "ARCHIVED"
-	}
-	return string(c.Status)
 }
 
 // filterMetadata records a bulk action's filter in its audit rows.

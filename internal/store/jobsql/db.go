@@ -58,6 +58,14 @@ type Dialect struct {
 	// 65,535 parameters; SQLite looks parameters up by name in a list, so
 	// its statements stay small.
 	RowsPerInsert int
+	// InIDs is " = ANY($n)" with the ids as one array parameter on
+	// Postgres (a 5,000-element IN list costs more to bind and plan), and
+	// " IN (…)" on SQLite.
+	InIDs func(a *Args, ids []string) string
+	// AuditMetaFrom builds an audit row's metadata in SQL from key/value
+	// pairs over the job's columns, merged with a JSON object parameter;
+	// Postgres adds the database role.
+	AuditMetaFrom func(pairs, extraParam string) string
 	// Greatest is the larger of two expressions.
 	Greatest func(a, b string) string
 	// AuditMeta is the metadata value of an audit row from a JSON text

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,11 +20,7 @@ const claimable = `status IN ('PENDING', 'RETRYING') AND "waitingOn" = 0`
 func Claim(ctx context.Context, db DB, d *Dialect, p *store.ClaimParams) ([]*store.Job, error) {
 	a := d.Args()
 	w := a.Add(p.WorkerID)
-	sub := `SELECT id FROM "Job" WHERE ` + claimable + ` AND "scheduledFor" <= ` + d.Now
-	if len(p.Types) > 0 {
-		sub += " AND type IN " + In(a, p.Types)
-	}
-	sub += ` ORDER BY "priorityRank" DESC, "scheduledFor", id LIMIT ` + a.Add(p.Limit) + d.SkipLocked
+	sub := claimIDs(a, d, p)
 	sql := `UPDATE "Job" SET status = 'RUNNING', attempts = attempts + 1, "startedAt" = ` + d.Now +
 		`, "completedAt" = NULL, "workerId" = ` + w + `, "updatedAt" = ` + d.Now +
 		` WHERE ` + d.IDIn(sub) + ` RETURNING ` + JobColumns
@@ -43,6 +40,33 @@ func Claim(ctx context.Context, db DB, d *Dialect, p *store.ClaimParams) ([]*sto
 		return x.ID < y.ID
 	})
 	return jobs, nil
+}
+
+// claimOrder is the claim's order, and the claim index's after type.
+const claimOrder = `"priorityRank" DESC, "scheduledFor", id`
+
+// claimIDs selects (and on Postgres locks) the ids to claim. Each type is
+// its own ordered range of the claim index (type, priority, scheduledFor,
+// id), merged and cut to the limit: the plan is the same whatever the
+// planner believes about how many jobs a type has, which matters for a type
+// that is new since the table's statistics were taken.
+func claimIDs(a *Args, d *Dialect, p *store.ClaimParams) string {
+	limit := a.Add(p.Limit)
+	branch := func(typeCond string) string {
+		return `SELECT id, "priorityRank", "scheduledFor" FROM "Job" WHERE ` + claimable + ` AND "scheduledFor" <= ` + d.Now +
+			typeCond + ` ORDER BY ` + claimOrder + ` LIMIT ` + limit + d.SkipLocked
+	}
+	switch len(p.Types) {
+	case 0:
+		return `SELECT id FROM (` + branch("") + `) c`
+	case 1:
+		return `SELECT id FROM (` + branch(" AND type = "+a.Add(p.Types[0])) + `) c`
+	}
+	parts := make([]string, len(p.Types))
+	for i, t := range p.Types {
+		parts[i] = `SELECT * FROM (` + branch(" AND type = "+a.Add(t)) + `) b` + strconv.Itoa(i)
+	}
+	return `SELECT id FROM (` + strings.Join(parts, " UNION ALL ") + `) c ORDER BY ` + claimOrder + ` LIMIT ` + limit
 }
 
 // heldBy guards every worker transition: the job is still RUNNING under

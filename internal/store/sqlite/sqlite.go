@@ -44,6 +44,8 @@ var dialect = &jobsql.Dialect{
 	IDIn:          func(sub string) string { return "id IN (" + sub + ")" },
 	Greatest:      func(a, b string) string { return "max(" + a + ", " + b + ")" },
 	BatchPause:    20 * time.Millisecond,
+	InIDs:         func(a *jobsql.Args, ids []string) string { return " IN " + jobsql.In(a, ids) },
+	AuditMetaFrom: func(pairs, extra string) string { return "json_patch(json_object(" + pairs + "), json(" + extra + "))" },
 	JSON:          func(expr string) string { return expr },
 	AppendJSON:    func(col, p string) string { return "json_insert(" + col + ", '$[#]', json(" + p + "))" },
 	TextArray:     func(p string) string { return p },
