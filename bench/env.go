@@ -35,6 +35,7 @@ type env struct {
 	schemas   []string
 	version   string
 	pgVersion string
+	big       *bigTable // the seeded large schema, once a part asked for it
 }
 
 func newEnv(ctx context.Context, cfg *config) (*env, error) {
@@ -79,6 +80,9 @@ func newEnv(ctx context.Context, cfg *config) (*env, error) {
 func (e *env) close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	if e.big != nil {
+		e.big.s.Close()
+	}
 	if e.cfg.keep {
 		fmt.Printf("kept: %s, schemas %v\n", e.tmp, e.schemas)
 	} else {

@@ -90,21 +90,14 @@ type listCase struct {
 	filter store.Filter
 }
 
-// benchList seeds a large table, then times list commands as processes and
+// benchList takes the shared seeded table (bigTable), then times list commands as processes and
 // their SQL (captured from jobsql with the Postgres dialect) with EXPLAIN.
 func benchList(ctx context.Context, e *env) error {
-	schema, pgEnv, err := e.newSchema(ctx)
+	bt, err := e.bigTable(ctx)
 	if err != nil {
 		return err
 	}
-	s, err := e.openSchema(ctx, schema)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	if err := seed(ctx, s, e.cfg.rows); err != nil {
-		return err
-	}
+	s, pgEnv := bt.s, bt.env
 
 	now := time.Now()
 	cases := []listCase{

@@ -1,6 +1,7 @@
 // Command bench measures jobctl end to end and prints a report: bulk
 // enqueue, worker burn-down throughput and memory, pickup latency, list
-// queries on a 1M-job table, and CLI start-up. It runs the built binary
+// queries on a 1M-job table, CLI start-up, and monitoring and operator
+// actions (retry, archive) on a 1M-job table. It runs the built binary
 // (bin/jobctl) as a user would, against Postgres in throwaway schemas and
 // SQLite in a temp directory. Figures are printed, never asserted.
 //
@@ -26,10 +27,10 @@ type config struct {
 	bin      string
 	only     []string
 	jobs     int // figures 1 and 2
-	rows     int // figure 4
+	rows     int // figures 4, 6 and 7
 	samples  int // figure 3, per backend
 	interval time.Duration
-	runs     int // figure 4, per command
+	runs     int // figures 4 and 6, per command; EXPLAIN runs
 	cliRuns  int // figure 5, per command
 	keep     bool
 }
@@ -47,15 +48,19 @@ var parts = []part{
 	{"latency", "3. Pickup latency, enqueue -> start", benchLatency},
 	{"list", "4. List queries and claim on a large Postgres table", benchList},
 	{"cli", "5. CLI start-up on an embedded SQLite store", benchCLI},
+	// monitor reads the seeded large table and ops then changes it, so
+	// monitor comes first; list, monitor and ops share one seeding.
+	{"monitor", "6. Monitoring on a large Postgres table: health, stats, /metrics", benchMonitor},
+	{"ops", "7. Operator actions on a large Postgres table: retry, archive, claims meanwhile", benchOps},
 }
 
 func main() {
 	var cfg config
 	var only string
 	flag.StringVar(&cfg.bin, "bin", "bin/jobctl", "jobctl binary to measure (make build)")
-	flag.StringVar(&only, "only", "", "comma-separated parts to run: enqueue,burn,latency,list,cli (default all)")
+	flag.StringVar(&only, "only", "", "comma-separated parts to run: enqueue,burn,latency,list,cli,monitor,ops (default all)")
 	flag.IntVar(&cfg.jobs, "jobs", 200000, "jobs for the enqueue and burn-down figures")
-	flag.IntVar(&cfg.rows, "rows", 1000000, "rows seeded for the list figure")
+	flag.IntVar(&cfg.rows, "rows", 1000000, "rows seeded for the list, monitor and ops figures (one shared seeding)")
 	flag.IntVar(&cfg.samples, "samples", 300, "latency samples per backend")
 	flag.DurationVar(&cfg.interval, "interval", 20*time.Millisecond, "gap between latency enqueues")
 	flag.IntVar(&cfg.runs, "runs", 5, "runs per list command (median)")
@@ -67,7 +72,7 @@ func main() {
 			continue
 		}
 		if !slices.ContainsFunc(parts, func(x part) bool { return x.name == p }) {
-			fmt.Fprintf(os.Stderr, "bench: unknown part %q (want enqueue, burn, latency, list or cli)\n", p)
+			fmt.Fprintf(os.Stderr, "bench: unknown part %q (want enqueue, burn, latency, list, cli, monitor or ops)\n", p)
 			os.Exit(2)
 		}
 		cfg.only = append(cfg.only, p)
