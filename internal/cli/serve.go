@@ -104,7 +104,11 @@ func serveRun(ctx context.Context, f *cmdutil.Factory, opts *ServeOptions) error
 // newServeHandler routes serve's endpoints over one store.
 func newServeHandler(s store.Store, in health.Inputs, cache time.Duration, onError func(error)) http.Handler {
 	reg := metrics.NewRegistry()
-	reg.MustRegister(metrics.NewStoreCollector(s, metrics.StoreOptions{Health: in, CacheTTL: cache, OnError: onError}))
+	collector := metrics.NewStoreCollector(s, metrics.StoreOptions{Health: in, CacheTTL: cache, OnError: onError})
+	reg.MustRegister(collector)
+	if cache > 0 {
+		collector.Prime()
+	}
 	mux := http.NewServeMux()
 	mux.Handle("GET "+metricsPath, metrics.Handler(reg))
 	mux.HandleFunc("GET "+healthPath, func(w http.ResponseWriter, r *http.Request) {

@@ -148,6 +148,10 @@ func healthValue(status string) float64 {
 	return 2
 }
 
+// Prime starts a first reading in the background, so that with a cache even
+// the first scrape is served from it rather than waiting for the store.
+func (c *StoreCollector) Prime() { go c.read() }
+
 // read returns the cached reading while it is fresh. Otherwise it starts a
 // new one, unless one is under way, and waits for it: without limit when
 // there is no cache or nothing to fall back on, else up to opts.Wait.

@@ -154,3 +154,26 @@ func TestStoreCollectorWait(t *testing.T) {
 		time.Sleep(400 * time.Millisecond) // let the reading this scrape started finish
 	})
 }
+
+func TestPrimeReadsBeforeTheFirstScrape(t *testing.T) {
+	b := teststore.SQLite(t)
+	c := NewStoreCollector(b, StoreOptions{CacheTTL: time.Minute})
+	c.Prime()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c.mu.Lock()
+		ready := c.last != nil
+		c.mu.Unlock()
+		if ready {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("Prime did not read the store")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	first := c.read()
+	if first == nil || !first.ok {
+		t.Fatalf("first reading after Prime: %+v", first)
+	}
+}
