@@ -62,10 +62,16 @@ type Dialect struct {
 	// Postgres (a 5,000-element IN list costs more to bind and plan), and
 	// " IN (…)" on SQLite.
 	InIDs func(a *Args, ids []string) string
-	// AuditMetaFrom builds an audit row's metadata in SQL from key/value
-	// pairs over the job's columns, merged with a JSON object parameter;
+	// AuditMetaFrom builds an audit row's metadata in SQL, in one call per
+	// row, from key/value pairs over the job's columns and parameters;
 	// Postgres adds the database role.
-	AuditMetaFrom func(pairs, extraParam string) string
+	AuditMetaFrom func(pairs string) string
+	// JSONPath is the JSON value at key in a JSON object parameter, for
+	// nesting a parameter's value (a filter, say) inside AuditMetaFrom.
+	JSONPath func(param, key string) string
+	// DMLInCTE: the database runs data-modifying statements in WITH
+	// (Postgres), so a bulk move is one statement.
+	DMLInCTE bool
 	// Greatest is the larger of two expressions.
 	Greatest func(a, b string) string
 	// AuditMeta is the metadata value of an audit row from a JSON text

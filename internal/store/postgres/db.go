@@ -17,10 +17,10 @@ var dialect = &jobsql.Dialect{
 	SkipLocked:    " FOR UPDATE SKIP LOCKED",
 	LockRows:      " FOR UPDATE",
 	RowsPerInsert: 2000,
+	DMLInCTE:      true,
 	InIDs:         func(a *jobsql.Args, ids []string) string { return " = ANY(" + a.Add(ids) + ")" },
-	AuditMetaFrom: func(pairs, extra string) string {
-		return "jsonb_build_object(" + pairs + ") || CAST(" + extra + " AS jsonb) || jsonb_build_object('dbRole', current_user)"
-	},
+	AuditMetaFrom: func(pairs string) string { return "jsonb_build_object(" + pairs + ", 'dbRole', current_user)" },
+	JSONPath:      func(p, key string) string { return "(CAST(" + p + " AS jsonb) -> '" + key + "')" },
 	Greatest:      func(a, b string) string { return "GREATEST(" + a + ", " + b + ")" },
 	IDIn:          func(sub string) string { return "id = ANY(ARRAY(" + sub + "))" },
 	JSON:          func(expr string) string { return "CAST(" + expr + " AS jsonb)" },

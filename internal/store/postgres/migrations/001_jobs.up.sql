@@ -64,9 +64,10 @@ CREATE TABLE "Job" (
 -- planner's statistics say about a type.
 CREATE INDEX "Job_claim_idx" ON "Job" (type, "priorityRank" DESC, "scheduledFor", id)
   WHERE status IN ('PENDING', 'RETRYING') AND "waitingOn" = 0;
--- list --status X [--type Y] newest first, and the runbook's per-status scans.
+-- list --status X [--type Y] newest first, and the runbook's per-status
+-- scans. Every status change writes every index of "Job", so there is no
+-- (type, status) index: --type filters along this one.
 CREATE INDEX "Job_status_createdAt_idx" ON "Job" (status, "createdAt" DESC, id DESC);
-CREATE INDEX "Job_type_status_createdAt_idx" ON "Job" (type, status, "createdAt" DESC, id DESC);
 -- list with no filter, and --since/--until alone.
 CREATE INDEX "Job_createdAt_idx" ON "Job" ("createdAt" DESC, id DESC);
 -- archive/purge --older: finished jobs by completion time.

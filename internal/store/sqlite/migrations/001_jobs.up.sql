@@ -49,7 +49,6 @@ CREATE TABLE "Job" (
 CREATE INDEX "Job_claim_idx" ON "Job" (type, "priorityRank" DESC, "scheduledFor", id)
   WHERE status IN ('PENDING', 'RETRYING') AND "waitingOn" = 0;
 CREATE INDEX "Job_status_createdAt_idx" ON "Job" (status, "createdAt" DESC, id DESC);
-CREATE INDEX "Job_type_status_createdAt_idx" ON "Job" (type, status, "createdAt" DESC, id DESC);
 CREATE INDEX "Job_createdAt_idx" ON "Job" ("createdAt" DESC, id DESC);
 CREATE INDEX "Job_status_completedAt_idx" ON "Job" (status, "completedAt") WHERE "completedAt" IS NOT NULL;
 CREATE INDEX "Job_userId_idx" ON "Job" ("userId", "createdAt" DESC) WHERE "userId" IS NOT NULL;
