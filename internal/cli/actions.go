@@ -96,11 +96,8 @@ func (o *ActionOptions) register(cmd *cobra.Command) {
 // usage error, raised before the store is opened.
 func (o *ActionOptions) prepare(f *cmdutil.Factory, sel *selection, args []string) error {
 	var err error
-	if o.Format, err = f.Format(); err != nil {
+	if o.Format, err = f.FormatFor(string(o.Params.Action), render.FormatTable, render.FormatWide, render.FormatJSON, render.FormatJSONL, render.FormatYAML); err != nil {
 		return err
-	}
-	if o.Format == render.FormatCSV {
-		return cmdutil.FlagErrorf("%s prints table, json, jsonl or yaml, not csv", o.Params.Action)
 	}
 	o.Quiet = f.Quiet
 	if o.Params.BatchSize < 1 {

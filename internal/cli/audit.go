@@ -50,11 +50,8 @@ of status, and the operation ID shared by all rows of one command run.
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
-			if opts.Format, err = f.Format(); err != nil {
+			if opts.Format, err = f.FormatFor("audit", render.FormatTable, render.FormatWide, render.FormatJSON, render.FormatJSONL, render.FormatYAML); err != nil {
 				return err
-			}
-			if opts.Format == render.FormatCSV {
-				return cmdutil.FlagErrorf("audit prints table, json, jsonl or yaml, not csv")
 			}
 			opts.Quiet = f.Quiet
 			for _, a := range actions {

@@ -57,11 +57,8 @@ stderr says why.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
-			if opts.Format, err = f.Format(); err != nil {
+			if opts.Format, err = f.FormatFor("health", render.FormatTable, render.FormatWide, render.FormatJSON, render.FormatJSONL, render.FormatYAML); err != nil {
 				return err
-			}
-			if opts.Format == render.FormatCSV {
-				return cmdutil.FlagErrorf("health prints table, json, jsonl or yaml, not csv")
 			}
 			if err := check.validate(); err != nil {
 				return err

@@ -35,13 +35,8 @@ The ID may be given with or without its job_ prefix.`,
 		Args: exactArgs(1, "a job ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
-			if opts.Format, err = f.Format(); err != nil {
+			if opts.Format, err = f.FormatFor("show", render.FormatTable, render.FormatJSON, render.FormatYAML); err != nil {
 				return err
-			}
-			switch opts.Format {
-			case render.FormatTable, render.FormatJSON, render.FormatYAML:
-			default:
-				return cmdutil.FlagErrorf("show prints table, json or yaml, not %s", opts.Format)
 			}
 			opts.ID = store.NormalizeID(args[0])
 			if runF != nil {

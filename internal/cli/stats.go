@@ -46,11 +46,8 @@ bound.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
-			if opts.Format, err = f.Format(); err != nil {
+			if opts.Format, err = f.FormatFor("stats", render.FormatTable, render.FormatWide, render.FormatJSON, render.FormatJSONL, render.FormatYAML); err != nil {
 				return err
-			}
-			if opts.Format == render.FormatCSV {
-				return cmdutil.FlagErrorf("stats prints table, json, jsonl or yaml, not csv")
 			}
 			if opts.Params.TopErrors < 1 {
 				return cmdutil.FlagErrorf("--top must be at least 1")
