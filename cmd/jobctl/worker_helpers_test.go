@@ -283,8 +283,7 @@ func (e *workerEnv) workerByPID(pid int, timeout time.Duration, ok func(workerJS
 	e.t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
-		var last []workerJSON
-		last = e.workers()
+		last := e.workers()
 		for _, w := range last {
 			if w.PID == pid && ok(w) {
 				return w

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 )
@@ -124,6 +123,3 @@ type ActionResult struct {
 type Actions interface {
 	Act(ctx context.Context, p *ActionParams) (*ActionResult, error)
 }
-
-// Contains reports whether st is one of ss.
-func Contains(ss []Status, st Status) bool { return slices.Contains(ss, st) }

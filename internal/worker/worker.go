@@ -51,7 +51,8 @@ var (
 	errCancelled = errors.New("cancelled by an operator")
 	errShutdown  = errors.New("worker shutting down")
 	errHardStop  = errors.New("worker stopped at once")
-	errTimeout   = errors.New(retry.TimeoutMessage)
+	//lint:ignore ST1005 the guide's own message, recorded as the job's error
+	errTimeout = errors.New(retry.TimeoutMessage)
 	// ErrHardStop is Run's error after a second signal.
 	ErrHardStop = errors.New("worker stopped at once; its running jobs will be rescued after the lease")
 )
