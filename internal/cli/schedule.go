@@ -19,6 +19,9 @@ func NewCmdSchedule(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "schedule",
 		Short: "Recurring jobs: add, list and remove cron schedules",
+		Example: `  jobctl schedule add daily-revenue --type MetricCalculation --cron '0 0 * * *'
+  jobctl schedule list
+  jobctl schedule rm daily-revenue`,
 		Long: `Recurring jobs are enqueued by the running workers: at each tick exactly one
 of them enqueues the job, however many run. Ticks missed while no worker ran
 are not replayed: the schedule fires once and moves to its next tick.`,

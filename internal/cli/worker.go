@@ -32,6 +32,8 @@ func NewCmdWorker(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "worker",
 		Short: "Run a worker, or list the registered ones",
+		Example: `  jobctl worker run --config jobctl.yaml --concurrency 20
+  jobctl worker list`,
 	}
 	cmd.AddCommand(newCmdWorkerRun(f), newCmdWorkerList(f))
 	return cmd
