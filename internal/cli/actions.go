@@ -161,21 +161,10 @@ func (o *ActionOptions) question(total int64) (string, bool) {
 // jobsText is "1,234 CalendarSync jobs", naming the type when exactly one
 // --type was given.
 func (o *ActionOptions) jobsText(n int64) string {
-	s := render.Count(n) + " "
 	if o.OneType != "" {
-		s += o.OneType + " "
+		return render.CountOf(n, o.OneType+" job")
 	}
-	if n == 1 {
-		return s + "job"
-	}
-	return s + "jobs"
-}
-
-func jobCount(n int64) string {
-	if n == 1 {
-		return "1 job"
-	}
-	return render.Count(n) + " jobs"
+	return render.CountOf(n, "job")
 }
 
 // outcome is what an action did, for its report.
@@ -445,9 +434,9 @@ func (o *ActionOptions) summary(out *outcome) string {
 	}
 	var parts []string
 	if res.Changed > 0 || res.Requested == 0 {
-		first := o.spec().past + " " + jobCount(res.Changed)
+		first := o.spec().past + " " + render.CountOf(res.Changed, "job")
 		if dry {
-			first = fmt.Sprintf("Would %s %s", a, jobCount(res.Changed))
+			first = fmt.Sprintf("Would %s %s", a, render.CountOf(res.Changed, "job"))
 		}
 		if o.written != "" {
 			first += " to " + o.written
@@ -455,14 +444,10 @@ func (o *ActionOptions) summary(out *outcome) string {
 		parts = append(parts, first)
 	}
 	if n := res.Requested; n > 0 {
-		running := "running job"
-		if n > 1 {
-			running += "s"
-		}
 		if dry {
-			parts = append(parts, fmt.Sprintf("would request cancel for %s %s", render.Count(n), running))
+			parts = append(parts, "would request cancel for "+render.CountOf(n, "running job"))
 		} else {
-			parts = append(parts, fmt.Sprintf("cancel requested for %s %s", render.Count(n), running))
+			parts = append(parts, "cancel requested for "+render.CountOf(n, "running job"))
 		}
 	}
 	if n := len(res.Skipped); n > 0 {
@@ -691,7 +676,7 @@ func (o *CancelOptions) wait(ctx context.Context, s store.Store, out *outcome) e
 			return ctx.Err()
 		case <-deadline.C:
 			return fmt.Errorf("timed out after %s: %s still RUNNING (%s); is its worker alive? see `jobctl worker list`",
-				o.Timeout, jobCount(int64(len(pending))), strings.Join(pending, ", "))
+				o.Timeout, render.CountOf(int64(len(pending)), "job"), strings.Join(pending, ", "))
 		case <-tick.C:
 		}
 	}

@@ -320,13 +320,6 @@ func enqueueBulk(ctx context.Context, opts *EnqueueOptions) error {
 	if err != nil {
 		return enqueueError(err)
 	}
-	opts.IO.Printf("Enqueued %s %s\n", render.Count(int64(n)), plural(n, "job", "jobs"))
+	opts.IO.Printf("Enqueued %s\n", render.CountOf(int64(n), "job"))
 	return nil
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }

@@ -121,10 +121,8 @@ func healthSummary(r *health.Report) string {
 	if first.Check == "schema" {
 		msg += " (see `jobctl migrate status`)"
 	}
-	if n := len(r.Problems) - 1; n == 1 {
-		msg += " (and 1 more problem)"
-	} else if n > 1 {
-		msg += fmt.Sprintf(" (and %d more problems)", n)
+	if n := len(r.Problems) - 1; n > 0 {
+		msg += " (and " + render.CountOf(int64(n), "more problem") + ")"
 	}
 	return msg
 }

@@ -92,25 +92,18 @@ func healthChecks(r *health.Report) []healthCheck {
 	}
 	pending, failed := problem("pendingJobs"), problem("failedJobs")
 	oldest, stuck := problem("oldestPendingJob"), problem("stuckJobs")
-	stuckText := jobsText(c.StuckJobs)
+	stuckText := CountOf(c.StuckJobs, "job")
 	if stuck != nil {
 		stuckText += " running longer than timeout + lease"
 	}
 	return append(checks,
 		healthCheck{"worker", severity(w), wText},
-		healthCheck{"pending", severity(pending), withThreshold(jobsText(c.PendingJobs), pending)},
-		healthCheck{"failed", severity(failed), withThreshold(jobsText(c.FailedJobs), failed)},
-		healthCheck{"dead", "", jobsText(c.DeadJobs)},
+		healthCheck{"pending", severity(pending), withThreshold(CountOf(c.PendingJobs, "job"), pending)},
+		healthCheck{"failed", severity(failed), withThreshold(CountOf(c.FailedJobs, "job"), failed)},
+		healthCheck{"dead", "", CountOf(c.DeadJobs, "job")},
 		healthCheck{"oldest pending", severity(oldest), withThreshold(c.OldestPendingJob, oldest)},
 		healthCheck{"stuck", severity(stuck), stuckText},
 	)
-}
-
-func jobsText(n int64) string {
-	if n == 1 {
-		return "1 job"
-	}
-	return Count(n) + " jobs"
 }
 
 // healthMark is ✓, ⚠ or ✗ in colour, or OK, WARN or CRIT without colour,

@@ -70,6 +70,14 @@ func twoUnits(major time.Duration, majorUnit string, minor time.Duration, minorU
 	return fmt.Sprintf("%d%s%d%s", major, majorUnit, minor, minorUnit)
 }
 
+// CountOf is a count with its noun: "1 job", "1,234 jobs".
+func CountOf(n int64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return Count(n) + " " + noun + "s"
+}
+
 // Count writes n with thousands separators: 1234567 is "1,234,567".
 func Count(n int64) string {
 	digits := strconv.FormatInt(n, 10)

@@ -146,3 +146,15 @@ func TestTruncate(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+func TestCountOf(t *testing.T) {
+	for _, c := range []struct {
+		n    int64
+		noun string
+		want string
+	}{{0, "job", "0 jobs"}, {1, "job", "1 job"}, {1234, "job", "1,234 jobs"}, {2, "more problem", "2 more problems"}, {1, "CalendarSync job", "1 CalendarSync job"}} {
+		if got := CountOf(c.n, c.noun); got != c.want {
+			t.Errorf("CountOf(%d, %q) = %q; want %q", c.n, c.noun, got, c.want)
+		}
+	}
+}
