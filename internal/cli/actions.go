@@ -377,11 +377,8 @@ func newResponse(a store.Action, c store.Changed, dry bool) actionResponse {
 // newStatusName is where the action leaves a job: its status, or DELETED
 // or ARCHIVED when it left "Job".
 func newStatusName(a store.Action, c store.Changed) string {
-	switch a {
-	case store.ActDelete, store.ActPurge:
-		return "DELETED"
-	case store.ActArchive:
-		return "ARCHIVED"
+	if left := a.LeftAs(); left != "" {
+		return left
 	}
 	return string(c.Status)
 }

@@ -41,6 +41,19 @@ func (a Action) AuditAction() string {
 	}[a]
 }
 
+// LeftAs names where an action that takes jobs out of "Job" leaves them:
+// DELETED or ARCHIVED; "" for actions that change them in place. Audit
+// rows and -o json report it as the job's new status.
+func (a Action) LeftAs() string {
+	switch a {
+	case ActDelete, ActPurge:
+		return "DELETED"
+	case ActArchive:
+		return "ARCHIVED"
+	}
+	return ""
+}
+
 // RefusalReason says why a job in status st is not acted on:
 // "job_x is COMPLETED: retry needs FAILED, DEAD or CANCELLED".
 func RefusalReason(a Action, id string, st Status, allowed []Status) string {

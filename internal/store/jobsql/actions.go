@@ -378,15 +378,14 @@ func sortedKeys(m map[string]any) []string {
 // newStatusSQL is the audit row's newStatus, computed from the row before
 // the change.
 func newStatusSQL(a store.Action) string {
+	if left := a.LeftAs(); left != "" {
+		return `'` + left + `'`
+	}
 	switch a {
 	case store.ActRetry:
 		return `'PENDING'`
 	case store.ActCancel:
 		return `CASE WHEN status = 'RUNNING' THEN 'RUNNING (cancel requested)' ELSE 'CANCELLED' END`
-	case store.ActDelete, store.ActPurge:
-		return `'DELETED'`
-	case store.ActArchive:
-		return `'ARCHIVED'`
 	}
 	return `status`
 }
