@@ -27,9 +27,13 @@ demo: build
 	@printf '\n== The guide'"'"'s example job ==\n'
 	@$(BIN) show job_12345abc
 
+# Every test, never from the cache (-count=1), Postgres suites included:
+# they use JOBCTL_TEST_DATABASE_URL, by default the local test database,
+# and fail rather than skip when it cannot be reached.
+test: export JOBCTL_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 test:
 	$(GO) vet ./...
-	$(GO) test -race ./...
+	$(GO) test -race -count=1 ./...
 
 # Prints throughput, latency, memory and query-plan figures measured with
 # the built binary against Postgres (BENCH_DATABASE_URL, default the local

@@ -115,7 +115,10 @@ func TestRetryPolicy(t *testing.T) {
 			want *= time.Millisecond
 			gap := j.History[i+1].At.Sub(j.History[i].At)
 			// Times are stored to the millisecond, so allow a little early.
-			if gap < want-5*time.Millisecond || gap > want+400*time.Millisecond {
+			// The lower bound is the policy; the upper bound only catches a
+			// retry left far past its time, since a loaded machine (CI's two
+			// cores running every suite at once) adds claim latency.
+			if gap < want-5*time.Millisecond || gap > want+1500*time.Millisecond {
 				t.Errorf("delay before attempt %d = %v; want %v (+ claim latency)", i+2, gap, want)
 			}
 			if j.History[i].Attempt != i+1 || j.History[i].Code != "NETWORK_ERROR" {
