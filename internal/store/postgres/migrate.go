@@ -58,7 +58,7 @@ func (s *Store) Migrate(ctx context.Context) ([]store.Migration, error) {
 			// Owning the tables is the one right left to lack (a later
 			// migration alters them).
 			return nil, &store.PermissionError{Op: "migrate", Role: s.user, Err: err,
-				Need: fmt.Sprintf("to own jobctl's tables in schema %s (run it as their owner; the database said: %s)", s.schema, pe.Message)}
+				Need: fmt.Sprintf("to own jobctl's tables in schema %s (run it as their owner; the database said: %s)", pgx.Identifier{s.schema}.Sanitize(), pe.Message)}
 		}
 		return nil, s.wrap("migrate", "", err)
 	}
