@@ -47,8 +47,12 @@ type PermissionError struct {
 }
 
 func (e *PermissionError) Error() string {
-	if e.Need != "" {
+	switch {
+	case e.Need != "":
 		return fmt.Sprintf("permission denied: %s needs %s", e.Op, e.Need)
+	case e.Perm == "" && e.Err != nil:
+		// Nothing declared: the database's own words are all there is.
+		return fmt.Sprintf("permission denied: %s: %v", e.Op, e.Err)
 	}
 	who := e.Role
 	if who == "" {

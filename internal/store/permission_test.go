@@ -41,6 +41,8 @@ func TestPermissionError(t *testing.T) {
 			"permission denied: enqueue needs jobs:write (GRANT jobctl_write TO your login)"},
 		{&store.PermissionError{Op: "migrate", Role: "carol", Need: `to create tables in schema "s" (CREATE on schema "s", or run it as the schema's owner)`},
 			`permission denied: migrate needs to create tables in schema "s" (CREATE on schema "s", or run it as the schema's owner)`},
+		{&store.PermissionError{Op: "migrate", Role: "dave", Err: errors.New("permission denied for schema s")},
+			"permission denied: migrate: permission denied for schema s"},
 	} {
 		if got := c.err.Error(); got != c.want {
 			t.Errorf("got  %q\nwant %q", got, c.want)
