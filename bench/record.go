@@ -107,7 +107,7 @@ func record(ctx context.Context, s *postgres.Store, stop func(sql string) bool, 
 	r := &recorder{tx: tx, stop: stop}
 	b := &jobsql.Base{D: s.D, DB: r,
 		InTx: func(_ context.Context, fn func(jobsql.DB) error) error { return fn(r) },
-		Wrap: func(_ string, err error) error { return err }}
+		Wrap: func(_ string, _ store.Permission, err error) error { return err }}
 	if err := fn(b); err != nil && !errors.Is(err, errCaptured) {
 		return r.log, err
 	}

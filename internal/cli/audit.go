@@ -42,7 +42,9 @@ func NewCmdAudit(f *cmdutil.Factory, runF func(context.Context, *AuditOptions) e
 cancel, start, delete, purge, archive, restore) and per schedule change,
 newest first. Each row has the actor (--as, else the OS user), the change
 of status, and the operation ID shared by all rows of one command run.
--q prints the IDs of the jobs and schedules the rows concern.`,
+On Postgres each row also has the database login that wrote it ("dbRole",
+set by the database itself; -o wide and JSON show it). -q prints the IDs
+of the jobs and schedules the rows concern.`,
 		Example: `  jobctl audit
   jobctl audit --action retry --since 1h
   jobctl audit --actor alice --action delete,purge -o json
@@ -151,7 +153,14 @@ func auditRun(ctx context.Context, opts *AuditOptions) error {
 			change = orDash(meta.PreviousStatus) + " → " + orDash(meta.NewStatus)
 		}
 		rows[i] = []string{opts.IO.TimeCell(e.CreatedAt), e.Action, e.UserID, resource, change, orDash(meta.OperationID)}
+		if opts.Format == render.FormatWide {
+			rows[i] = append(rows[i], orDash(e.DBRole))
+		}
 	}
-	opts.IO.Table([]string{"TIME", "ACTION", "ACTOR", "JOB/RESOURCE", "CHANGE", "OPERATION"}, rows)
+	header := []string{"TIME", "ACTION", "ACTOR", "JOB/RESOURCE", "CHANGE", "OPERATION"}
+	if opts.Format == render.FormatWide {
+		header = append(header, "DB ROLE")
+	}
+	opts.IO.Table(header, rows)
 	return nil
 }

@@ -4,6 +4,7 @@
 package health
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -165,11 +166,17 @@ func (r *Report) add(check, severity, msg string, value, threshold any) {
 	r.Problems = append(r.Problems, Problem{Check: check, Severity: severity, Message: msg, Value: value, Threshold: threshold})
 }
 
-// Unreachable is the report when the store cannot be reached.
+// Unreachable is the report when the store cannot be reached, or refuses
+// the check (a login without jobs:read): either way nothing was checked.
 func Unreachable(err error) *Report {
-	return &Report{Status: Unhealthy, Checks: Checks{Database: "unreachable: " + err.Error(), Redis: "not used", Worker: "unknown",
+	state, msg := "unreachable: ", "store unreachable: "
+	var pe *store.PermissionError
+	if errors.As(err, &pe) {
+		state, msg = "refused: ", "" // the error says "permission denied"
+	}
+	return &Report{Status: Unhealthy, Checks: Checks{Database: state + err.Error(), Redis: "not used", Worker: "unknown",
 		OldestPendingJob: "unknown", WorkerLastPing: "unknown", Schema: "unknown"},
-		Problems:    []Problem{{Check: "database", Severity: Critical, Message: "store unreachable: " + err.Error()}},
+		Problems:    []Problem{{Check: "database", Severity: Critical, Message: msg + err.Error()}},
 		unreachable: true}
 }
 

@@ -143,3 +143,16 @@ func TestUnreachable(t *testing.T) {
 		t.Errorf("unreachable: %s exit %d", r.Status, r.ExitCode())
 	}
 }
+
+// A store that refuses the check was reached: the problem says what it
+// refused, not that it is unreachable.
+func TestRefused(t *testing.T) {
+	r := Unreachable(&store.PermissionError{Op: "check schema", Perm: store.PermRead, Role: "eve"})
+	want := "permission denied: check schema needs jobs:read (GRANT jobctl_read TO eve)"
+	if r.ExitCode() != ExitUnreachable || len(r.Problems) != 1 || r.Problems[0].Message != want {
+		t.Errorf("refused: exit %d, %+v; want %q", r.ExitCode(), r.Problems, want)
+	}
+	if r.Checks.Database != "refused: "+want {
+		t.Errorf("database check %q", r.Checks.Database)
+	}
+}

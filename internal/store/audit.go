@@ -28,6 +28,10 @@ type AuditEntry struct {
 	ResourceID string          `json:"resourceId"`
 	Metadata   json.RawMessage `json:"metadata"`
 	CreatedAt  time.Time       `json:"createdAt"`
+	// DBRole is the Postgres login that wrote the row, set by the database
+	// whatever the client sends; empty on SQLite, which has no roles, and
+	// on rows older than the column.
+	DBRole string `json:"dbRole,omitempty"`
 }
 
 // AuditFilter selects audit entries; empty fields match everything.

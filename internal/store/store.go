@@ -25,33 +25,6 @@ var (
 	ErrReadOnly = errors.New("store is read-only")
 )
 
-// PermissionError is an operation refused by the database's grants.
-type PermissionError struct {
-	Op   string // what was attempted, e.g. "purge"
-	Role string // the login role that was refused
-	Err  error
-}
-
-// Permission is the guide's permission an operation needs: jobs:read,
-// jobs:write or jobs:delete.
-func (e *PermissionError) Permission() string {
-	switch e.Op {
-	case "delete", "purge", "archive", "restore":
-		return "jobs:delete"
-	case "list jobs", "count jobs", "get job", "related jobs", "audit log", "list workers", "list schedules", "migration status", "check schema":
-		return "jobs:read"
-	}
-	return "jobs:write"
-}
-
-func (e *PermissionError) Error() string {
-	perm := e.Permission()
-	role := "jobctl_" + perm[len("jobs:"):]
-	return fmt.Sprintf("permission denied: %s needs %s (GRANT %s TO %s)", e.Op, perm, role, e.Role)
-}
-
-func (e *PermissionError) Unwrap() error { return e.Err }
-
 // EnqueueParams describes one job to insert. Zero values take the schema's
 // defaults.
 type EnqueueParams struct {

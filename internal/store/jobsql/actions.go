@@ -25,7 +25,7 @@ func (b *Base) Act(ctx context.Context, p *store.ActionParams) (*store.ActionRes
 	} else {
 		err = b.actOnFilter(ctx, p, res)
 	}
-	return res, b.Wrap(string(p.Action), err)
+	return res, b.Wrap(string(p.Action), p.Action.Permission(), err)
 }
 
 // actOnIDs reports each named job that is missing or in the wrong status,

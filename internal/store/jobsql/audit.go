@@ -66,7 +66,7 @@ func Audit(ctx context.Context, db DB, d *Dialect, f *store.AuditFilter) ([]*sto
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := db.Query(ctx, `SELECT id, action, "userId", resource, "resourceId", metadata, "createdAt" FROM "AuditLog" WHERE `+
+	rows, err := db.Query(ctx, `SELECT id, action, "userId", resource, "resourceId", metadata, "createdAt", "dbRole" FROM "AuditLog" WHERE `+
 		where+` ORDER BY "createdAt" DESC, id DESC LIMIT `+strconv.Itoa(limit), a.Values...)
 	if err != nil {
 		return nil, err
@@ -78,11 +78,12 @@ func Audit(ctx context.Context, db DB, d *Dialect, f *store.AuditFilter) ([]*sto
 			e    store.AuditEntry
 			meta rawJSON
 			at   timestamp
+			role text
 		)
-		if err := rows.Scan(&e.ID, &e.Action, &e.UserID, &e.Resource, &e.ResourceID, &meta, &at); err != nil {
+		if err := rows.Scan(&e.ID, &e.Action, &e.UserID, &e.Resource, &e.ResourceID, &meta, &at, &role); err != nil {
 			return nil, err
 		}
-		e.Metadata, e.CreatedAt = json.RawMessage(meta), at.value()
+		e.Metadata, e.CreatedAt, e.DBRole = json.RawMessage(meta), at.value(), string(role)
 		out = append(out, &e)
 	}
 	return out, rows.Err()

@@ -63,8 +63,9 @@ type Dialect struct {
 	// " IN (…)" on SQLite.
 	InIDs func(a *Args, ids []string) string
 	// AuditMetaFrom builds an audit row's metadata in SQL, in one call per
-	// row, from key/value pairs over the job's columns and parameters;
-	// Postgres adds the database role.
+	// row, from key/value pairs over the job's columns and parameters.
+	// The database role is not the client's to write: Postgres's trigger
+	// fills "dbRole".
 	AuditMetaFrom func(pairs string) string
 	// JSONPath is the JSON value at key in a JSON object parameter, for
 	// nesting a parameter's value (a filter, say) inside AuditMetaFrom.
@@ -75,8 +76,7 @@ type Dialect struct {
 	// Greatest is the larger of two expressions.
 	Greatest func(a, b string) string
 	// AuditMeta is the metadata value of an audit row from a JSON text
-	// parameter; on Postgres it adds the database role, which --as cannot
-	// forge.
+	// parameter.
 	AuditMeta func(param string) string
 	// Time converts a time argument to the column representation.
 	Time func(time.Time) any

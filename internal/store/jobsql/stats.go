@@ -12,7 +12,7 @@ import (
 // Snapshot implements store.Monitoring.
 func (b *Base) Snapshot(ctx context.Context) (*store.Snapshot, error) {
 	snap, err := snapshot(ctx, b.DB, b.D)
-	return snap, b.Wrap("health snapshot", err)
+	return snap, b.Wrap("health snapshot", store.PermRead, err)
 }
 
 func snapshot(ctx context.Context, db DB, d *Dialect) (*store.Snapshot, error) {
@@ -49,7 +49,7 @@ func snapshot(ctx context.Context, db DB, d *Dialect) (*store.Snapshot, error) {
 // Stats implements store.Monitoring.
 func (b *Base) Stats(ctx context.Context, p *store.StatsParams) (*store.Stats, error) {
 	st, err := stats(ctx, b.DB, b.D, p)
-	return st, b.Wrap("stats", err)
+	return st, b.Wrap("stats", store.PermRead, err)
 }
 
 func stats(ctx context.Context, db DB, d *Dialect, p *store.StatsParams) (*store.Stats, error) {

@@ -19,7 +19,7 @@ var dialect = &jobsql.Dialect{
 	RowsPerInsert: 2000,
 	DMLInCTE:      true,
 	InIDs:         func(a *jobsql.Args, ids []string) string { return " = ANY(" + a.Add(ids) + ")" },
-	AuditMetaFrom: func(pairs string) string { return "jsonb_build_object(" + pairs + ", 'dbRole', current_user)" },
+	AuditMetaFrom: func(pairs string) string { return "jsonb_build_object(" + pairs + ")" },
 	JSONPath:      func(p, key string) string { return "(CAST(" + p + " AS jsonb) -> '" + key + "')" },
 	Greatest:      func(a, b string) string { return "GREATEST(" + a + ", " + b + ")" },
 	IDIn:          func(sub string) string { return "id = ANY(ARRAY(" + sub + "))" },
@@ -27,7 +27,7 @@ var dialect = &jobsql.Dialect{
 	AppendJSON:    func(col, p string) string { return col + " || jsonb_build_array(CAST(" + p + " AS jsonb))" },
 	TextArray:     func(p string) string { return "ARRAY(SELECT jsonb_array_elements_text(CAST(" + p + " AS jsonb)))" },
 	TextArrayJSON: func(expr string) string { return "to_jsonb(" + expr + ")" },
-	AuditMeta:     func(p string) string { return "CAST(" + p + " AS jsonb) || jsonb_build_object('dbRole', current_user)" },
+	AuditMeta:     func(p string) string { return "CAST(" + p + " AS jsonb)" },
 	Time:          func(t time.Time) any { return t },
 }
 

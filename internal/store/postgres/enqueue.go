@@ -53,7 +53,7 @@ func (s *Store) EnqueueMany(ctx context.Context, ps []*store.EnqueueParams, prog
 		return nil
 	})
 	if err != nil {
-		return 0, s.wrap("enqueue", err)
+		return 0, s.wrap("enqueue", store.PermWrite, err)
 	}
 	if len(simple) >= analyzeAfter {
 		// Until autovacuum gets to it, the planner would think the table
@@ -62,7 +62,7 @@ func (s *Store) EnqueueMany(ctx context.Context, ps []*store.EnqueueParams, prog
 		// 1,000 completions instead of 35 ms). A non-owner only gets a
 		// warning, which is harmless.
 		if _, err := s.pool.Exec(ctx, `ANALYZE "Job"`); err != nil {
-			return len(ps), s.wrap("analyze", err)
+			return len(ps), s.wrap("analyze", store.PermWrite, err)
 		}
 	}
 	return len(ps), nil

@@ -17,19 +17,28 @@ import (
 	"github.com/jobctl/jobctl/internal/testutil/pgtest"
 )
 
-// loginAs creates a login role in group and opens the schema as it.
+// loginAs creates a login role in group (none when group is "") and opens
+// the schema as it.
 func loginAs(t *testing.T, dsn, schema, group string) (*postgres.Store, string) {
 	t.Helper()
 	var b [4]byte
 	_, _ = rand.Read(b[:])
-	role := strings.TrimPrefix(group, "jobctl_") + "_" + hex.EncodeToString(b[:])
+	prefix := strings.TrimPrefix(group, "jobctl_")
+	if group == "" {
+		prefix = "nogrant"
+	}
+	role := prefix + "_" + hex.EncodeToString(b[:])
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE ROLE "+role+" LOGIN IN ROLE "+group); err != nil {
+	create := "CREATE ROLE " + role + " LOGIN"
+	if group != "" {
+		create += " IN ROLE " + group
+	}
+	if _, err := conn.Exec(ctx, create); err != nil {
 		t.Fatal(err)
 	}
 	u, _ := url.Parse(dsn)
@@ -43,6 +52,9 @@ func loginAs(t *testing.T, dsn, schema, group string) (*postgres.Store, string) 
 		conn, err := pgx.Connect(ctx, dsn)
 		if err == nil {
 			defer conn.Close(ctx)
+			// DROP OWNED takes the role's grants (CREATE on a schema, say)
+			// with it, without which the role could not be dropped.
+			_, _ = conn.Exec(ctx, "DROP OWNED BY "+role)
 			_, _ = conn.Exec(ctx, "DROP ROLE IF EXISTS "+role)
 		}
 	})
@@ -118,7 +130,22 @@ func TestPermissions(t *testing.T) {
 	if err != nil || res.Changed != 3 {
 		t.Errorf("jobctl_delete cannot archive: %+v %v", res, err)
 	}
-	if res, err := deleter.Act(ctx, purge); err != nil || res.Changed != 1 {
+	archived, err := owner.List(ctx, &store.ListParams{Archived: true})
+	if err != nil || len(archived) != 3 {
+		t.Fatalf("archived: %d %v", len(archived), err)
+	}
+	// Restore undoes archive: jobs:delete, which jobctl_write lacks.
+	restore := &store.ActionParams{Action: store.ActRestore, Actor: "t", IDs: []string{archived[0].ID}}
+	_, err = writer.Act(ctx, restore)
+	wantPermission(t, err, "jobs:delete", writeRole)
+	if res, err := deleter.Act(ctx, restore); err != nil || res.Changed != 1 {
+		t.Errorf("jobctl_delete cannot restore: %+v %v", res, err)
+	}
+	if _, err := owner.Get(ctx, archived[0].ID); err != nil {
+		t.Errorf("restored job: %v", err)
+	}
+	// The restored job is back, COMPLETED long ago: purge takes it too.
+	if res, err := deleter.Act(ctx, purge); err != nil || res.Changed != 2 {
 		t.Errorf("jobctl_delete cannot purge: %+v %v", res, err)
 	}
 
@@ -130,7 +157,170 @@ func TestPermissions(t *testing.T) {
 			}
 		}
 	}
-	if n, _ := owner.Audit(ctx, &store.AuditFilter{Limit: 100}); len(n) != 7 {
-		t.Errorf("%d audit rows; want 7 (3 retries, 3 archives, 1 purge)", len(n))
+	if n, _ := owner.Audit(ctx, &store.AuditFilter{Limit: 100}); len(n) != 9 {
+		t.Errorf("%d audit rows; want 9 (3 retries, 3 archives, 1 restore, 2 purges)", len(n))
+	}
+}
+
+// TestReadOperationsNeedRead: with no grants at all, every read says it
+// needs jobs:read, which jobctl_read then gives.
+func TestReadOperationsNeedRead(t *testing.T) {
+	t.Parallel()
+	owner := newStore(t)
+	dsn := pgtest.URL(t)
+	ctx := context.Background()
+	nobody, role := loginAs(t, dsn, owner.Schema(), "")
+	reads := map[string]func() error{
+		"stats":            func() error { _, err := nobody.Stats(ctx, &store.StatsParams{}); return err },
+		"health snapshot":  func() error { _, err := nobody.Snapshot(ctx); return err },
+		"list jobs":        func() error { _, err := nobody.List(ctx, &store.ListParams{}); return err },
+		"get job":          func() error { _, err := nobody.Get(ctx, "job_x"); return err },
+		"audit log":        func() error { _, err := nobody.Audit(ctx, &store.AuditFilter{}); return err },
+		"list workers":     func() error { _, err := nobody.Workers(ctx); return err },
+		"list schedules":   func() error { _, err := nobody.ListSchedules(ctx); return err },
+		"check schema":     func() error { return nobody.CheckSchema(ctx) },
+		"migration status": func() error { _, err := nobody.Migrations(ctx); return err },
+	}
+	for op, read := range reads {
+		err := read()
+		wantPermission(t, err, "jobs:read", role)
+		if err != nil && !strings.HasPrefix(err.Error(), "permission denied: "+op+" needs") {
+			t.Errorf("%s: %v", op, err)
+		}
+		if errors.Is(err, store.ErrNotMigrated) {
+			t.Errorf("%s: a schema the login may not use is not an unmigrated one: %v", op, err)
+		}
+	}
+	if _, err := owner.Pool().Exec(ctx, "GRANT jobctl_read TO "+role); err != nil {
+		t.Fatal(err)
+	}
+	// A session keeps the search path it resolved: a new one sees the grant.
+	nobody.Close()
+	u, _ := url.Parse(dsn)
+	u.User = url.User(role)
+	var err error
+	if nobody, err = postgres.Open(ctx, u.String(), owner.Schema()); err != nil {
+		t.Fatal(err)
+	}
+	defer nobody.Close()
+	for op, read := range reads {
+		if err := read(); err != nil && !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("%s with jobctl_read: %v", op, err)
+		}
+	}
+}
+
+// TestAuditDBRoleIsTheDatabases: the role in an audit row is the login,
+// whatever the client writes, and wherever it writes it.
+func TestAuditDBRoleIsTheDatabases(t *testing.T) {
+	t.Parallel()
+	owner := newStore(t)
+	dsn := pgtest.URL(t)
+	ctx := context.Background()
+	writer, role := loginAs(t, dsn, owner.Schema(), "jobctl_write")
+
+	// A forged row, as the issue's attacker wrote it.
+	if _, err := writer.Pool().Exec(ctx, `INSERT INTO "AuditLog" (action, "userId", resource, "resourceId", "dbRole", metadata)
+		VALUES ('JOB_DELETE', 'mallory', 'Job', 'job_forged', 'postgres', '{"dbRole":"postgres"}')`); err != nil {
+		t.Fatal(err)
+	}
+	// The same after SET ROLE: current_user would be the group role.
+	conn, err := writer.Pool().Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sql := range []string{"SET ROLE jobctl_write",
+		`INSERT INTO "AuditLog" (action, "userId", resource, "resourceId", "dbRole") VALUES ('JOB_RETRY', 'mallory', 'Job', 'job_setrole', 'postgres')`,
+		"RESET ROLE"} {
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conn.Release()
+	// And jobctl's own rows.
+	j, err := writer.Enqueue(ctx, &store.EnqueueParams{Type: "Audited"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := writer.Act(ctx, &store.ActionParams{Action: store.ActCancel, Actor: "alice", IDs: []string{j.Job.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := owner.AddSchedule(ctx, &store.Schedule{Name: "nightly", Type: "Audited", Cron: "@daily", Timezone: "UTC", Priority: store.PriorityNormal, NextRunAt: time.Now().Add(time.Hour)}, "bob"); err != nil {
+		t.Fatal(err)
+	}
+
+	var stored string
+	for _, id := range []string{"job_forged", "job_setrole", j.Job.ID} {
+		if err := owner.Pool().QueryRow(ctx, `SELECT "dbRole" FROM "AuditLog" WHERE "resourceId" = $1`, id).Scan(&stored); err != nil {
+			t.Fatal(err)
+		}
+		if stored != role {
+			t.Errorf("%s: stored dbRole %q; want the login %q", id, stored, role)
+		}
+	}
+	es, err := writer.Audit(ctx, &store.AuditFilter{})
+	if err != nil || len(es) != 4 {
+		t.Fatalf("audit: %d rows, %v", len(es), err)
+	}
+	for _, e := range es {
+		want := role
+		if e.Action == store.ActionScheduleAdd {
+			want = "postgres" // the owner's own login
+		}
+		if e.DBRole != want {
+			t.Errorf("%s %s: dbRole %q; want %q", e.Action, e.ResourceID, e.DBRole, want)
+		}
+		if e.ResourceID != "job_forged" && strings.Contains(string(e.Metadata), "dbRole") {
+			t.Errorf("%s: jobctl still writes dbRole into metadata: %s", e.Action, e.Metadata)
+		}
+	}
+	// Nor can the login fix the row up afterwards.
+	if _, err := writer.Pool().Exec(ctx, `UPDATE "AuditLog" SET "dbRole" = 'postgres'`); err == nil || !strings.Contains(err.Error(), "permission denied") {
+		t.Errorf("UPDATE of dbRole: %v; want permission denied", err)
+	}
+}
+
+// TestMigrateNamesWhatItLacks: migrate is the schema owner's job, and a
+// login without the rights it needs is told which.
+func TestMigrateNamesWhatItLacks(t *testing.T) {
+	t.Parallel()
+	owner := newStore(t)
+	dsn := pgtest.URL(t)
+	ctx := context.Background()
+	schema := pgx.Identifier{owner.Schema()}.Sanitize()
+	for _, group := range []string{"", "jobctl_read", "jobctl_write", "jobctl_delete"} {
+		s, role := loginAs(t, dsn, owner.Schema(), group)
+		_, err := s.Migrate(ctx)
+		want := "permission denied: migrate needs to create tables in schema " + schema + " (CREATE on schema " + schema + ", or run it as the schema's owner)"
+		var pe *store.PermissionError
+		if !errors.As(err, &pe) || err.Error() != want {
+			t.Errorf("%s: %v\nwant %s", role, err, want)
+		}
+	}
+
+	// A schema that does not exist yet needs CREATE on the database.
+	u, _ := url.Parse(dsn)
+	s, _ := loginAs(t, dsn, "jobctl_missing_"+strings.TrimPrefix(owner.Schema(), "jobctl_test_"), "jobctl_delete")
+	_, err := s.Migrate(ctx)
+	if want := " needs to create schema \"jobctl_missing_"; err == nil || !strings.Contains(err.Error(), want) ||
+		!strings.HasSuffix(err.Error(), "(CREATE on database \""+strings.TrimPrefix(u.Path, "/")+"\", or create the schema first)") {
+		t.Errorf("missing schema: %v", err)
+	}
+
+	// With CREATE on the schema but not owning its tables, a pending
+	// migration that alters them is refused, untouched, by the database.
+	s, role := loginAs(t, dsn, owner.Schema(), "jobctl_read")
+	for _, sql := range []string{"GRANT CREATE ON SCHEMA " + schema + " TO " + role, `DELETE FROM "SchemaMigration" WHERE version = 3`,
+		`DROP TRIGGER "AuditLog_dbRole" ON "AuditLog"`, `DROP FUNCTION "AuditLog_dbRole"()`, `ALTER TABLE "AuditLog" DROP COLUMN "dbRole"`} {
+		if _, err := owner.Pool().Exec(ctx, sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err = s.Migrate(ctx)
+	if want := "permission denied: migrate needs to own jobctl's tables in schema " + schema; err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("not the owner: %v\nwant %s…", err, want)
+	}
+	if applied, err := owner.Migrate(ctx); err != nil || len(applied) != 1 || applied[0].Version != 3 {
+		t.Errorf("the owner migrates: %v %v", applied, err)
 	}
 }

@@ -118,10 +118,15 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// wrap turns driver errors into the store's errors at the boundary, naming
-// the login role in permission errors.
-func (s *Store) wrap(op string, err error) error {
-	err = wrap(op, err)
+// wrap turns driver errors into the store's errors at the boundary. A
+// refusal by the grants names op, the permission op declares and the login
+// role. A schema the login may not use looks to Postgres like one without
+// tables; that is a refusal too, not a schema to migrate.
+func (s *Store) wrap(op string, perm store.Permission, err error) error {
+	err = wrap(op, perm, err)
+	if errors.Is(err, store.ErrNotMigrated) && s.schemaUnusable() {
+		err = &store.PermissionError{Op: op, Perm: perm, Err: fmt.Errorf("permission denied for schema %s", s.schema)}
+	}
 	var pe *store.PermissionError
 	if errors.As(err, &pe) {
 		pe.Role = s.user
@@ -129,7 +134,17 @@ func (s *Store) wrap(op string, err error) error {
 	return err
 }
 
-func wrap(op string, err error) error {
+// schemaUnusable reports whether the schema exists but the login lacks
+// USAGE on it.
+func (s *Store) schemaUnusable() bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var denied bool
+	err := s.pool.QueryRow(ctx, `SELECT NOT has_schema_privilege(oid, 'USAGE') FROM pg_namespace WHERE nspname = $1`, s.schema).Scan(&denied)
+	return err == nil && denied
+}
+
+func wrap(op string, perm store.Permission, err error) error {
 	if err == nil {
 		return nil
 	}
@@ -140,7 +155,7 @@ func wrap(op string, err error) error {
 	if errors.As(err, &pe) {
 		switch pe.Code {
 		case "42501": // insufficient_privilege
-			return &store.PermissionError{Op: op, Err: errors.New(pe.Message)}
+			return &store.PermissionError{Op: op, Perm: perm, Err: errors.New(pe.Message)}
 		case "42P01", "3F000": // undefined_table, invalid_schema_name
 			return fmt.Errorf("%s: %w", op, store.ErrNotMigrated)
 		}

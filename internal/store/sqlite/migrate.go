@@ -30,7 +30,7 @@ func (s *Store) Migrate(ctx context.Context) ([]store.Migration, error) {
 		return err
 	})
 	if err != nil {
-		return nil, s.wrap("migrate", err)
+		return nil, s.wrap("migrate", "", err)
 	}
 	return applied, nil
 }
@@ -39,7 +39,7 @@ func (s *Store) Migrate(ctx context.Context) ([]store.Migration, error) {
 func (s *Store) Migrations(ctx context.Context) ([]store.Migration, error) {
 	done, err := appliedVersions(ctx, db{s.db})
 	if err != nil {
-		return nil, s.wrap("migration status", err)
+		return nil, s.wrap("migration status", store.PermRead, err)
 	}
 	return store.MergeMigrations(s.migrations, done), nil
 }
@@ -48,7 +48,7 @@ func (s *Store) Migrations(ctx context.Context) ([]store.Migration, error) {
 func (s *Store) CheckSchema(ctx context.Context) error {
 	done, err := appliedVersions(ctx, db{s.db})
 	if err != nil {
-		return s.wrap("check schema", err)
+		return s.wrap("check schema", store.PermRead, err)
 	}
 	return store.CompareVersions(store.MaxVersion(done), store.Latest(s.migrations))
 }

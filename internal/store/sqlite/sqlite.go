@@ -135,7 +135,8 @@ func (s *Store) DB() *sql.DB { return s.db }
 // Close implements store.Store.
 func (s *Store) Close() error { return s.db.Close() }
 
-func (s *Store) wrap(op string, err error) error {
+// SQLite has no grants: perm is what a Postgres store would report.
+func (s *Store) wrap(op string, _ store.Permission, err error) error {
 	err = wrap(op, err)
 	if errors.Is(err, store.ErrReadOnly) {
 		return fmt.Errorf("%w: %s is not writable (chmod u+w %s %s-wal %s-shm)", store.ErrReadOnly, s.path, s.path, s.path, s.path)
@@ -222,7 +223,7 @@ func (s *Store) EnqueueMany(ctx context.Context, ps []*store.EnqueueParams, prog
 		return nil
 	})
 	if err != nil {
-		return 0, s.wrap("enqueue", err)
+		return 0, s.wrap("enqueue", store.PermWrite, err)
 	}
 	if progress != nil {
 		progress(len(ps))
