@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -296,6 +298,74 @@ func TestParseAuditAction(t *testing.T) {
 	for _, in := range []string{"", "retried", "JOB_FROB", "job"} {
 		if _, err := parseAuditAction(in); !isFlagError(err) {
 			t.Errorf("parseAuditAction(%q): err = %v, want a usage error", in, err)
+		}
+	}
+}
+
+// TestRefusalsChangeNothing runs every refusal of an empty selection as a
+// command line, the store's jobs, archive and audit log compared before and
+// after: exit 2, one line saying what to add, nothing changed.
+func TestRefusalsChangeNothing(t *testing.T) {
+	e := newCLIEnv(t, false)
+	var ids []string
+	for _, st := range store.Statuses {
+		ids = append(ids, e.seed("X", st))
+	}
+	snapshot := func() string {
+		t.Helper()
+		ctx := context.Background()
+		var b strings.Builder
+		for _, archived := range []bool{false, true} {
+			jobs, err := e.store().List(ctx, &store.ListParams{Limit: 1000, Archived: archived})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, j := range jobs {
+				fmt.Fprintf(&b, "%v %s %s %s %d %v\n", archived, j.ID, j.Status, j.ScheduledFor, j.Attempts, j.CancelRequested)
+			}
+		}
+		audit, err := e.store().Audit(ctx, &store.AuditFilter{Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "audit %d\n", len(audit))
+		return b.String()
+	}
+	before := snapshot()
+	for _, tc := range []struct {
+		args []string
+		err  string
+	}{
+		{[]string{"retry", "--yes"}, "retry needs job IDs, a filter such as --status or --type, or --all"},
+		{[]string{"cancel", "--yes"}, "cancel needs job IDs, a filter such as --status or --type, or --all"},
+		{[]string{"start"}, "start needs job IDs, a filter such as --status or --type, or --all"},
+		{[]string{"delete", "--yes"}, "delete needs job IDs, or - to read them from stdin"},
+		{[]string{"purge", "--yes"}, "purge needs a filter such as --older 30d or --status, or --all"},
+		{[]string{"archive"}, "archive needs --older, e.g. --older 30d"},
+		{[]string{"archive", "--type", "X"}, "archive needs --older, e.g. --older 30d"},
+		{[]string{"retry", "--type", "", "--yes"}, "--type was given an empty value"},
+		{[]string{"retry", "--status", "failed,", "--yes"}, "--status was given an empty value"},
+		{[]string{"cancel", "--type", ",", "--yes"}, "--type was given an empty value"},
+		{[]string{"cancel", "--user", "", "--yes"}, "--user was given an empty value"},
+		{[]string{"start", "--since", ""}, "--since was given an empty value"},
+		{[]string{"start", "--until", ""}, "--until was given an empty value"},
+		{[]string{"purge", "--older", "", "--yes"}, "--older was given an empty value"},
+		{[]string{"purge", "--type", "", "--yes"}, "--type was given an empty value"},
+		{[]string{"purge", "--all", "--status", "", "--yes"}, "--status was given an empty value"},
+		{[]string{"archive", "--older", ""}, "--older was given an empty value"},
+		{[]string{"archive", "--all", "--user", ""}, "--user was given an empty value"},
+		{[]string{"retry", "--all", ids[0]}, "retry takes job IDs or --all, not both"},
+		{[]string{"purge", "--all", ids[0], "--yes"}, "purge takes job IDs or --all, not both"},
+		{[]string{"list", "--type", ""}, "--type was given an empty value"},
+	} {
+		if code := e.run("", tc.args...); code != 2 {
+			t.Errorf("%q: exit %d, want 2", tc.args, code)
+		}
+		if got := e.errOut.String(); !strings.HasPrefix(got, "jobctl: "+tc.err) || strings.Count(got, "\n") != 1 {
+			t.Errorf("%q: stderr %q, want one line starting %q", tc.args, got, tc.err)
+		}
+		if after := snapshot(); after != before {
+			t.Fatalf("%q changed the store:\n%s\nwas:\n%s", tc.args, after, before)
 		}
 	}
 }
