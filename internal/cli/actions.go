@@ -528,7 +528,9 @@ func NewCmdRetry(f *cmdutil.Factory, runF func(context.Context, *ActionOptions) 
 		Short: "Put FAILED, DEAD or CANCELLED jobs back to PENDING",
 		Long: `Put jobs back to PENDING, to run again as soon as a worker is free (or
 after --delay). Choose them by ID (arguments, or - to read one ID a line from
-stdin, as 'jobctl list -q' prints them) or by the filters 'list' takes.
+stdin, as 'jobctl list -q' prints them) or by the filters 'list' takes; --all
+takes every FAILED, DEAD and CANCELLED job. With neither, retry refuses to run,
+and so does a filter given an empty value (--type "").
 
 Only FAILED, DEAD and CANCELLED jobs are retried; any other job named by ID is
 refused with its reason and makes the exit code 1. A job keeps its attempt
@@ -542,7 +544,8 @@ the count; without a terminal it proceeds, since a retry can be undone.
   jobctl retry job_12345abc --delay 60s
   jobctl retry --status dead --since 1h --reset-attempts
   jobctl list --status failed --type EmailSending -q | jobctl retry -
-  jobctl retry --type CalendarSync --status failed --dry-run`,
+  jobctl retry --type CalendarSync --status failed --dry-run
+  jobctl retry --all --dry-run`,
 	}
 	parseDelay := func(*cobra.Command) error {
 		if delay == "" {
@@ -578,8 +581,9 @@ func NewCmdCancel(f *cmdutil.Factory, runF func(context.Context, *CancelOptions)
 	cmd := &cobra.Command{
 		Use:   "cancel [ID... | -]",
 		Short: "Cancel PENDING, RETRYING and RUNNING jobs",
-		Long: `Cancel jobs, chosen by ID (arguments, or - for stdin) or by the filters
-'list' takes. PENDING and RETRYING jobs are CANCELLED at once. A RUNNING job
+		Long: `Cancel jobs, chosen by ID (arguments, or - for stdin), by the filters
+'list' takes, or every live one with --all (never without one of the three).
+PENDING and RETRYING jobs are CANCELLED at once. A RUNNING job
 is asked to stop: its worker sees the request within seconds, stops the
 handler and ends the job CANCELLED. --wait waits for that and reports how
 each job ended (a job that finished first keeps its own final status).
@@ -687,11 +691,13 @@ func NewCmdStart(f *cmdutil.Factory, runF func(context.Context, *ActionOptions) 
 		Short: "Run PENDING jobs now, ahead of their scheduled time",
 		Long: `Make PENDING jobs due now ("scheduledFor" = now), so the next free worker
 runs them; a delayed job stops waiting. Choose them by ID (arguments, or -
-for stdin) or by the filters 'list' takes. Jobs in any other status are
+for stdin), by the filters 'list' takes, or every PENDING job with --all
+(never without one of the three). Jobs in any other status are
 refused with the reason; a refused or missing job named by ID makes the
 exit code 1.`,
 		Example: `  jobctl start job_12345abc
-  jobctl start --type MetricCalculation --status pending`,
+  jobctl start --type MetricCalculation --status pending
+  jobctl start --all`,
 	}, opts, byIDsOrFilter, nil, runAction(opts, runF))
 }
 
@@ -726,11 +732,16 @@ one transaction with its audit rows. Without --status only finished jobs
 only when named with --status; RUNNING jobs never (a worker holds them).
 --older 30d takes jobs that finished more than 30 days ago.
 
+purge needs a filter, or --all to delete every finished job: with neither,
+or with a filter given an empty value (--older ""), it refuses and deletes
+nothing.
+
 Purging cannot be undone: on a terminal jobctl asks first, showing the
 count; without one it needs --yes. To keep old jobs, use 'jobctl archive'.`,
 		Example: `  jobctl purge --older 30d
   jobctl purge --older 7d --status completed --yes
-  jobctl purge --type Debug --status pending,failed --dry-run`,
+  jobctl purge --type Debug --status pending,failed --dry-run
+  jobctl purge --all --yes`,
 		Args: cobra.ArbitraryArgs,
 	}, opts, byFilter, nil, runAction(opts, runF))
 }

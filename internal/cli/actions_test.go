@@ -221,7 +221,7 @@ func TestConfirm(t *testing.T) {
 func TestNoTerminal(t *testing.T) {
 	e := newCLIEnv(t, false)
 	a, b := e.seed("X", store.StatusCompleted), e.seed("X", store.StatusCompleted)
-	for _, args := range [][]string{{"delete", a}, {"purge"}, {"purge", "--older", "1h"}} {
+	for _, args := range [][]string{{"delete", a}, {"purge", "--all"}, {"purge", "--older", "1h"}} {
 		if code := e.run("", args...); code != 2 {
 			t.Errorf("%v: exit %d, want 2", args, code)
 		}

@@ -32,13 +32,14 @@ func NewCmdArchive(f *cmdutil.Factory, runF func(context.Context, *ArchiveOption
 	opts := &ArchiveOptions{ActionOptions: newActionOptions(f, store.ActArchive)}
 	sel := &selection{action: store.ActArchive, by: byFilter}
 	cmd := &cobra.Command{
-		Use:   "archive --older DURATION",
+		Use:   "archive --older DURATION | --all",
 		Short: `Move old finished jobs into "JobArchive", in batches`,
 		Long: `Move jobs that finished (completedAt) before --older into "JobArchive",
 where 'list --archived' and 'show' still find them and 'archive restore'
-brings them back. --older is required. Without --status, COMPLETED, CANCELLED
-and DEAD jobs move; --status may name any finished status (FAILED too), never
-a live one. The other list filters narrow the selection further.
+brings them back. --older is required, or --all to take jobs however long
+ago they finished. Without --status, COMPLETED, CANCELLED and DEAD jobs move;
+--status may name any finished status (FAILED too), never a live one. The
+other list filters narrow the selection further.
 
 Jobs move in batches of --batch-size, each batch one transaction with its
 audit rows, so an interrupted archive leaves every job moved or untouched:
@@ -56,11 +57,9 @@ On a terminal a spinner shows the running count.`,
   jobctl archive --older 30d --to /var/backups/jobs-$(date +%F).jsonl.gz
   jobctl archive --older 90d --status failed --type CalendarSync
   jobctl archive --older 30d --dry-run
+  jobctl archive --all --status completed
   jobctl archive restore job_12345abc`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 && sel.filters.Older == "" {
-				return cmdutil.FlagErrorf("archive needs --older, e.g. --older 30d: jobs that finished before then are archived")
-			}
 			if err := opts.prepare(f, sel, args); err != nil {
 				return err
 			}

@@ -25,11 +25,16 @@ const (
 
 // selection is how every bulk command chooses its jobs: by IDs (arguments,
 // or "-" to read them from stdin) or by the filters `list` takes, never
-// both. Filters may only name statuses the action can apply to.
+// both. Filters may only name statuses the action can apply to. A command
+// that may select by filter acts on every job only when told so with
+// --all: no filter, or an empty one, is never read as "everything".
 type selection struct {
 	action  store.Action
 	by      selectBy
 	filters filterFlags
+	// all is --all: act on every job in a status the action applies to.
+	// Filters given with it still narrow the selection.
+	all bool
 }
 
 // chosen is a resolved selection: IDs, or a filter whose Statuses are the
@@ -48,22 +53,40 @@ type chosen struct {
 func (s *selection) register(cmd *cobra.Command) {
 	if s.by != byIDs {
 		s.filters.register(cmd)
+		without := "IDs or a filter"
+		switch s.action {
+		case store.ActPurge:
+			without = "a filter"
+		case store.ActArchive:
+			without = "--older"
+		}
+		cmd.Flags().BoolVar(&s.all, "all", false, fmt.Sprintf("%s every %s job; filters given too still narrow it (without %s, %s needs --all)",
+			s.action, store.OrList(store.Allowed[s.action]), without, s.action))
 	}
 }
 
 // resolve checks the flags and arguments and, for "-", reads the IDs from
 // stdin. Every mistake is a usage error, found before the store is opened.
 func (s *selection) resolve(args []string, stdin io.Reader, now time.Time) (*chosen, error) {
+	if err := s.filters.checkEmpty(); err != nil {
+		return nil, err
+	}
 	hasFilter := s.filters.set()
 	switch {
+	case len(args) > 0 && s.all:
+		return nil, cmdutil.FlagErrorf("%s takes job IDs or --all, not both", s.action)
 	case len(args) > 0 && hasFilter:
 		return nil, cmdutil.FlagErrorf("%s takes job IDs or filters, not both", s.action)
 	case len(args) > 0 && s.by == byFilter:
 		return nil, cmdutil.FlagErrorf("%s selects jobs by filter, not by ID%s", s.action, byIDHint(s.action))
 	case len(args) == 0 && s.by == byIDs:
 		return nil, cmdutil.FlagErrorf("%s needs job IDs, or - to read them from stdin%s", s.action, byFilterHint(s.action))
-	case len(args) == 0 && !hasFilter && s.by == byIDsOrFilter:
-		return nil, cmdutil.FlagErrorf("%s needs job IDs or a filter such as --status or --type (see 'jobctl %s --help')", s.action, s.action)
+	case s.action == store.ActArchive && s.filters.Older == "" && !s.all:
+		return nil, cmdutil.FlagErrorf("archive needs --older, e.g. --older 30d (jobs that finished before then), or --all for %s", s.everyJob())
+	case len(args) == 0 && !hasFilter && !s.all && s.action == store.ActPurge:
+		return nil, cmdutil.FlagErrorf("purge needs a filter such as --older 30d or --status, or --all for %s", s.everyJob())
+	case len(args) == 0 && !hasFilter && !s.all:
+		return nil, cmdutil.FlagErrorf("%s needs job IDs, a filter such as --status or --type, or --all for %s (see 'jobctl %s --help')", s.action, s.everyJob(), s.action)
 	}
 	if len(args) > 0 {
 		ids, fromStdin, err := readIDArgs(args, stdin)
@@ -119,6 +142,11 @@ func allowedStatuses(a store.Action, given []store.Status) ([]store.Status, erro
 		}
 	}
 	return out, nil
+}
+
+// everyJob is what --all takes: "every FAILED, DEAD or CANCELLED job".
+func (s *selection) everyJob() string {
+	return "every " + store.OrList(store.Allowed[s.action]) + " job"
 }
 
 func finalStatuses() []store.Status {

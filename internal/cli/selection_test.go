@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -73,12 +75,12 @@ func TestSelectionFilter(t *testing.T) {
 	}
 
 	// No --status: the action's statuses, in the filter too.
-	c, err = resolveWith(t, store.ActPurge, byFilter, nil, nil, "")
+	c, err = resolveWith(t, store.ActPurge, byFilter, []string{"--all"}, nil, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(c.Statuses, store.Allowed[store.ActPurge]) || !slices.Equal(c.Filter.Statuses, store.Allowed[store.ActPurge]) {
-		t.Errorf("purge without a filter: %+v", c)
+		t.Errorf("purge --all: %+v", c)
 	}
 
 	// --older is the completion cutoff.
@@ -151,8 +153,15 @@ func TestSelectionUsageErrors(t *testing.T) {
 	}{
 		{"IDs and filters", store.ActRetry, byIDsOrFilter, []string{"--type", "X"}, []string{"job_a"}, "", "retry takes job IDs or filters, not both"},
 		{"stdin and filters", store.ActCancel, byIDsOrFilter, []string{"--status", "pending"}, []string{"-"}, "job_a\n", "cancel takes job IDs or filters, not both"},
-		{"nothing", store.ActRetry, byIDsOrFilter, nil, nil, "", "retry needs job IDs or a filter"},
-		{"nothing to start", store.ActStart, byIDsOrFilter, nil, nil, "", "start needs job IDs or a filter"},
+		{"nothing", store.ActRetry, byIDsOrFilter, nil, nil, "", "retry needs job IDs, a filter such as --status or --type, or --all for every FAILED, DEAD or CANCELLED job"},
+		{"nothing to cancel", store.ActCancel, byIDsOrFilter, nil, nil, "", "cancel needs job IDs, a filter such as --status or --type, or --all for every PENDING, RETRYING or RUNNING job"},
+		{"nothing to start", store.ActStart, byIDsOrFilter, nil, nil, "", "start needs job IDs, a filter such as --status or --type, or --all for every PENDING job"},
+		{"nothing to purge", store.ActPurge, byFilter, nil, nil, "", "purge needs a filter such as --older 30d or --status, or --all for every COMPLETED, FAILED, CANCELLED or DEAD job"},
+		{"archive without --older", store.ActArchive, byFilter, nil, nil, "", "archive needs --older, e.g. --older 30d (jobs that finished before then), or --all for every COMPLETED, CANCELLED or DEAD job"},
+		{"archive by status only", store.ActArchive, byFilter, []string{"--status", "failed"}, nil, "", "archive needs --older"},
+		{"IDs and --all", store.ActRetry, byIDsOrFilter, []string{"--all"}, []string{"job_a"}, "", "retry takes job IDs or --all, not both"},
+		{"stdin and --all", store.ActCancel, byIDsOrFilter, []string{"--all"}, []string{"-"}, "job_a\n", "cancel takes job IDs or --all, not both"},
+		{"purge IDs and --all", store.ActPurge, byFilter, []string{"--all"}, []string{"job_a"}, "", "purge takes job IDs or --all, not both"},
 		{"delete by filter", store.ActDelete, byIDs, nil, nil, "", "delete needs job IDs, or - to read them from stdin (to delete by filter, use `jobctl purge`)"},
 		{"restore nothing", store.ActRestore, byIDs, nil, nil, "", "restore needs job IDs"},
 		{"purge by ID", store.ActPurge, byFilter, nil, []string{"job_a"}, "", "purge selects jobs by filter, not by ID"},
@@ -168,6 +177,107 @@ func TestSelectionUsageErrors(t *testing.T) {
 				t.Errorf("err = %v, want usage error starting %q", err, tc.err)
 			}
 		})
+	}
+}
+
+// TestSelectionEmptyValues: a filter flag given an empty value is a usage
+// error naming the flag, never "no filter", with --all or IDs or alone.
+func TestSelectionEmptyValues(t *testing.T) {
+	empties := []struct{ flag, value string }{
+		{"--type", ""}, {"--type", " "}, {"--type", ","}, {"--type", "CalendarSync,"}, {"--type", ",CalendarSync"},
+		{"--status", ""}, {"--status", "failed,"}, {"--older", ""}, {"--older", "  "},
+		{"--user", ""}, {"--since", ""}, {"--until", ""},
+	}
+	for _, act := range []struct {
+		action store.Action
+		by     selectBy
+	}{
+		{store.ActRetry, byIDsOrFilter}, {store.ActCancel, byIDsOrFilter}, {store.ActStart, byIDsOrFilter},
+		{store.ActPurge, byFilter}, {store.ActArchive, byFilter},
+	} {
+		for _, e := range empties {
+			for _, extra := range [][]string{nil, {"--all"}, {"--older", "30d"}} {
+				if e.flag == "--older" && len(extra) == 2 {
+					continue
+				}
+				flags := append([]string{e.flag + "=" + e.value}, extra...)
+				_, err := resolveWith(t, act.action, act.by, flags, nil, "")
+				want := e.flag + " was given an empty value: give one, or leave " + e.flag + " out"
+				if !isFlagError(err) || err.Error() != want {
+					t.Errorf("%s %q: err = %v, want usage error %q", act.action, flags, err, want)
+				}
+			}
+		}
+	}
+	// An empty value next to IDs is named too, not taken for "IDs and
+	// filters".
+	if _, err := resolveWith(t, store.ActRetry, byIDsOrFilter, []string{"--type="}, []string{"job_a"}, ""); !isFlagError(err) ||
+		!strings.HasPrefix(err.Error(), "--type was given an empty value") {
+		t.Errorf("retry job_a --type '': err = %v", err)
+	}
+}
+
+// TestFilterEmptyValues: list shares the filter flags, and the rule.
+func TestFilterEmptyValues(t *testing.T) {
+	for _, flags := range [][]string{
+		{"--type="}, {"--type", ","}, {"--status="}, {"--user="}, {"--since="}, {"--until="}, {"--older="},
+		{"--type", "a", "--type", ""},
+	} {
+		var ff filterFlags
+		cmd := &cobra.Command{Use: "list"}
+		ff.register(cmd)
+		if err := cmd.ParseFlags(flags); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ff.filter(selNow); !isFlagError(err) || !strings.Contains(err.Error(), "was given an empty value") {
+			t.Errorf("%q: err = %v, want a usage error", flags, err)
+		}
+	}
+	// Flags not given are no filter, as before; stats' own --type is not
+	// registered here and keeps dropping blanks.
+	var ff filterFlags
+	cmd := &cobra.Command{Use: "list"}
+	ff.register(cmd)
+	if f, err := ff.filter(selNow); err != nil || !equalFilter(f, store.Filter{}) {
+		t.Errorf("no flags: %+v, %v", f, err)
+	}
+	if f, err := (&filterFlags{Types: []string{" "}}).filter(selNow); err != nil || len(f.Types) != 0 {
+		t.Errorf("unregistered blank type: %+v, %v", f, err)
+	}
+}
+
+// TestSelectionAll: --all selects every job in a status the action
+// applies to; filters given with it still narrow.
+func TestSelectionAll(t *testing.T) {
+	for _, tc := range []struct {
+		action store.Action
+		by     selectBy
+	}{
+		{store.ActRetry, byIDsOrFilter}, {store.ActCancel, byIDsOrFilter}, {store.ActStart, byIDsOrFilter},
+		{store.ActPurge, byFilter}, {store.ActArchive, byFilter},
+	} {
+		c, err := resolveWith(t, tc.action, tc.by, []string{"--all"}, nil, "")
+		if err != nil {
+			t.Errorf("%s --all: %v", tc.action, err)
+			continue
+		}
+		want := store.Filter{Statuses: store.Allowed[tc.action]}
+		if c.Explicit || len(c.IDs) != 0 || !equalFilter(c.Filter, want) || !slices.Equal(c.Statuses, store.Allowed[tc.action]) {
+			t.Errorf("%s --all: got %+v", tc.action, c)
+		}
+	}
+	c, err := resolveWith(t, store.ActRetry, byIDsOrFilter, []string{"--all", "--type", "X", "--status", "dead"}, nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (store.Filter{Types: []string{"X"}, Statuses: []store.Status{store.StatusDead}}); !equalFilter(c.Filter, want) {
+		t.Errorf("--all with filters: %+v, want %+v", c.Filter, want)
+	}
+	// delete and restore take IDs only: no --all to mistype.
+	cmd := &cobra.Command{Use: "delete"}
+	(&selection{action: store.ActDelete, by: byIDs}).register(cmd)
+	if cmd.Flags().Lookup("all") != nil {
+		t.Error("delete has --all")
 	}
 }
 
@@ -188,6 +298,74 @@ func TestParseAuditAction(t *testing.T) {
 	for _, in := range []string{"", "retried", "JOB_FROB", "job"} {
 		if _, err := parseAuditAction(in); !isFlagError(err) {
 			t.Errorf("parseAuditAction(%q): err = %v, want a usage error", in, err)
+		}
+	}
+}
+
+// TestRefusalsChangeNothing runs every refusal of an empty selection as a
+// command line, the store's jobs, archive and audit log compared before and
+// after: exit 2, one line saying what to add, nothing changed.
+func TestRefusalsChangeNothing(t *testing.T) {
+	e := newCLIEnv(t, false)
+	var ids []string
+	for _, st := range store.Statuses {
+		ids = append(ids, e.seed("X", st))
+	}
+	snapshot := func() string {
+		t.Helper()
+		ctx := context.Background()
+		var b strings.Builder
+		for _, archived := range []bool{false, true} {
+			jobs, err := e.store().List(ctx, &store.ListParams{Limit: 1000, Archived: archived})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, j := range jobs {
+				fmt.Fprintf(&b, "%v %s %s %s %d %v\n", archived, j.ID, j.Status, j.ScheduledFor, j.Attempts, j.CancelRequested)
+			}
+		}
+		audit, err := e.store().Audit(ctx, &store.AuditFilter{Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "audit %d\n", len(audit))
+		return b.String()
+	}
+	before := snapshot()
+	for _, tc := range []struct {
+		args []string
+		err  string
+	}{
+		{[]string{"retry", "--yes"}, "retry needs job IDs, a filter such as --status or --type, or --all"},
+		{[]string{"cancel", "--yes"}, "cancel needs job IDs, a filter such as --status or --type, or --all"},
+		{[]string{"start"}, "start needs job IDs, a filter such as --status or --type, or --all"},
+		{[]string{"delete", "--yes"}, "delete needs job IDs, or - to read them from stdin"},
+		{[]string{"purge", "--yes"}, "purge needs a filter such as --older 30d or --status, or --all"},
+		{[]string{"archive"}, "archive needs --older, e.g. --older 30d"},
+		{[]string{"archive", "--type", "X"}, "archive needs --older, e.g. --older 30d"},
+		{[]string{"retry", "--type", "", "--yes"}, "--type was given an empty value"},
+		{[]string{"retry", "--status", "failed,", "--yes"}, "--status was given an empty value"},
+		{[]string{"cancel", "--type", ",", "--yes"}, "--type was given an empty value"},
+		{[]string{"cancel", "--user", "", "--yes"}, "--user was given an empty value"},
+		{[]string{"start", "--since", ""}, "--since was given an empty value"},
+		{[]string{"start", "--until", ""}, "--until was given an empty value"},
+		{[]string{"purge", "--older", "", "--yes"}, "--older was given an empty value"},
+		{[]string{"purge", "--type", "", "--yes"}, "--type was given an empty value"},
+		{[]string{"purge", "--all", "--status", "", "--yes"}, "--status was given an empty value"},
+		{[]string{"archive", "--older", ""}, "--older was given an empty value"},
+		{[]string{"archive", "--all", "--user", ""}, "--user was given an empty value"},
+		{[]string{"retry", "--all", ids[0]}, "retry takes job IDs or --all, not both"},
+		{[]string{"purge", "--all", ids[0], "--yes"}, "purge takes job IDs or --all, not both"},
+		{[]string{"list", "--type", ""}, "--type was given an empty value"},
+	} {
+		if code := e.run("", tc.args...); code != 2 {
+			t.Errorf("%q: exit %d, want 2", tc.args, code)
+		}
+		if got := e.errOut.String(); !strings.HasPrefix(got, "jobctl: "+tc.err) || strings.Count(got, "\n") != 1 {
+			t.Errorf("%q: stderr %q, want one line starting %q", tc.args, got, tc.err)
+		}
+		if after := snapshot(); after != before {
+			t.Fatalf("%q changed the store:\n%s\nwas:\n%s", tc.args, after, before)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package render
 import (
 	"encoding/csv"
 	"fmt"
+	"io"
 	"strconv"
 	"time"
 
@@ -126,10 +127,16 @@ var csvHeader = []string{
 	"userId", "parentId", "errorCode", "errorMessage",
 }
 
-func (ios *IO) jobsCSV(jobs []*store.Job) error {
-	w := csv.NewWriter(ios.Out)
-	if err := w.Write(csvHeader); err != nil {
-		return err
+func (ios *IO) jobsCSV(jobs []*store.Job) error { return WriteJobsCSV(ios.Out, jobs, true) }
+
+// WriteJobsCSV writes jobs as `list -o csv` does, with the header row when
+// header is set, so a listing streamed page by page has it once.
+func WriteJobsCSV(out io.Writer, jobs []*store.Job, header bool) error {
+	w := csv.NewWriter(out)
+	if header {
+		if err := w.Write(csvHeader); err != nil {
+			return err
+		}
 	}
 	for _, j := range jobs {
 		if err := w.Write(csvRow(j)); err != nil {
