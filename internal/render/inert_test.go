@@ -7,6 +7,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/jobctl/jobctl/internal/health"
 	"github.com/jobctl/jobctl/internal/store"
 )
@@ -72,6 +74,19 @@ func TestInertJSONKeepsTheValue(t *testing.T) {
 	}
 	if back[in] != in {
 		t.Errorf("round trip changed the value: %q", back)
+	}
+	// YAML too: yaml.v3 escapes the controls, inertYAML the bidi ones.
+	ios, _, out, _ := Test(false, false)
+	if err := ios.Encode(FormatYAML, map[string]string{in: in}); err != nil {
+		t.Fatal(err)
+	}
+	assertInert(t, out.String(), false)
+	back = nil
+	if err := yaml.Unmarshal(out.Bytes(), &back); err != nil {
+		t.Fatalf("%s: %v", out, err)
+	}
+	if back[in] != in {
+		t.Errorf("YAML round trip changed the value: %q", back)
 	}
 	if got := string(inertJSON([]byte("\"a\x9bb\""))); got != `"a\ufffdb"` {
 		t.Errorf("invalid UTF-8: got %q", got)
