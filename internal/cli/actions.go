@@ -300,7 +300,7 @@ func (o *ActionOptions) report(out *outcome, actErr error) error {
 			o.dryRunTable(out.changed)
 		}
 		if actErr == nil || out.done > 0 {
-			o.IO.Printf("%s\n", o.summary(out))
+			o.IO.Printf("%s\n", render.Inert(o.summary(out)))
 		}
 		o.printFinal(out)
 	}
@@ -407,7 +407,7 @@ func (o *ActionOptions) dryRunTable(changed []store.Changed) {
 		if c.CancelRequested {
 			next += " (cancel requested)"
 		}
-		row := []string{c.ID, c.Type, o.IO.StatusText(c.PreviousStatus), next}
+		row := []string{render.Inert(c.ID), render.Inert(c.Type), o.IO.StatusText(c.PreviousStatus), next}
 		if schedule {
 			row = append(row, o.IO.TimeCell(c.ScheduledFor))
 		}
@@ -468,9 +468,9 @@ func (o *ActionOptions) printFinal(out *outcome) {
 		switch {
 		case !ok:
 		case st == "":
-			o.IO.Printf("%s is gone (deleted or archived while it stopped)\n", c.ID)
+			o.IO.Printf("%s is gone (deleted or archived while it stopped)\n", render.Inert(c.ID))
 		default:
-			o.IO.Printf("%s ended %s\n", c.ID, o.IO.StatusText(st))
+			o.IO.Printf("%s ended %s\n", render.Inert(c.ID), o.IO.StatusText(st))
 		}
 	}
 }

@@ -152,9 +152,11 @@ func auditRun(ctx context.Context, opts *AuditOptions) error {
 		if meta.PreviousStatus != "" || meta.NewStatus != "" {
 			change = orDash(meta.PreviousStatus) + " → " + orDash(meta.NewStatus)
 		}
-		rows[i] = []string{opts.IO.TimeCell(e.CreatedAt), e.Action, e.UserID, resource, change, orDash(meta.OperationID)}
+		// Every cell is the row's word, which any client could have written.
+		rows[i] = []string{opts.IO.TimeCell(e.CreatedAt), render.Inert(e.Action), render.Inert(e.UserID),
+			render.Inert(resource), render.Inert(change), orDash(render.Inert(meta.OperationID))}
 		if opts.Format == render.FormatWide {
-			rows[i] = append(rows[i], orDash(e.DBRole))
+			rows[i] = append(rows[i], orDash(render.Inert(e.DBRole)))
 		}
 	}
 	header := []string{"TIME", "ACTION", "ACTOR", "JOB/RESOURCE", "CHANGE", "OPERATION"}

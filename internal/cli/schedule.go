@@ -74,7 +74,7 @@ func newCmdScheduleAdd(f *cmdutil.Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			f.IO.Printf("Added schedule %s (%s %s): next run %s\n", s.Name, s.Cron, s.Timezone, next.Format(time.RFC3339))
+			f.IO.Printf("%s\n", render.Inert(fmt.Sprintf("Added schedule %s (%s %s): next run %s", s.Name, s.Cron, s.Timezone, next.Format(time.RFC3339))))
 			return nil
 		},
 	}
@@ -121,7 +121,8 @@ func newCmdScheduleList(f *cmdutil.Factory) *cobra.Command {
 				if s.LastRunAt != nil {
 					last = f.IO.TimeCell(*s.LastRunAt)
 				}
-				rows[i] = []string{s.Name, s.Type, s.Cron, s.Timezone, f.IO.TimeCell(s.NextRunAt), last, orDash(s.LastJobID), compactJSON(s.Data)}
+				rows[i] = []string{render.Inert(s.Name), render.Inert(s.Type), render.Inert(s.Cron), render.Inert(s.Timezone),
+					f.IO.TimeCell(s.NextRunAt), last, orDash(render.Inert(s.LastJobID)), render.Inert(compactJSON(s.Data))}
 			}
 			f.IO.Table([]string{"NAME", "TYPE", "SCHEDULE", "TZ", "NEXT RUN", "LAST RUN", "LAST JOB", "DATA"}, rows)
 			return nil
@@ -148,7 +149,7 @@ func newCmdScheduleRemove(f *cmdutil.Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			f.IO.Printf("Removed schedule %s\n", args[0])
+			f.IO.Printf("Removed schedule %s\n", render.Inert(args[0]))
 			return nil
 		},
 	}

@@ -203,7 +203,7 @@ func newCmdWorkerList(f *cmdutil.Factory) *cobra.Command {
 			}
 			rows := make([][]string, len(ws))
 			for i, w := range ws {
-				rows[i] = []string{w.ID, w.Host, strconv.Itoa(w.PID), strings.Join(w.Types, ","),
+				rows[i] = []string{render.Inert(w.ID), render.Inert(w.Host), strconv.Itoa(w.PID), render.Inert(strings.Join(w.Types, ",")),
 					strconv.Itoa(w.Concurrency), f.IO.TimeCell(w.StartedAt), f.IO.TimeCell(w.LastPing),
 					fmt.Sprint(w.Running), render.Count(w.JobsDone)}
 			}

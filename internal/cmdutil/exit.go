@@ -54,6 +54,8 @@ func IsUsageError(err error) bool {
 }
 
 func printError(ios *render.IO, err error) {
-	msg := strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", " ")
+	// An error may echo input (an ID from stdin) or a stored value; it is
+	// made inert like any other text that reaches the terminal.
+	msg := render.Inert(strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", " "))
 	fmt.Fprintf(ios.ErrOut, "jobctl: %s\n", msg)
 }

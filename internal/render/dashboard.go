@@ -120,7 +120,7 @@ func (ios *IO) dashboardTitle(v *DashboardView, width int) string {
 	}
 	right := clock
 	if room := width - len(title) - 2 - lipgloss.Width(clock+" · "); v.Source != "" && room >= 8 {
-		right = truncateLeft(v.Source, room) + " · " + clock
+		right = truncateLeft(Inert(v.Source), room) + " · " + clock
 	}
 	gap := width - len(title) - lipgloss.Width(right)
 	if gap < 2 {
@@ -208,8 +208,8 @@ func (ios *IO) recentJobs(jobs []*store.Job, width int) string {
 	}
 	for i, j := range jobs {
 		rows[i] = []string{
-			j.ID,
-			oneLine(j.Type),
+			Inert(j.ID),
+			Inert(oneLine(j.Type)),
 			ios.StatusText(j.Status),
 			RelativeTime(lastChange(j), ios.now()),
 			"[" + DashboardAction(j.Status) + "]",

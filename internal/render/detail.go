@@ -57,8 +57,8 @@ func (ios *IO) writeMetadata(b *strings.Builder, j *store.Job) {
 	field := func(label, value string) {
 		fmt.Fprintf(b, "%s %s\n", ios.paint(ios.styles.label, label+":"), value)
 	}
-	field("Job ID", j.ID)
-	field("Type", j.Type)
+	field("Job ID", Inert(j.ID))
+	field("Type", Inert(j.Type))
 	field("Status", ios.StatusText(j.Status))
 	field("Priority", string(j.Priority))
 	field("Created", ios.detailTime(j.CreatedAt))
@@ -74,13 +74,13 @@ func (ios *IO) writeMetadata(b *strings.Builder, j *store.Job) {
 	}
 	field("Attempts", fmt.Sprintf("%d / %d", j.Attempts, j.MaxAttempts))
 	if j.UserID != "" {
-		field("User", j.UserID)
+		field("User", Inert(j.UserID))
 	}
 	if j.WorkerID != "" {
-		field("Worker", j.WorkerID)
+		field("Worker", Inert(j.WorkerID))
 	}
 	if j.UniqueKey != "" {
-		field("Unique key", j.UniqueKey)
+		field("Unique key", Inert(j.UniqueKey))
 	}
 	if j.CancelRequested {
 		field("Cancel requested", "yes")
@@ -144,15 +144,20 @@ func dataYAML(m json.RawMessage) string {
 		return indent("(none)\n")
 	}
 	var buf bytes.Buffer
-	if err := writeYAMLFromJSON(&buf, t, 2); err != nil {
+	// YAML refuses the DEL, C1 and bidi characters that JSON holds raw;
+	// inertJSON writes them as JSON escapes, which YAML reads.
+	if err := writeYAMLFromJSON(&buf, inertJSON(t), 2); err != nil {
 		// Stored data that is not JSON is still worth showing as it is.
-		return indent(string(t) + "\n")
+		return indent(InertBlock(string(t)) + "\n")
 	}
 	return indent(buf.String())
 }
 
 // errorYAML quotes the message and code, as the guide does, and keeps the
-// stack as a literal block so that its lines stay as they were.
+// stack as a literal block so that its lines stay as they were. YAML
+// escapes the control characters of the quoted strings (ESC as \e) and
+// inertYAML the rest; the stack is made inert first, since a literal
+// block cannot hold an escape.
 func errorYAML(j *store.Job) string {
 	doc := &yaml.Node{Kind: yaml.MappingNode}
 	add := func(key, value string, style yaml.Style) {
@@ -165,15 +170,15 @@ func errorYAML(j *store.Job) string {
 	}
 	add("message", j.ErrorMessage, yaml.DoubleQuotedStyle)
 	add("code", j.ErrorCode, yaml.DoubleQuotedStyle)
-	add("stack", j.ErrorStack, yaml.LiteralStyle)
+	add("stack", InertBlock(j.ErrorStack), yaml.LiteralStyle)
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
 	if err := enc.Encode(doc); err != nil {
-		return indent(errorSummary(j) + "\n")
+		return indent(Inert(errorSummary(j)) + "\n")
 	}
 	_ = enc.Close()
-	return indent(buf.String())
+	return indent(string(inertYAML(buf.Bytes())))
 }
 
 func historyText(history []store.Attempt) string {
@@ -193,12 +198,12 @@ func historyText(history []store.Attempt) string {
 }
 
 func attemptReason(a store.Attempt) string {
-	msg := oneLine(a.Message)
+	msg, code := Inert(oneLine(a.Message)), Inert(a.Code)
 	switch {
-	case a.Code != "" && msg != "":
-		return a.Code + ": " + msg
-	case a.Code != "":
-		return a.Code
+	case code != "" && msg != "":
+		return code + ": " + msg
+	case code != "":
+		return code
 	}
 	return msg
 }
@@ -221,8 +226,8 @@ func (ios *IO) relatedText(rel *store.Related) string {
 	var idWidth, typeWidth int
 	for _, g := range groups {
 		for _, j := range g.jobs {
-			idWidth = max(idWidth, utf8.RuneCountInString(j.ID))
-			typeWidth = max(typeWidth, utf8.RuneCountInString(j.Type))
+			idWidth = max(idWidth, utf8.RuneCountInString(Inert(j.ID)))
+			typeWidth = max(typeWidth, utf8.RuneCountInString(Inert(j.Type)))
 		}
 	}
 	var b strings.Builder
@@ -233,7 +238,7 @@ func (ios *IO) relatedText(rel *store.Related) string {
 				label = ""
 			}
 			fmt.Fprintf(&b, "  %-14s%s  %s  %s\n", label,
-				padRight(j.ID, idWidth), padRight(j.Type, typeWidth), ios.StatusText(j.Status))
+				padRight(Inert(j.ID), idWidth), padRight(Inert(j.Type), typeWidth), ios.StatusText(j.Status))
 		}
 	}
 	return b.String()

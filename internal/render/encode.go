@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -33,7 +35,7 @@ func marshalJSON(v any, indent string) ([]byte, error) {
 	if err := enc.Encode(v); err != nil {
 		return nil, err
 	}
-	return buf.Bytes(), nil
+	return inertJSON(buf.Bytes()), nil
 }
 
 func writeJSON(w io.Writer, v any, indent string) error {
@@ -88,17 +90,55 @@ func writeYAMLFromJSON(w io.Writer, js []byte, indent int) error {
 		return err
 	}
 	clearStyle(&doc)
-	enc := yaml.NewEncoder(w)
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(indent)
 	if err := enc.Encode(&doc); err != nil {
 		return err
 	}
-	return enc.Close()
+	if err := enc.Close(); err != nil {
+		return err
+	}
+	_, err := w.Write(inertYAML(buf.Bytes()))
+	return err
 }
 
+// clearStyle lets yaml.v3 choose each scalar's style, except that a string
+// holding a character that yaml.v3 prints raw but a terminal obeys (a
+// bidi control, a line separator) is double-quoted, where inertYAML can
+// write it as an escape. yaml.v3 double-quotes and escapes the control
+// characters by itself.
 func clearStyle(n *yaml.Node) {
 	n.Style = 0
+	if n.Kind == yaml.ScalarNode && strings.IndexFunc(n.Value, yamlRaw) >= 0 {
+		n.Style = yaml.DoubleQuotedStyle
+	}
 	for _, c := range n.Content {
 		clearStyle(c)
 	}
+}
+
+// yamlRaw reports whether yaml.v3 would print r raw although it acts on a
+// terminal.
+func yamlRaw(r rune) bool {
+	return r > 0x9f && unsafeRune(r)
+}
+
+// inertYAML escapes what yaml.v3 leaves raw in double-quoted scalars,
+// which clearStyle and errorYAML make of every string holding one.
+func inertYAML(b []byte) []byte {
+	if !bytes.ContainsFunc(b, yamlRaw) {
+		return b
+	}
+	var out []byte
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b)
+		if yamlRaw(r) {
+			out = appendU(out, r)
+		} else {
+			out = append(out, b[:size]...)
+		}
+		b = b[size:]
+	}
+	return out
 }

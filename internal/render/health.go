@@ -29,7 +29,8 @@ const healthNameWidth = 14
 func (ios *IO) healthChecklist(r *health.Report) error {
 	var b strings.Builder
 	for _, c := range healthChecks(r) {
-		fmt.Fprintf(&b, "%s %s  %s\n", ios.healthMark(c.severity), padRight(c.name, healthNameWidth), c.text)
+		// A check's text may quote the database's own error message.
+		fmt.Fprintf(&b, "%s %s  %s\n", ios.healthMark(c.severity), padRight(c.name, healthNameWidth), Inert(c.text))
 	}
 	fmt.Fprintf(&b, "\nStatus: %s\n", ios.healthVerdict(r.Status))
 	_, err := io.WriteString(ios.Out, b.String())

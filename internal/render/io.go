@@ -146,9 +146,24 @@ func (ios *IO) Printf(format string, a ...any) {
 }
 
 // Warnf writes plain text to ErrOut: notes, warnings and summaries that
-// must not mix with data a script reads from stdout.
+// must not mix with data a script reads from stdout. Its string, error
+// and Stringer arguments are made inert, since refusals quote IDs and
+// keys; the format is the code's own.
 func (ios *IO) Warnf(format string, a ...any) {
-	fmt.Fprintf(ios.ErrOut, format, a...)
+	args := make([]any, len(a))
+	for i, v := range a {
+		switch v := v.(type) {
+		case string:
+			args[i] = Inert(v)
+		case error:
+			args[i] = Inert(v.Error())
+		case fmt.Stringer:
+			args[i] = Inert(v.String())
+		default:
+			args[i] = v
+		}
+	}
+	fmt.Fprintf(ios.ErrOut, format, args...)
 }
 
 // IDs prints one ID per line (-q), for pipes such as `xargs jobctl retry`.

@@ -52,8 +52,8 @@ func (ios *IO) note(format string, a ...any) { ios.Printf(format, a...) }
 
 func (ios *IO) jobRow(j *store.Job, wide bool) []string {
 	row := []string{
-		j.ID,
-		j.Type,
+		Inert(j.ID),
+		Inert(j.Type),
 		ios.StatusText(j.Status),
 		ios.cellTime(&j.CreatedAt),
 		ios.cellTime(j.StartedAt),
@@ -67,8 +67,8 @@ func (ios *IO) jobRow(j *store.Job, wide bool) []string {
 	return append(row,
 		string(j.Priority),
 		ios.cellTime(&j.ScheduledFor),
-		orDash(j.UserID),
-		orDash(j.ParentID),
+		orDash(Inert(j.UserID)),
+		orDash(Inert(j.ParentID)),
 		ios.errorCell(j),
 	)
 }
@@ -92,7 +92,7 @@ func durationCell(j *store.Job) string {
 }
 
 func (ios *IO) errorCell(j *store.Job) string {
-	msg := oneLine(errorSummary(j))
+	msg := Inert(oneLine(errorSummary(j)))
 	if msg == "" {
 		return "-"
 	}
@@ -147,13 +147,16 @@ func WriteJobsCSV(out io.Writer, jobs []*store.Job, header bool) error {
 	return w.Error()
 }
 
+// csvRow makes stored text inert as a table does, though CSV is data: a
+// CSV file is read on a terminal too (cat, column -t). Newlines and tabs,
+// which CSV quotes, stay as they are.
 func csvRow(j *store.Job) []string {
 	return []string{
-		j.ID, j.Type, string(j.Status), string(j.Priority),
+		InertBlock(j.ID), InertBlock(j.Type), string(j.Status), string(j.Priority),
 		strconv.Itoa(j.Attempts), strconv.Itoa(j.MaxAttempts),
 		csvTime(&j.ScheduledFor), csvTime(&j.CreatedAt),
 		csvTime(j.StartedAt), csvTime(j.CompletedAt),
-		j.UserID, j.ParentID, j.ErrorCode, j.ErrorMessage,
+		InertBlock(j.UserID), InertBlock(j.ParentID), InertBlock(j.ErrorCode), InertBlock(j.ErrorMessage),
 	}
 }
 

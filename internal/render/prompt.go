@@ -12,7 +12,7 @@ import (
 // says no, so a destructive action never runs by default. Callers check
 // CanPrompt first.
 func (ios *IO) Confirm(prompt string) (bool, error) {
-	fmt.Fprintf(ios.ErrOut, "%s [y/N] ", prompt)
+	fmt.Fprintf(ios.ErrOut, "%s [y/N] ", Inert(prompt))
 	line, err := readLine(ios.In)
 	if err != nil {
 		return false, err

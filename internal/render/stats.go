@@ -72,7 +72,7 @@ func (ios *IO) statsByType(types []*store.TypeStats, window string) error {
 	headers = append(headers, "P50", "P95")
 	rows := make([][]string, len(types))
 	for i, ts := range types {
-		row := []string{ts.Type}
+		row := []string{Inert(ts.Type)}
 		for _, s := range statsOrder {
 			row = append(row, Count(ts.Counts[s]))
 		}
@@ -101,11 +101,11 @@ func (ios *IO) statsTopErrors(errs []store.ErrorCount, window string) error {
 	}
 	rows := make([][]string, len(errs))
 	for i, e := range errs {
-		msg := oneLine(e.Message)
+		msg := Inert(oneLine(e.Message))
 		if ios.StdoutTTY {
 			msg = truncate(msg, errorWidth)
 		}
-		rows[i] = []string{Count(e.Count), orDash(e.Code), msg}
+		rows[i] = []string{Count(e.Count), orDash(Inert(e.Code)), msg}
 	}
 	return ios.writeTable([]string{"COUNT", "CODE", "MESSAGE"}, rows)
 }

@@ -83,7 +83,10 @@ func (ios *IO) paint(style lipgloss.Style, s string) string {
 // terminal, the plain upper-case name otherwise.
 func (ios *IO) StatusText(s store.Status) string {
 	look, ok := statusLook[s]
-	if !ok || !ios.color {
+	if !ok {
+		return Inert(string(s))
+	}
+	if !ios.color {
 		return string(s)
 	}
 	return look.icon + " " + ios.paint(ios.styles.status[s], string(s))
