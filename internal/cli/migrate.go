@@ -24,7 +24,7 @@ itself; Postgres is only ever migrated by this command.`,
   jobctl migrate status`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := f.OpenStore(cmd.Context())
+			s, err := f.OpenStoreWith(cmd.Context(), cmdutil.OpenOptions{Create: true, Migrating: true})
 			if err != nil {
 				return err
 			}
@@ -53,7 +53,9 @@ itself; Postgres is only ever migrated by this command.`,
 			if err != nil {
 				return err
 			}
-			s, err := f.OpenStore(cmd.Context())
+			// Never creates, and shows a SQLite store's pending migrations
+			// rather than applying them on open.
+			s, err := f.OpenStoreWith(cmd.Context(), cmdutil.OpenOptions{Migrating: true})
 			if err != nil {
 				return err
 			}
