@@ -119,20 +119,18 @@ func (d DSN) Redacted() string {
 // or ";".
 var passwordParam = regexp.MustCompile(`(?i)(password\s*=\s*)('(?:[^'\\]|\\.)*'?|[^\s&;]*)`)
 
-// userinfo finds a password in "scheme:[//]user:password@host…": the
+// userinfo finds a password in "[scheme:[//]]user:password@host…": the
 // span of the password in s, or ok false. A well-formed URL's userinfo
-// ends at the authority's last "@"; a malformed one (a single slash, an
-// unescaped "/" or "#" in the password) is cut at the string's last "@",
-// which masks too much rather than too little.
+// ends at the authority's last "@"; a malformed one (one slash, no scheme,
+// an unescaped "/" or "#" in the password) is cut at the string's last
+// "@" and its first ":", which masks too much rather than too little.
 func userinfo(s string) (start, end int, ok bool) {
-	m := schemeRE.FindStringIndex(s)
-	if m == nil {
-		return 0, 0, false
+	i := 0
+	if m := schemeRE.FindStringIndex(s); m != nil && strings.HasPrefix(s[m[1]:], "/") {
+		i = m[1] + len(s[m[1]:]) - len(strings.TrimLeft(s[m[1]:], "/"))
 	}
-	i := m[1]
-	i += len(s[i:]) - len(strings.TrimLeft(s[i:], "/"))
 	auth := s[i:]
-	if u, err := url.Parse(s); err == nil && u.User != nil && strings.HasPrefix(s[m[1]:], "//") {
+	if u, err := url.Parse(s); err == nil && u.User != nil && strings.Contains(s, "://") {
 		if k := strings.IndexAny(auth, "/?#"); k >= 0 {
 			auth = auth[:k]
 		}
