@@ -17,8 +17,10 @@ func NewCmdMigrate(f *cmdutil.Factory) *cobra.Command {
 		Short: "Create or upgrade the store's schema",
 		Long: `Apply the schema migrations this jobctl embeds, each in its own
 transaction. Running it again does nothing. A store migrated by a newer
-jobctl is refused and left untouched. The embedded SQLite store migrates
-itself; Postgres is only ever migrated by this command.`,
+jobctl is refused and left untouched. A SQLite store that does not exist
+yet is created; enqueue, worker run, schedule add and demo create one too,
+and a SQLite store behind this jobctl migrates itself on open. Postgres is
+only ever migrated by this command.`,
 		Example: `  jobctl migrate --db postgres://jobctl@db.internal/jobs
   jobctl migrate --db postgres://jobctl@db.internal/app --schema jobctl
   jobctl migrate status`,

@@ -251,7 +251,9 @@ func parseKeywordValue(s string) (keywordValue, bool) {
 	}
 }
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' }
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'
+}
 
 // masked is s with every password value replaced.
 func (kv keywordValue) masked(s string) string {
