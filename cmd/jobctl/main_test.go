@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -53,13 +54,14 @@ func buildAndRun(m *testing.M) int {
 }
 
 // TestScripts runs every script in testdata/script twice: against a fresh
-// SQLite file and against a fresh, migrated Postgres schema.
+// SQLite file and against a fresh Postgres schema, each made by `jobctl
+// migrate` (reads never create a store).
 func TestScripts(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) {
 		t.Parallel()
 		testscript.Run(t, params("sqlite", func(env *testscript.Env) error {
 			env.Setenv("JOBCTL_DATABASE_URL", "sqlite:"+filepath.Join(env.WorkDir, "jobs.db"))
-			return nil
+			return migrateStore(env)
 		}))
 	})
 	t.Run("postgres", func(t *testing.T) {
@@ -100,7 +102,8 @@ func params(backend string, setup func(*testscript.Env) error) testscript.Params
 }
 
 // setupPostgres gives the script two schemas of its own: JOBCTL_SCHEMA,
-// migrated with `jobctl migrate`, and UNMIGRATED_SCHEMA, empty.
+// migrated with `jobctl migrate`, and UNMIGRATED_SCHEMA, empty; and
+// KEYWORD_DSN, the same database as libpq keyword/value pairs.
 func setupPostgres(env *testscript.Env) error {
 	// testscript.Run's T is a testing.TB, so the schemas are dropped when
 	// the script's own subtest ends.
@@ -113,6 +116,44 @@ func setupPostgres(env *testscript.Env) error {
 	env.Setenv("JOBCTL_DATABASE_URL", dsn)
 	env.Setenv("JOBCTL_SCHEMA", schema)
 	env.Setenv("UNMIGRATED_SCHEMA", empty)
+	kv, err := keywordDSN(dsn)
+	if err != nil {
+		return err
+	}
+	env.Setenv("KEYWORD_DSN", kv)
+	return migrateStore(env)
+}
+
+// keywordDSN is a postgres:// URL as libpq keyword/value pairs.
+func keywordDSN(dsn string) (string, error) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "", err
+	}
+	quote := func(s string) string { return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'" }
+	pairs := []string{"host=" + quote(u.Hostname())}
+	if p := u.Port(); p != "" {
+		pairs = append(pairs, "port="+p)
+	}
+	if u.User != nil {
+		pairs = append(pairs, "user="+quote(u.User.Username()))
+		if pw, ok := u.User.Password(); ok {
+			pairs = append(pairs, "password="+quote(pw))
+		}
+	}
+	if db := strings.TrimPrefix(u.Path, "/"); db != "" {
+		pairs = append(pairs, "dbname="+quote(db))
+	}
+	for k, vs := range u.Query() {
+		for _, v := range vs {
+			pairs = append(pairs, k+"="+quote(v))
+		}
+	}
+	return strings.Join(pairs, " "), nil
+}
+
+// migrateStore makes the script's store with `jobctl migrate`.
+func migrateStore(env *testscript.Env) error {
 	migrate := exec.Command(filepath.Join(binDir, "jobctl"), "migrate")
 	migrate.Env = env.Vars
 	if out, err := migrate.CombinedOutput(); err != nil {

@@ -34,6 +34,11 @@ func newCLIEnv(t *testing.T, tty bool) *cliEnv {
 		return ""
 	})
 	t.Cleanup(f.Close)
+	// The store exists before the first command, as after `jobctl migrate`:
+	// reads never create one.
+	if _, err := f.StoreCreate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	return &cliEnv{t: t, f: f, in: in, out: out, errOut: errOut}
 }
 

@@ -36,7 +36,7 @@ func dashboardFactory(t *testing.T, tty bool) (*cmdutil.Factory, *bytes.Buffer, 
 			MaxAttempts: 5, ScheduledFor: created, CreatedAt: created, UpdatedAt: created.Add(30 * time.Second),
 		})
 	}
-	s, err := f.Store(context.Background())
+	s, err := f.StoreCreate(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

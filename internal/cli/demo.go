@@ -40,7 +40,7 @@ func demoRun(ctx context.Context, f *cmdutil.Factory, force bool) error {
 	if d.IsPostgres() && !force {
 		return fmt.Errorf("store %s (from %s) is Postgres: demo seeds a SQLite store unless given --force", d.Redacted(), d.Source)
 	}
-	s, err := f.Store(ctx)
+	s, err := f.StoreCreate(ctx)
 	if err != nil {
 		return err
 	}

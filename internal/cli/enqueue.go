@@ -65,7 +65,7 @@ func (opts *EnqueueOptions) applyBudget(p *store.EnqueueParams) {
 
 // NewCmdEnqueue builds `jobctl enqueue`.
 func NewCmdEnqueue(f *cmdutil.Factory, runF func(context.Context, *EnqueueOptions) error) *cobra.Command {
-	opts := &EnqueueOptions{IO: f.IO, Store: f.Store, Now: f.Now}
+	opts := &EnqueueOptions{IO: f.IO, Store: f.StoreCreate, Now: f.Now}
 	var data, priority, delay, at string
 	cmd := &cobra.Command{
 		Use:   "enqueue TYPE",

@@ -318,7 +318,7 @@ func TestHealthCommandUnreachable(t *testing.T) {
 	missingDir := "sqlite:" + filepath.Join(t.TempDir(), "missing", "jobs.db")
 	for _, db := range []string{"postgres://x@127.0.0.1:1/x", missingDir} {
 		code, out, stderr := monRun(t, false, nil, "health", "--db", db)
-		if code != 3 || out != "" || !strings.HasPrefix(stderr, "jobctl: UNKNOWN: store unreachable: store ") || strings.Count(stderr, "\n") != 1 {
+		if code != 3 || out != "" || !strings.HasPrefix(stderr, "jobctl: UNKNOWN: store unreachable: ") || strings.Count(stderr, "\n") != 1 {
 			t.Errorf("%s: exit %d, stdout %q, stderr %q; want 3, nothing, one UNKNOWN line", db, code, out, stderr)
 		}
 		code, out, _ = monRun(t, false, nil, "health", "--db", db, "-o", "json")

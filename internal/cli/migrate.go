@@ -17,14 +17,16 @@ func NewCmdMigrate(f *cmdutil.Factory) *cobra.Command {
 		Short: "Create or upgrade the store's schema",
 		Long: `Apply the schema migrations this jobctl embeds, each in its own
 transaction. Running it again does nothing. A store migrated by a newer
-jobctl is refused and left untouched. The embedded SQLite store migrates
-itself; Postgres is only ever migrated by this command.`,
+jobctl is refused and left untouched. A SQLite store that does not exist
+yet is created; enqueue, worker run, schedule add and demo create one too,
+and a SQLite store behind this jobctl migrates itself on open. Postgres is
+only ever migrated by this command.`,
 		Example: `  jobctl migrate --db postgres://jobctl@db.internal/jobs
   jobctl migrate --db postgres://jobctl@db.internal/app --schema jobctl
   jobctl migrate status`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := f.OpenStore(cmd.Context())
+			s, err := f.OpenStoreWith(cmd.Context(), cmdutil.OpenOptions{Create: true, Migrating: true})
 			if err != nil {
 				return err
 			}
@@ -53,7 +55,9 @@ itself; Postgres is only ever migrated by this command.`,
 			if err != nil {
 				return err
 			}
-			s, err := f.OpenStore(cmd.Context())
+			// Never creates, and shows a SQLite store's pending migrations
+			// rather than applying them on open.
+			s, err := f.OpenStoreWith(cmd.Context(), cmdutil.OpenOptions{Migrating: true})
 			if err != nil {
 				return err
 			}

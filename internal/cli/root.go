@@ -64,7 +64,7 @@ JOBCTL_DATABASE_URL, else DATABASE_URL, else the embedded default.`,
 	root.CompletionOptions.HiddenDefaultCmd = true
 
 	pf := root.PersistentFlags()
-	pf.StringVar(&f.DBFlag, "db", "", "store DSN: postgres://…, sqlite:PATH or a file path (default: $JOBCTL_DATABASE_URL, $DATABASE_URL, then ~/.local/share/jobctl/jobs.db)")
+	pf.StringVar(&f.DBFlag, "db", "", "store DSN: postgres://…, host=… dbname=…, sqlite:PATH or a file path (default: $JOBCTL_DATABASE_URL, $DATABASE_URL, then ~/.local/share/jobctl/jobs.db)")
 	pf.StringVar(&f.SchemaFlag, "schema", "", "Postgres schema holding jobctl's tables (default: $JOBCTL_SCHEMA, else the connection's search_path)")
 	pf.StringVar(&f.ConfigFlag, "config", "", "config file (default: $JOBCTL_CONFIG, else ./jobctl.yaml)")
 	pf.StringVarP(&f.Output, "output", "o", "table", "output format: "+strings.Join(render.Formats, "|"))

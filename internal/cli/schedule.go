@@ -63,7 +63,7 @@ func newCmdScheduleAdd(f *cmdutil.Factory) *cobra.Command {
 					return &cmdutil.FlagError{Err: err}
 				}
 			}
-			st, err := f.Store(cmd.Context())
+			st, err := f.StoreCreate(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -121,7 +121,7 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 }
 
 func workerRun(ctx context.Context, f *cmdutil.Factory, cfg *config.Config, opts *WorkerRunOptions) error {
-	s, err := f.Store(ctx)
+	s, err := f.StoreCreate(ctx)
 	if err != nil {
 		return err
 	}

@@ -49,10 +49,17 @@ func (f *Factory) Schema() string {
 	return f.Getenv("JOBCTL_SCHEMA")
 }
 
-// OpenStore opens the store without checking its schema: for migrate.
+// OpenStore opens an existing store without checking its schema: for
+// health, serve and migrate status.
 func (f *Factory) OpenStore(ctx context.Context) (store.Store, error) {
+	return f.OpenStoreWith(ctx, OpenOptions{})
+}
+
+// OpenStoreWith opens the store as o allows, without checking its schema.
+// The first call opens it; later ones return the same store.
+func (f *Factory) OpenStoreWith(ctx context.Context, o OpenOptions) (store.Store, error) {
 	if f.store == nil {
-		s, err := OpenStore(ctx, f.DSN(), f.Schema())
+		s, err := OpenStore(ctx, f.DSN(), f.Schema(), o, f.Getenv)
 		if err != nil {
 			return nil, err
 		}
@@ -61,11 +68,23 @@ func (f *Factory) OpenStore(ctx context.Context) (store.Store, error) {
 	return f.store, nil
 }
 
-// Store opens the store and checks that its schema is the one this binary
-// knows. Postgres is never migrated implicitly; the SQLite store migrated
-// itself on open.
+// Store opens an existing store and checks that its schema is the one this
+// binary knows: for every command that reads or acts on jobs. It never
+// creates a store. Postgres is never migrated implicitly; a SQLite store
+// behind this jobctl migrated itself on open.
 func (f *Factory) Store(ctx context.Context) (store.Store, error) {
-	s, err := f.OpenStore(ctx)
+	return f.checked(ctx, OpenOptions{})
+}
+
+// StoreCreate is Store for the commands that write the first jobs or
+// schedules (enqueue, worker run, schedule add, demo): a SQLite store that
+// does not exist yet is created.
+func (f *Factory) StoreCreate(ctx context.Context) (store.Store, error) {
+	return f.checked(ctx, OpenOptions{Create: true})
+}
+
+func (f *Factory) checked(ctx context.Context, o OpenOptions) (store.Store, error) {
+	s, err := f.OpenStoreWith(ctx, o)
 	if err != nil {
 		return nil, err
 	}

@@ -55,11 +55,34 @@ var dialect = &jobsql.Dialect{
 	Time:          func(t time.Time) any { return jobsql.FormatTime(t) },
 }
 
+// Options say what opening a store may do to it.
+type Options struct {
+	// Create makes the file, and its directory, when there is none. A
+	// command that only reads or acts on existing jobs leaves it false, so
+	// a mistyped path is an error rather than a new empty store.
+	Create bool
+	// NoMigrate leaves the schema as it is found, for `jobctl migrate`,
+	// which applies (and reports) the migrations itself.
+	NoMigrate bool
+}
+
+// ErrNoFile means the store's file does not exist and Options.Create was
+// false.
+var ErrNoFile = errors.New("no store file")
+
 // Open opens (creating if need be) the store at path and brings its schema
 // up to date: the embedded store migrates itself on first use. A file
 // without write permission is opened read-only, even for root, so the
 // file's mode is the access control.
 func Open(ctx context.Context, path string) (*Store, error) {
+	return OpenWith(ctx, path, Options{Create: true})
+}
+
+// OpenWith opens the store at path as o allows. Without Create, a missing
+// file is ErrNoFile, and a file that has no jobctl schema yet is left
+// without one (CheckSchema reports it); one at an older version is still
+// brought up to date.
+func OpenWith(ctx context.Context, path string, o Options) (*Store, error) {
 	sub, err := fs.Sub(migrationFiles, "migrations")
 	if err != nil {
 		return nil, err
@@ -72,13 +95,16 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if fi, err := os.Stat(path); err == nil {
 		s.readOnly = fi.Mode().Perm()&0o222 == 0
 	} else if errors.Is(err, fs.ErrNotExist) {
+		if !o.Create {
+			return nil, fmt.Errorf("%w: %s", ErrNoFile, path)
+		}
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			return nil, fmt.Errorf("create store directory: %w", err)
 		}
 	} else {
 		return nil, err
 	}
-	s.db, err = sql.Open("sqlite", dsn(path, s.readOnly))
+	s.db, err = sql.Open("sqlite", dsn(path, s.readOnly, o.Create))
 	if err != nil {
 		return nil, err
 	}
@@ -87,33 +113,51 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}}
 	if err := s.db.PingContext(ctx); err != nil {
 		s.db.Close()
-		return nil, wrap("open", err)
+		return nil, s.wrap("open", err)
 	}
-	if err := s.ensureSchema(ctx); err != nil {
-		s.db.Close()
-		return nil, err
+	if !o.NoMigrate {
+		if err := s.ensureSchema(ctx, o.Create); err != nil {
+			s.db.Close()
+			return nil, err
+		}
 	}
 	return s, nil
 }
 
-func dsn(path string, readOnly bool) string {
+// dsn is the driver's URI for path. Without create, mode=rw makes SQLite
+// itself refuse to make the file, so a file removed after the Stat above
+// is not quietly recreated, and the journal mode is left as it is: a
+// store jobctl made is in WAL mode for good, and some other SQLite file
+// opened by mistake is not converted.
+func dsn(path string, readOnly, create bool) string {
 	q := url.Values{}
 	for _, p := range []string{"busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)"} {
 		q.Add("_pragma", p)
 	}
-	if readOnly {
+	switch {
+	case readOnly:
 		q.Set("mode", "ro")
-	} else {
+	case create:
 		q.Add("_pragma", "journal_mode(WAL)")
+	default:
+		q.Set("mode", "rw")
+	}
+	if !readOnly {
 		q.Set("_txlock", "immediate")
 	}
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 }
 
-func (s *Store) ensureSchema(ctx context.Context) error {
+// ensureSchema migrates a store that is behind this jobctl. A file with no
+// jobctl schema at all is given one only when the command may create a
+// store: a read of some other SQLite file must not write tables into it.
+func (s *Store) ensureSchema(ctx context.Context, create bool) error {
 	err := s.CheckSchema(ctx)
 	switch {
 	case errors.Is(err, store.ErrNotMigrated) && !s.readOnly:
+		if !create && s.schemaless(ctx) {
+			return nil // CheckSchema says so to whoever asks
+		}
 		_, err = s.Migrate(ctx)
 	case errors.Is(err, store.ErrSchemaTooNew):
 		// Opened untouched: `migrate status` may still show it, and every
@@ -121,6 +165,12 @@ func (s *Store) ensureSchema(ctx context.Context) error {
 		err = nil
 	}
 	return err
+}
+
+// schemaless reports whether the file has no "SchemaMigration" table.
+func (s *Store) schemaless(ctx context.Context) bool {
+	done, err := appliedVersions(ctx, db{s.db})
+	return err == nil && len(done) == 0
 }
 
 // Backend implements store.Store.
@@ -159,6 +209,8 @@ func wrap(op string, err error) error {
 			return store.ErrReadOnly
 		case sqlite3.SQLITE_CANTOPEN:
 			return fmt.Errorf("cannot open the database file (check the path and its directory's permissions)")
+		case sqlite3.SQLITE_NOTADB:
+			return errors.New("not a SQLite database")
 		}
 		if se.Code() == sqlite3.SQLITE_ERROR && strings.Contains(se.Error(), "no such table") {
 			return fmt.Errorf("%s: %w", op, store.ErrNotMigrated)
