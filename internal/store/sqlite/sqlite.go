@@ -113,7 +113,7 @@ func OpenWith(ctx context.Context, path string, o Options) (*Store, error) {
 	}}
 	if err := s.db.PingContext(ctx); err != nil {
 		s.db.Close()
-		return nil, s.wrap("open", err)
+		return nil, s.wrap("open", store.PermRead, err)
 	}
 	if !o.NoMigrate {
 		if err := s.ensureSchema(ctx, o.Create); err != nil {
