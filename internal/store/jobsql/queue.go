@@ -81,7 +81,18 @@ func Complete(ctx context.Context, db DB, d *Dialect, workerID string, cs []stor
 	if len(cs) == 0 {
 		return 0, nil
 	}
+	// The jobs and the jobs waiting on them, locked in id order before any
+	// changes: the UPDATE below would lock them in the VALUES list's order.
+	ids := make([]string, len(cs))
+	for i, c := range cs {
+		ids[i] = c.ID
+	}
 	a := d.Args()
+	in := d.InIDs(a, ids)
+	if err := lockJobs(ctx, db, d, `id`+in+` OR `+d.IDIn(`SELECT "jobId" FROM "JobDependency" WHERE "dependsOnId"`+in), a.Values); err != nil {
+		return 0, err
+	}
+	a = d.Args()
 	rows := make([]string, len(cs))
 	for i, c := range cs {
 		var out any
@@ -114,7 +125,7 @@ func releaseDependents(ctx context.Context, db DB, d *Dialect, completed []strin
 	in := In(a, completed)
 	_, err := db.Exec(ctx, `UPDATE "Job" SET "waitingOn" = "waitingOn" - (SELECT count(*) FROM "JobDependency" dep
 		WHERE dep."jobId" = "Job".id AND dep."dependsOnId" IN `+in+`), "updatedAt" = `+d.Now+`
-		WHERE id IN (SELECT "jobId" FROM "JobDependency" WHERE "dependsOnId" IN `+in+`)`, a.Values...)
+		WHERE `+lockedWhere(d, `"Job"`, `id IN (SELECT "jobId" FROM "JobDependency" WHERE "dependsOnId" IN `+in+`)`), a.Values...)
 	return err
 }
 
@@ -122,6 +133,17 @@ func releaseDependents(ctx context.Context, db DB, d *Dialect, completed []strin
 // attempt appended to "errorHistory", and the policy's verdict.
 func Fail(ctx context.Context, db DB, d *Dialect, workerID string, fs []store.Failure) (int64, error) {
 	var n int64
+	if len(fs) > 1 {
+		// One UPDATE per job would lock them in the batch's order.
+		a := d.Args()
+		ids := make([]string, len(fs))
+		for i, f := range fs {
+			ids[i] = f.ID
+		}
+		if err := lockJobs(ctx, db, d, `id`+d.InIDs(a, ids), a.Values); err != nil {
+			return 0, err
+		}
+	}
 	for _, f := range fs {
 		entry, err := json.Marshal(f.Attempt)
 		if err != nil {
@@ -156,7 +178,7 @@ func MarkCancelled(ctx context.Context, db DB, d *Dialect, workerID string, ids 
 	}
 	a := d.Args()
 	return db.Exec(ctx, `UPDATE "Job" SET status = 'CANCELLED', "completedAt" = `+d.Now+`, "updatedAt" = `+d.Now+
-		` WHERE id IN `+In(a, ids)+` AND `+heldBy(a, workerID), a.Values...)
+		` WHERE `+lockedWhere(d, `"Job"`, `id IN `+In(a, ids)+` AND `+heldBy(a, workerID)), a.Values...)
 }
 
 // Release hands jobs back as PENDING, due now, and takes back the attempt
@@ -168,7 +190,7 @@ func Release(ctx context.Context, db DB, d *Dialect, workerID string, ids []stri
 	a := d.Args()
 	return db.Exec(ctx, `UPDATE "Job" SET status = 'PENDING', attempts = attempts - 1, "startedAt" = NULL,
 		"workerId" = NULL, "scheduledFor" = `+d.Now+`, "updatedAt" = `+d.Now+
-		` WHERE id IN `+In(a, ids)+` AND `+heldBy(a, workerID), a.Values...)
+		` WHERE `+lockedWhere(d, `"Job"`, `id IN `+In(a, ids)+` AND `+heldBy(a, workerID)), a.Values...)
 }
 
 // Expired returns RUNNING jobs whose worker row is gone or silent since
