@@ -33,25 +33,37 @@ func TestCancelStormNoDeadlock(t *testing.T) {
 	p := e.openProofDB()
 	cfg := e.writeConfig("worker.yaml", "jobs:\n  Tick:\n    handler: {builtin: sleep}\n")
 
-	// A stream of short jobs (1-20 ms), with a backlog to start from.
+	// A stream of short jobs (1-40 ms), topped up every 20 ms to keep
+	// 3,000 waiting whatever the machine's speed: the workers are busy
+	// through the storm, and the rest drains in seconds after it.
+	const backlog = 3000
 	var (
 		enqueued atomic.Int64
 		stop     = make(chan struct{})
 		wg       sync.WaitGroup
 		enqErr   atomic.Value
 	)
-	batch := func(n int) {
-		ps := make([]*store.EnqueueParams, n)
+	topUp := func() error {
+		var pending int
+		if err := p.db.QueryRow(`SELECT COUNT(*) FROM "Job" WHERE status = 'PENDING'`).Scan(&pending); err != nil {
+			return err
+		}
+		if pending >= backlog {
+			return nil
+		}
+		ps := make([]*store.EnqueueParams, backlog-pending)
 		for k := range ps {
-			ps[k] = &store.EnqueueParams{Type: "Tick", Data: json.RawMessage(fmt.Sprintf(`{"ms":%d}`, 1+rand.IntN(20)))}
+			ps[k] = &store.EnqueueParams{Type: "Tick", Data: json.RawMessage(fmt.Sprintf(`{"ms":%d}`, 1+rand.IntN(40)))}
 		}
 		if _, err := p.s.EnqueueMany(context.Background(), ps, nil); err != nil {
-			enqErr.Store(err)
-			return
+			return err
 		}
-		enqueued.Add(int64(n))
+		enqueued.Add(int64(len(ps)))
+		return nil
 	}
-	batch(2000)
+	if err := topUp(); err != nil {
+		t.Fatal(err)
+	}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -62,7 +74,10 @@ func TestCancelStormNoDeadlock(t *testing.T) {
 			case <-stop:
 				return
 			case <-tick.C:
-				batch(40)
+			}
+			if err := topUp(); err != nil {
+				enqErr.Store(err)
+				return
 			}
 		}
 	}()
@@ -115,7 +130,11 @@ func TestCancelStormNoDeadlock(t *testing.T) {
 	t0 := time.Now()
 	var namedCancels, refusedTotal int
 	for round := 1; round <= 30; round++ {
-		ids := p.strings(`SELECT id FROM "Job" WHERE status IN ('PENDING', 'RUNNING') ORDER BY random() LIMIT 300`)
+		// 300 of the 2,000 live jobs the workers are at or are about to
+		// claim (claims go by id here: one priority, all due at once), so
+		// the cancel's batch meets the workers' claims and completions.
+		ids := p.strings(`SELECT id FROM (SELECT id FROM "Job" WHERE status IN ('PENDING', 'RUNNING') ORDER BY id LIMIT 2000) f
+			ORDER BY random() LIMIT 300`)
 		namedCancels += len(ids)
 		var named, running cliResult
 		var rw sync.WaitGroup
@@ -129,6 +148,9 @@ func TestCancelStormNoDeadlock(t *testing.T) {
 			running = e.run("", "cancel", "--status", "running")
 		}()
 		rw.Wait()
+		if round%10 == 0 {
+			t.Logf("round %d at %v: %d jobs enqueued", round, time.Since(t0).Round(time.Millisecond), enqueued.Load())
+		}
 		checkCancel(round, fmt.Sprintf("cancel of %d IDs", len(ids)), named, true)
 		checkCancel(round, "cancel --status running", running, false)
 		refusedTotal += strings.Count(named.stderr, "\n")
