@@ -33,10 +33,10 @@ func TestCancelStormNoDeadlock(t *testing.T) {
 	p := e.openProofDB()
 	cfg := e.writeConfig("worker.yaml", "jobs:\n  Tick:\n    handler: {builtin: sleep}\n")
 
-	// A stream of short jobs (1-40 ms), topped up every 20 ms to keep
-	// 3,000 waiting whatever the machine's speed: the workers are busy
+	// A stream of short jobs (20-200 ms), topped up every 20 ms to keep
+	// 2,000 waiting whatever the machine's speed: the workers are busy
 	// through the storm, and the rest drains in seconds after it.
-	const backlog = 3000
+	const backlog = 2000
 	var (
 		enqueued atomic.Int64
 		stop     = make(chan struct{})
@@ -53,7 +53,7 @@ func TestCancelStormNoDeadlock(t *testing.T) {
 		}
 		ps := make([]*store.EnqueueParams, backlog-pending)
 		for k := range ps {
-			ps[k] = &store.EnqueueParams{Type: "Tick", Data: json.RawMessage(fmt.Sprintf(`{"ms":%d}`, 1+rand.IntN(40)))}
+			ps[k] = &store.EnqueueParams{Type: "Tick", Data: json.RawMessage(fmt.Sprintf(`{"ms":%d}`, 20+rand.IntN(180)))}
 		}
 		if _, err := p.s.EnqueueMany(context.Background(), ps, nil); err != nil {
 			return err
@@ -128,12 +128,13 @@ func TestCancelStormNoDeadlock(t *testing.T) {
 		}
 	}
 	t0 := time.Now()
-	var namedCancels, refusedTotal int
+	var namedCancels, refusedTotal, rounds int
 	for round := 1; round <= 30; round++ {
-		// 300 of the 2,000 live jobs the workers are at or are about to
+		rounds = round
+		// 300 of the 1,000 live jobs the workers are at or are about to
 		// claim (claims go by id here: one priority, all due at once), so
 		// the cancel's batch meets the workers' claims and completions.
-		ids := p.strings(`SELECT id FROM (SELECT id FROM "Job" WHERE status IN ('PENDING', 'RUNNING') ORDER BY id LIMIT 2000) f
+		ids := p.strings(`SELECT id FROM (SELECT id FROM "Job" WHERE status IN ('PENDING', 'RUNNING') ORDER BY id LIMIT 1000) f
 			ORDER BY random() LIMIT 300`)
 		namedCancels += len(ids)
 		var named, running cliResult
@@ -231,6 +232,6 @@ func TestCancelStormNoDeadlock(t *testing.T) {
 	if got := p.count(`SELECT COUNT(*) FROM "AuditLog" l WHERE l.action = 'JOB_CANCEL' AND NOT EXISTS (SELECT 1 FROM "Job" j WHERE j.id = l."resourceId")`); got != 0 {
 		t.Errorf("%d JOB_CANCEL audit rows name no job", got)
 	}
-	t.Logf("%d jobs (%v); 30 rounds of cancel (%d IDs named, %d refused as finished meanwhile) and cancel --status running in %v",
-		n, counts, namedCancels, refusedTotal, storm.Round(time.Millisecond))
+	t.Logf("%d jobs (%v); %d rounds of cancel (%d IDs named, %d refused as finished meanwhile) and cancel --status running in %v",
+		n, counts, rounds, namedCancels, refusedTotal, storm.Round(time.Millisecond))
 }
