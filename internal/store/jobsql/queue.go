@@ -45,11 +45,13 @@ func Claim(ctx context.Context, db DB, d *Dialect, p *store.ClaimParams) ([]*sto
 // claimOrder is the claim's order, and the claim index's after type.
 const claimOrder = `"priorityRank" DESC, "scheduledFor", id`
 
-// claimIDs selects (and on Postgres locks) the ids to claim. Each type is
-// its own ordered range of the claim index (type, priority, scheduledFor,
-// id), merged and cut to the limit: the plan is the same whatever the
-// planner believes about how many jobs a type has, which matters for a type
-// that is new since the table's statistics were taken.
+// claimIDs selects (and on Postgres locks) the ids to claim, skipping rows
+// another transaction holds: a claim never waits for a lock, so it takes
+// part in no deadlock, whatever order it locks in. Each type is its own
+// ordered range of the claim index (type, priority, scheduledFor, id),
+// merged and cut to the limit: the plan is the same whatever the planner
+// believes about how many jobs a type has, which matters for a type that
+// is new since the table's statistics were taken.
 func claimIDs(a *Args, d *Dialect, p *store.ClaimParams) string {
 	limit := a.Add(p.Limit)
 	branch := func(typeCond string) string {
