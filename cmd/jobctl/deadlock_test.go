@@ -127,38 +127,72 @@ func TestCancelStormNoDeadlock(t *testing.T) {
 			t.Errorf("round %d: %s exited %d\nstdout: %s\nstderr: %s", round, what, r.code, r.stdout, r.stderr)
 		}
 	}
-	t0 := time.Now()
-	var namedCancels, refusedTotal, rounds int
-	for round := 1; round <= 30; round++ {
-		rounds = round
-		// 300 of the 1,000 live jobs the workers are at or are about to
-		// claim (claims go by id here: one priority, all due at once), so
-		// the cancel's batch meets the workers' claims and completions.
-		ids := p.strings(`SELECT id FROM (SELECT id FROM "Job" WHERE status IN ('PENDING', 'RUNNING') ORDER BY id LIMIT 1000) f
+	// 300 of the 1,000 live jobs the workers are at or are about to claim
+	// (claims go by id here: one priority, all due at once), so the
+	// cancel's batch meets the workers' claims and completions.
+	pick := func() ([]string, error) {
+		rows, err := p.db.Query(`SELECT id FROM (SELECT id FROM "Job" WHERE status IN ('PENDING', 'RUNNING') ORDER BY id LIMIT 1000) f
 			ORDER BY random() LIMIT 300`)
-		namedCancels += len(ids)
-		var named, running cliResult
-		var rw sync.WaitGroup
-		rw.Add(2)
-		go func() {
-			defer rw.Done()
-			named = e.run("", append([]string{"cancel"}, ids...)...)
-		}()
-		go func() {
-			defer rw.Done()
-			running = e.run("", "cancel", "--status", "running")
-		}()
-		rw.Wait()
-		if round%10 == 0 {
-			t.Logf("round %d at %v: %d jobs enqueued", round, time.Since(t0).Round(time.Millisecond), enqueued.Load())
+		if err != nil {
+			return nil, err
 		}
-		checkCancel(round, fmt.Sprintf("cancel of %d IDs", len(ids)), named, true)
-		checkCancel(round, "cancel --status running", running, false)
-		refusedTotal += strings.Count(named.stderr, "\n")
-		if t.Failed() {
-			break
+		defer rows.Close()
+		var ids []string
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return nil, err
+			}
+			ids = append(ids, id)
 		}
+		return ids, rows.Err()
 	}
+	// The rounds run in three lanes, so three rounds overlap at a time.
+	const rounds, lanes = 30, 3
+	var (
+		next, done                 atomic.Int64
+		namedCancels, refusedTotal atomic.Int64
+		lw                         sync.WaitGroup
+	)
+	t0 := time.Now()
+	for range lanes {
+		lw.Add(1)
+		go func() {
+			defer lw.Done()
+			for {
+				round := int(next.Add(1))
+				if round > rounds || t.Failed() {
+					return
+				}
+				ids, err := pick()
+				if err != nil {
+					t.Errorf("round %d: picking IDs: %v", round, err)
+					return
+				}
+				namedCancels.Add(int64(len(ids)))
+				var named, running cliResult
+				var rw sync.WaitGroup
+				rw.Add(2)
+				go func() {
+					defer rw.Done()
+					named = e.run("", append([]string{"cancel"}, ids...)...)
+				}()
+				go func() {
+					defer rw.Done()
+					running = e.run("", "cancel", "--status", "running")
+				}()
+				rw.Wait()
+				if round%10 == 0 {
+					t.Logf("round %d at %v: %d jobs enqueued", round, time.Since(t0).Round(time.Millisecond), enqueued.Load())
+				}
+				checkCancel(round, fmt.Sprintf("cancel of %d IDs", len(ids)), named, true)
+				checkCancel(round, "cancel --status running", running, false)
+				refusedTotal.Add(int64(strings.Count(named.stderr, "\n")))
+				done.Add(1)
+			}
+		}()
+	}
+	lw.Wait()
 	storm := time.Since(t0)
 
 	// Stop the stream; the workers finish the rest and carry out the
@@ -233,5 +267,5 @@ func TestCancelStormNoDeadlock(t *testing.T) {
 		t.Errorf("%d JOB_CANCEL audit rows name no job", got)
 	}
 	t.Logf("%d jobs (%v); %d rounds of cancel (%d IDs named, %d refused as finished meanwhile) and cancel --status running in %v",
-		n, counts, rounds, namedCancels, refusedTotal, storm.Round(time.Millisecond))
+		n, counts, done.Load(), namedCancels.Load(), refusedTotal.Load(), storm.Round(time.Millisecond))
 }
