@@ -20,8 +20,8 @@ import (
 
 // TestCancelStormNoDeadlock is the deadlock stress test: two workers with 32
 // slots each finish a stream of short jobs while 30 rounds of bulk cancel
-// run against them, each round `cancel` of 300 random live IDs and `cancel
-// --status running` at once. Every statement that locks several "Job" rows
+// run against them, three at a time, each round `cancel` of 300 random live
+// IDs and `cancel --status running` at once. Every statement that locks several "Job" rows
 // locks them in id order, and a deadlock or serialization failure is
 // retried in the store, so no command and no worker ever sees 40P01; every
 // job ends COMPLETED or CANCELLED after at most one attempt, with the audit
