@@ -146,9 +146,13 @@ func (b *Base) actBatch(ctx context.Context, p *store.ActionParams, cond string,
 	var (
 		changed []store.Changed
 		rows    []*store.Job
+		// What the batch refused, kept apart until it commits: a batch
+		// rolled back to break a deadlock runs again from the start.
+		batch *store.ActionResult
 	)
-	err := b.InTx(ctx, func(tx DB) error {
+	err := b.write(ctx, func(tx DB) error {
 		var err error
+		changed, batch = nil, &store.ActionResult{}
 		if full {
 			rows, err = QueryJobs(ctx, tx, sql, a.Values, false)
 		} else {
@@ -161,12 +165,18 @@ func (b *Base) actBatch(ctx context.Context, p *store.ActionParams, cond string,
 			changed = predict(p, rows)
 			return nil
 		}
-		changed, err = apply(ctx, tx, b.D, p, rows, res)
+		changed, err = apply(ctx, tx, b.D, p, rows, batch)
+		if err != nil && p.Sink != nil && p.Action == store.ActArchive {
+			// The sink may have written the batch already: running it
+			// again would write it twice.
+			return final(err)
+		}
 		return err
 	})
 	if err != nil {
 		return nil, "", err
 	}
+	res.Skipped = append(res.Skipped, batch.Skipped...)
 	last := ""
 	if len(rows) > 0 {
 		last = rows[len(rows)-1].ID

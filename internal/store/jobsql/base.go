@@ -15,7 +15,8 @@ import (
 type Base struct {
 	D  *Dialect
 	DB DB
-	// InTx runs fn in a write transaction.
+	// InTx runs fn in a write transaction, once. The methods below go
+	// through write, which runs it again after a deadlock.
 	InTx func(ctx context.Context, fn func(DB) error) error
 	// Wrap turns driver errors into the store's errors. op names the
 	// operation and perm is the permission it declares it needs, which a
@@ -49,14 +50,14 @@ func (b *Base) Related(ctx context.Context, j *store.Job) (*store.Related, error
 
 // Import implements store.Store.
 func (b *Base) Import(ctx context.Context, jobs []*store.Job) error {
-	return b.Wrap("import", store.PermWrite, b.InTx(ctx, func(tx DB) error { return Import(ctx, tx, b.D, jobs) }))
+	return b.Wrap("import", store.PermWrite, b.write(ctx, func(tx DB) error { return Import(ctx, tx, b.D, jobs) }))
 }
 
 // Enqueue implements store.Store.
 func (b *Base) Enqueue(ctx context.Context, p *store.EnqueueParams) (*store.EnqueueResult, error) {
 	for {
 		var res *store.EnqueueResult
-		err := b.InTx(ctx, func(tx DB) error {
+		err := b.write(ctx, func(tx DB) error {
 			var err error
 			res, err = Enqueue(ctx, tx, b.D, p, time.Now())
 			return err
@@ -73,7 +74,11 @@ func (b *Base) Enqueue(ctx context.Context, p *store.EnqueueParams) (*store.Enqu
 
 // Claim implements store.Queue.
 func (b *Base) Claim(ctx context.Context, p *store.ClaimParams) ([]*store.Job, error) {
-	jobs, err := Claim(ctx, b.DB, b.D, p)
+	var jobs []*store.Job
+	err := b.retry(ctx, func() (err error) {
+		jobs, err = Claim(ctx, b.DB, b.D, p)
+		return err
+	})
 	return jobs, b.Wrap("claim", store.PermWrite, err)
 }
 
@@ -81,7 +86,7 @@ func (b *Base) Claim(ctx context.Context, p *store.ClaimParams) ([]*store.Job, e
 // dependents commit together.
 func (b *Base) Complete(ctx context.Context, workerID string, cs []store.Completion) (int64, error) {
 	var n int64
-	err := b.InTx(ctx, func(tx DB) error {
+	err := b.write(ctx, func(tx DB) error {
 		var err error
 		n, err = Complete(ctx, tx, b.D, workerID, cs)
 		return err
@@ -92,7 +97,7 @@ func (b *Base) Complete(ctx context.Context, workerID string, cs []store.Complet
 // Fail implements store.Queue.
 func (b *Base) Fail(ctx context.Context, workerID string, fs []store.Failure) (int64, error) {
 	var n int64
-	err := b.InTx(ctx, func(tx DB) error {
+	err := b.write(ctx, func(tx DB) error {
 		var err error
 		n, err = Fail(ctx, tx, b.D, workerID, fs)
 		return err
@@ -102,13 +107,21 @@ func (b *Base) Fail(ctx context.Context, workerID string, fs []store.Failure) (i
 
 // MarkCancelled implements store.Queue.
 func (b *Base) MarkCancelled(ctx context.Context, workerID string, ids []string) (int64, error) {
-	n, err := MarkCancelled(ctx, b.DB, b.D, workerID, ids)
+	var n int64
+	err := b.retry(ctx, func() (err error) {
+		n, err = MarkCancelled(ctx, b.DB, b.D, workerID, ids)
+		return err
+	})
 	return n, b.Wrap("cancel", store.PermWrite, err)
 }
 
 // Release implements store.Queue.
 func (b *Base) Release(ctx context.Context, workerID string, ids []string) (int64, error) {
-	n, err := Release(ctx, b.DB, b.D, workerID, ids)
+	var n int64
+	err := b.retry(ctx, func() (err error) {
+		n, err = Release(ctx, b.DB, b.D, workerID, ids)
+		return err
+	})
 	return n, b.Wrap("release", store.PermWrite, err)
 }
 
@@ -127,12 +140,16 @@ func (b *Base) Drain(ctx context.Context, types []string) (*store.DrainState, er
 
 // RegisterWorker implements store.Queue.
 func (b *Base) RegisterWorker(ctx context.Context, w *store.WorkerInfo) error {
-	return b.Wrap("register worker", store.PermWrite, RegisterWorker(ctx, b.DB, b.D, w))
+	return b.Wrap("register worker", store.PermWrite, b.retry(ctx, func() error { return RegisterWorker(ctx, b.DB, b.D, w) }))
 }
 
 // Heartbeat implements store.Queue.
 func (b *Base) Heartbeat(ctx context.Context, workerID string, jobsDone int64) ([]string, error) {
-	ids, err := Heartbeat(ctx, b.DB, b.D, workerID, jobsDone)
+	var ids []string
+	err := b.retry(ctx, func() (err error) {
+		ids, err = Heartbeat(ctx, b.DB, b.D, workerID, jobsDone)
+		return err
+	})
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
@@ -141,7 +158,7 @@ func (b *Base) Heartbeat(ctx context.Context, workerID string, jobsDone int64) (
 
 // DeregisterWorker implements store.Queue.
 func (b *Base) DeregisterWorker(ctx context.Context, workerID string) error {
-	return b.Wrap("deregister worker", store.PermWrite, DeregisterWorker(ctx, b.DB, b.D, workerID))
+	return b.Wrap("deregister worker", store.PermWrite, b.retry(ctx, func() error { return DeregisterWorker(ctx, b.DB, b.D, workerID) }))
 }
 
 // Workers implements store.Queue.
@@ -158,12 +175,12 @@ func (b *Base) Audit(ctx context.Context, f *store.AuditFilter) ([]*store.AuditE
 
 // AddSchedule implements store.Schedules.
 func (b *Base) AddSchedule(ctx context.Context, s *store.Schedule, actor string) error {
-	return b.Wrap("add schedule", store.PermWrite, b.InTx(ctx, func(tx DB) error { return AddSchedule(ctx, tx, b.D, s, actor) }))
+	return b.Wrap("add schedule", store.PermWrite, b.write(ctx, func(tx DB) error { return AddSchedule(ctx, tx, b.D, s, actor) }))
 }
 
 // RemoveSchedule implements store.Schedules.
 func (b *Base) RemoveSchedule(ctx context.Context, name, actor string) error {
-	return b.Wrap("remove schedule", store.PermWrite, b.InTx(ctx, func(tx DB) error { return RemoveSchedule(ctx, tx, b.D, name, actor) }))
+	return b.Wrap("remove schedule", store.PermWrite, b.write(ctx, func(tx DB) error { return RemoveSchedule(ctx, tx, b.D, name, actor) }))
 }
 
 // ListSchedules implements store.Schedules.
@@ -189,7 +206,7 @@ func (b *Base) EnqueueDue(ctx context.Context, now time.Time, next func(*store.S
 			j     *store.Job
 			fired bool
 		)
-		err = b.InTx(ctx, func(tx DB) error {
+		err = b.write(ctx, func(tx DB) error {
 			var err error
 			j, fired, err = FireSchedule(ctx, tx, b.D, s, n, now)
 			return err
@@ -206,6 +223,10 @@ func (b *Base) EnqueueDue(ctx context.Context, now time.Time, next func(*store.S
 
 // PruneWorkers implements store.Queue.
 func (b *Base) PruneWorkers(ctx context.Context, cutoff time.Time) (int64, error) {
-	n, err := PruneWorkers(ctx, b.DB, b.D, cutoff)
+	var n int64
+	err := b.retry(ctx, func() (err error) {
+		n, err = PruneWorkers(ctx, b.DB, b.D, cutoff)
+		return err
+	})
 	return n, b.Wrap("prune workers", store.PermWrite, err)
 }

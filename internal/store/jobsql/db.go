@@ -80,6 +80,11 @@ type Dialect struct {
 	AuditMeta func(param string) string
 	// Time converts a time argument to the column representation.
 	Time func(time.Time) any
+	// Retryable reports whether err means the database rolled the
+	// transaction back to break a deadlock or a serialization conflict, so
+	// running it again may well succeed. nil where that cannot happen
+	// (SQLite: one writer at a time, and a busy timeout for the lock).
+	Retryable func(error) bool
 }
 
 // Args returns an empty argument list that converts values for d.

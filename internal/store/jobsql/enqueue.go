@@ -176,8 +176,9 @@ func existing(ctx context.Context, db DB, d *Dialect, ids []string, lock string)
 	a := d.Args()
 	in := In(a, dedupe(ids))
 	if lock != "" {
-		// A locking clause cannot apply to a UNION: lock the live rows first.
-		if _, err := db.Exec(ctx, `SELECT id FROM "Job" WHERE id IN `+in+lock, a.Values...); err != nil {
+		// A locking clause cannot apply to a UNION: lock the live rows
+		// first, in id order like every other statement locking several.
+		if _, err := db.Exec(ctx, `SELECT id FROM "Job" WHERE id IN `+in+` ORDER BY id`+lock, a.Values...); err != nil {
 			return nil, err
 		}
 	}

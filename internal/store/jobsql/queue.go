@@ -45,11 +45,13 @@ func Claim(ctx context.Context, db DB, d *Dialect, p *store.ClaimParams) ([]*sto
 // claimOrder is the claim's order, and the claim index's after type.
 const claimOrder = `"priorityRank" DESC, "scheduledFor", id`
 
-// claimIDs selects (and on Postgres locks) the ids to claim. Each type is
-// its own ordered range of the claim index (type, priority, scheduledFor,
-// id), merged and cut to the limit: the plan is the same whatever the
-// planner believes about how many jobs a type has, which matters for a type
-// that is new since the table's statistics were taken.
+// claimIDs selects (and on Postgres locks) the ids to claim, skipping rows
+// another transaction holds: a claim never waits for a lock, so it takes
+// part in no deadlock, whatever order it locks in. Each type is its own
+// ordered range of the claim index (type, priority, scheduledFor, id),
+// merged and cut to the limit: the plan is the same whatever the planner
+// believes about how many jobs a type has, which matters for a type that
+// is new since the table's statistics were taken.
 func claimIDs(a *Args, d *Dialect, p *store.ClaimParams) string {
 	limit := a.Add(p.Limit)
 	branch := func(typeCond string) string {
@@ -81,7 +83,18 @@ func Complete(ctx context.Context, db DB, d *Dialect, workerID string, cs []stor
 	if len(cs) == 0 {
 		return 0, nil
 	}
+	// The jobs and the jobs waiting on them, locked in id order before any
+	// changes: the UPDATE below would lock them in the VALUES list's order.
+	ids := make([]string, len(cs))
+	for i, c := range cs {
+		ids[i] = c.ID
+	}
 	a := d.Args()
+	in := d.InIDs(a, ids)
+	if err := lockJobs(ctx, db, d, `id`+in+` OR `+d.IDIn(`SELECT "jobId" FROM "JobDependency" WHERE "dependsOnId"`+in), a.Values); err != nil {
+		return 0, err
+	}
+	a = d.Args()
 	rows := make([]string, len(cs))
 	for i, c := range cs {
 		var out any
@@ -114,7 +127,7 @@ func releaseDependents(ctx context.Context, db DB, d *Dialect, completed []strin
 	in := In(a, completed)
 	_, err := db.Exec(ctx, `UPDATE "Job" SET "waitingOn" = "waitingOn" - (SELECT count(*) FROM "JobDependency" dep
 		WHERE dep."jobId" = "Job".id AND dep."dependsOnId" IN `+in+`), "updatedAt" = `+d.Now+`
-		WHERE id IN (SELECT "jobId" FROM "JobDependency" WHERE "dependsOnId" IN `+in+`)`, a.Values...)
+		WHERE `+lockedWhere(d, `"Job"`, `id IN (SELECT "jobId" FROM "JobDependency" WHERE "dependsOnId" IN `+in+`)`), a.Values...)
 	return err
 }
 
@@ -122,6 +135,17 @@ func releaseDependents(ctx context.Context, db DB, d *Dialect, completed []strin
 // attempt appended to "errorHistory", and the policy's verdict.
 func Fail(ctx context.Context, db DB, d *Dialect, workerID string, fs []store.Failure) (int64, error) {
 	var n int64
+	if len(fs) > 1 {
+		// One UPDATE per job would lock them in the batch's order.
+		a := d.Args()
+		ids := make([]string, len(fs))
+		for i, f := range fs {
+			ids[i] = f.ID
+		}
+		if err := lockJobs(ctx, db, d, `id`+d.InIDs(a, ids), a.Values); err != nil {
+			return 0, err
+		}
+	}
 	for _, f := range fs {
 		entry, err := json.Marshal(f.Attempt)
 		if err != nil {
@@ -156,7 +180,7 @@ func MarkCancelled(ctx context.Context, db DB, d *Dialect, workerID string, ids 
 	}
 	a := d.Args()
 	return db.Exec(ctx, `UPDATE "Job" SET status = 'CANCELLED', "completedAt" = `+d.Now+`, "updatedAt" = `+d.Now+
-		` WHERE id IN `+In(a, ids)+` AND `+heldBy(a, workerID), a.Values...)
+		` WHERE `+lockedWhere(d, `"Job"`, `id IN `+In(a, ids)+` AND `+heldBy(a, workerID)), a.Values...)
 }
 
 // Release hands jobs back as PENDING, due now, and takes back the attempt
@@ -168,7 +192,7 @@ func Release(ctx context.Context, db DB, d *Dialect, workerID string, ids []stri
 	a := d.Args()
 	return db.Exec(ctx, `UPDATE "Job" SET status = 'PENDING', attempts = attempts - 1, "startedAt" = NULL,
 		"workerId" = NULL, "scheduledFor" = `+d.Now+`, "updatedAt" = `+d.Now+
-		` WHERE id IN `+In(a, ids)+` AND `+heldBy(a, workerID), a.Values...)
+		` WHERE `+lockedWhere(d, `"Job"`, `id IN `+In(a, ids)+` AND `+heldBy(a, workerID)), a.Values...)
 }
 
 // Expired returns RUNNING jobs whose worker row is gone or silent since

@@ -52,8 +52,8 @@ func DeregisterWorker(ctx context.Context, db DB, d *Dialect, workerID string) e
 // running job (those are rescued first, so none is orphaned unseen).
 func PruneWorkers(ctx context.Context, db DB, d *Dialect, cutoff time.Time) (int64, error) {
 	a := d.Args()
-	return db.Exec(ctx, `DELETE FROM "Worker" WHERE "lastPing" < `+a.Add(cutoff)+
-		` AND NOT EXISTS (SELECT 1 FROM "Job" WHERE "Job"."workerId" = "Worker".id AND "Job".status = 'RUNNING')`, a.Values...)
+	return db.Exec(ctx, `DELETE FROM "Worker" WHERE `+lockedWhere(d, `"Worker"`, `"lastPing" < `+a.Add(cutoff)+
+		` AND NOT EXISTS (SELECT 1 FROM "Job" WHERE "Job"."workerId" = "Worker".id AND "Job".status = 'RUNNING')`), a.Values...)
 }
 
 // Workers lists registered workers with the jobs each holds, most recently

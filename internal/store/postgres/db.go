@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/jobctl/jobctl/internal/store"
 	"github.com/jobctl/jobctl/internal/store/jobsql"
@@ -29,6 +30,14 @@ var dialect = &jobsql.Dialect{
 	TextArrayJSON: func(expr string) string { return "to_jsonb(" + expr + ")" },
 	AuditMeta:     func(p string) string { return "CAST(" + p + " AS jsonb)" },
 	Time:          func(t time.Time) any { return t },
+	Retryable:     retryable,
+}
+
+// retryable: the server rolled the transaction back as a deadlock victim
+// (40P01) or for a serialization failure (40001); the other side went on.
+func retryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
 }
 
 // db adapts a pool or transaction to jobsql.DB.
