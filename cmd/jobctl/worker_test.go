@@ -406,6 +406,9 @@ func TestWorkerScheduling(t *testing.T) {
 		critical := e.enqueue("Rec", "--priority", "CRITICAL")
 		dep := e.enqueue("Rec", "--priority", "LOW", "--data", `{"step":1}`)
 		after := e.enqueue("Rec", "--priority", "CRITICAL", "--depends-on", dep, "--data", `{"step":2}`)
+		// --delay counts from when the command runs, not from the insert,
+		// which a loaded machine can hold up by a few hundred ms.
+		beforeDelayed := time.Now()
 		delayed := e.enqueue("Rec", "--priority", "CRITICAL", "--delay", "1s")
 		uniq := e.enqueue("Rec", "--unique-key", "daily:2025-10-25")
 		if again := e.enqueue("Rec", "--unique-key", "daily:2025-10-25"); again != uniq {
@@ -447,8 +450,8 @@ func TestWorkerScheduling(t *testing.T) {
 			t.Errorf("dependent started at %v, before its dependency completed at %v", a.StartedAt, d.CompletedAt)
 		}
 		d := m[delayed]
-		if lead := d.ScheduledFor.Sub(d.CreatedAt); lead < 900*time.Millisecond {
-			t.Errorf("--delay 1s scheduled the job %v after its creation", lead)
+		if lead := d.ScheduledFor.Sub(beforeDelayed); lead < 999*time.Millisecond {
+			t.Errorf("--delay 1s scheduled the job %v after the command started", lead)
 		}
 		if d.StartedAt == nil || d.StartedAt.Before(d.ScheduledFor) {
 			t.Errorf("--delay 1s job started at %v, before its time %v", d.StartedAt, d.ScheduledFor)
