@@ -87,16 +87,21 @@ func (w *Worker) write(ctx context.Context, batch []outcome) {
 			w.finished(o, f.Status, "job failed", attrs...)
 		}
 	}
-	w.persist(ctx, "complete", func() (int64, error) { return w.store.Complete(ctx, w.id, completions) }, len(completions))
-	w.persist(ctx, "fail", func() (int64, error) { return w.store.Fail(ctx, w.id, failures) }, len(failures))
-	for _, f := range failures {
-		if f.Status == store.StatusRetrying {
-			w.wakeAt(f.ScheduledFor)
+	if w.persist(ctx, "complete", func(ctx context.Context) (int64, error) { return w.store.Complete(ctx, w.id, completions) }, len(completions)) {
+		w.done.Add(int64(len(completions)))
+	}
+	if w.persist(ctx, "fail", func(ctx context.Context) (int64, error) { return w.store.Fail(ctx, w.id, failures) }, len(failures)) {
+		w.done.Add(int64(len(failures)))
+		for _, f := range failures {
+			if f.Status == store.StatusRetrying {
+				w.wakeAt(f.ScheduledFor)
+			}
 		}
 	}
-	w.persist(ctx, "cancel", func() (int64, error) { return w.store.MarkCancelled(ctx, w.id, cancelled) }, len(cancelled))
-	w.persist(ctx, "release", func() (int64, error) { return w.store.Release(ctx, w.id, released) }, len(released))
-	w.done.Add(int64(len(completions) + len(failures) + len(cancelled)))
+	if w.persist(ctx, "cancel", func(ctx context.Context) (int64, error) { return w.store.MarkCancelled(ctx, w.id, cancelled) }, len(cancelled)) {
+		w.done.Add(int64(len(cancelled)))
+	}
+	w.persist(ctx, "release", func(ctx context.Context) (int64, error) { return w.store.Release(ctx, w.id, released) }, len(released))
 }
 
 func (w *Worker) finished(o outcome, st store.Status, msg string, attrs ...any) {
@@ -107,25 +112,61 @@ func (w *Worker) finished(o outcome, st store.Status, msg string, attrs ...any) 
 	}
 }
 
-// persist retries a write a few times: a lost outcome would leave its job
-// RUNNING until the lease expires and another worker runs it again.
-func (w *Worker) persist(ctx context.Context, what string, write func() (int64, error), n int) {
+// writeTimeout bounds one try of an outcome write, so a store that hangs
+// rather than refuses is tried again.
+const writeTimeout = 15 * time.Second
+
+// persist writes outcomes until the store takes them, and reports whether
+// it did. An outcome given up on leaves its job RUNNING; while this worker
+// lives and keeps its lease, nobody rescues it, and once rescued it runs a
+// second time. So persist never gives up while the worker runs: it backs
+// off and tries again. Only once a stopped worker's ShutdownTimeout has
+// passed (giveUp) does it make one last try, then count the outcomes as
+// unwritten.
+func (w *Worker) persist(ctx context.Context, what string, write func(context.Context) (int64, error), n int) bool {
 	if n == 0 {
-		return
+		return true
 	}
-	for try := 1; ; try++ {
-		wrote, err := write()
+	retry, failed := w.retry, false
+	for {
+		last := closed(w.giveUp)
+		tctx, cancel := context.WithTimeout(ctx, writeTimeout)
+		wrote, err := write(tctx)
+		cancel()
 		if err == nil {
-			if wrote < int64(n) {
+			w.health.ok()
+			switch {
+			case wrote == int64(n):
+			case failed:
+				// A try that seemed to fail may have committed.
+				w.log.Debug("some outcomes were recorded by an earlier try", "op", what, "jobs", n, "written", wrote)
+			default:
 				w.log.Warn("some jobs were no longer held by this worker (rescued or cancelled meanwhile)", "op", what, "jobs", n, "written", wrote)
 			}
-			return
+			return true
 		}
-		if try == 5 || ctx.Err() != nil {
-			w.log.Error("could not record outcomes; the jobs will be rescued after the lease", "op", what, "jobs", n, "err", err)
-			return
+		failed = true
+		w.health.failed(what, err, "could not record outcomes; retrying")
+		if last || ctx.Err() != nil {
+			w.unwritten.Add(int64(n))
+			w.log.Debug("gave up recording outcomes", "op", what, "jobs", n, "err", err)
+			return false
 		}
-		time.Sleep(time.Duration(try*try) * 100 * time.Millisecond)
+		select {
+		case <-w.giveUp:
+		case <-ctx.Done():
+		case <-time.After(retry.wait()):
+		}
+	}
+}
+
+// closed reports whether ch is closed.
+func closed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -165,7 +206,8 @@ func (w *Worker) failure(j *store.Job, je *JobError, now time.Time) store.Failur
 }
 
 // housekeep keeps the lease alive, carries out cancel requests, rescues
-// jobs of silent workers and prunes their rows.
+// jobs of silent workers and prunes their rows. It stops at giveUp: the
+// lease must not outlive the worker's trying to record its outcomes.
 func (w *Worker) housekeep(ctx context.Context) {
 	beat := time.NewTicker(w.opts.Heartbeat)
 	defer beat.Stop()
@@ -175,17 +217,25 @@ func (w *Worker) housekeep(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-w.giveUp:
+			return
 		case <-beat.C:
 		}
 		cancels, err := w.store.Heartbeat(ctx, w.id, w.done.Load())
 		switch {
 		case errors.Is(err, store.ErrNotFound):
+			w.health.ok()
 			w.log.Warn("worker row was pruned; registering again", "worker", w.id)
 			if err := w.register(ctx); err != nil {
-				w.log.Error("register", "err", err)
+				w.health.failed("register", err, "register")
 			}
 		case err != nil && ctx.Err() == nil:
-			w.log.Error("heartbeat failed", "err", err)
+			w.health.failed("heartbeat", err, "heartbeat failed")
+			if errors.Is(err, store.ErrUnavailable) {
+				continue // schedules and rescues wait for the store too
+			}
+		case err == nil:
+			w.health.ok()
 		}
 		w.cancelRunning(cancels)
 		w.fireSchedules(ctx)
@@ -202,7 +252,7 @@ func (w *Worker) housekeep(ctx context.Context) {
 func (w *Worker) fireSchedules(ctx context.Context) {
 	jobs, err := w.store.EnqueueDue(ctx, time.Now(), NextRun)
 	if err != nil && ctx.Err() == nil {
-		w.log.Error("recurring jobs", "err", err)
+		w.health.failed("recurring jobs", err, "recurring jobs")
 	}
 	for _, j := range jobs {
 		w.log.Info("recurring job enqueued", "job", j.ID, "type", j.Type, "schedule", strings.TrimPrefix(j.UniqueKey, "schedule:"))
@@ -222,7 +272,7 @@ func (w *Worker) rescue(ctx context.Context) {
 	expired, err := w.store.Expired(ctx, cutoff, 1000)
 	if err != nil {
 		if ctx.Err() == nil {
-			w.log.Error("looking for expired jobs failed", "err", err)
+			w.health.failed("rescue", err, "looking for expired jobs failed")
 		}
 		return
 	}
@@ -231,7 +281,10 @@ func (w *Worker) rescue(ctx context.Context) {
 		f := w.failure(j, &JobError{Code: retry.CodeWorkerLost, Message: "worker " + j.WorkerID + " went silent while running the job"}, now)
 		n, err := w.store.Fail(ctx, j.WorkerID, []store.Failure{f})
 		if err != nil {
-			w.log.Error("rescue failed", "job", j.ID, "err", err)
+			w.health.failed("rescue", err, "rescue failed")
+			if errors.Is(err, store.ErrUnavailable) {
+				return
+			}
 			continue
 		}
 		if n == 1 {
@@ -239,6 +292,6 @@ func (w *Worker) rescue(ctx context.Context) {
 		}
 	}
 	if _, err := w.store.PruneWorkers(ctx, cutoff); err != nil && ctx.Err() == nil {
-		w.log.Error("pruning workers failed", "err", err)
+		w.health.failed("prune workers", err, "pruning workers failed")
 	}
 }

@@ -71,13 +71,22 @@ type Worker struct {
 	mu      sync.Mutex
 	running map[string]context.CancelCauseFunc
 
-	inflight atomic.Int64 // handlers running
-	pending  atomic.Int64 // outcomes not yet written
-	done     atomic.Int64 // jobs finished by this worker
-	wg       sync.WaitGroup
-	results  chan outcome
-	freed    chan struct{}
-	wake     chan struct{}
+	inflight  atomic.Int64 // slots taken: handlers running or outcomes on their way
+	handling  atomic.Int64 // handlers running
+	pending   atomic.Int64 // outcomes not yet written, running jobs included
+	unwritten atomic.Int64 // outcomes given up on at the end: their jobs will be rescued
+	done      atomic.Int64 // jobs finished by this worker
+	wg        sync.WaitGroup
+	results   chan outcome
+	freed     chan struct{}
+	wake      chan struct{}
+	health    *storeHealth
+	// giveUp closes once a stopped worker's ShutdownTimeout has passed, or
+	// at a hard stop: outcomes still unwritten get one last try, and the
+	// lease is no longer kept over their jobs.
+	giveUp chan struct{}
+	// retry is how store calls back off while they fail (tests shorten it).
+	retry backoff
 }
 
 // New builds a worker for the config's job types (narrowed by opts.Types).
@@ -94,7 +103,10 @@ func New(s store.Store, cfg *config.Config, opts Options) (*Worker, error) {
 		results:  make(chan outcome, 2*opts.Concurrency+64),
 		freed:    make(chan struct{}, 1),
 		wake:     make(chan struct{}, 1),
+		giveUp:   make(chan struct{}),
+		retry:    backoff{first: retryFirst, limit: retryCap},
 	}
+	w.health = &storeHealth{log: w.log, unwritten: func() int64 { return w.pending.Load() - w.handling.Load() }}
 	types := cfg.Types()
 	if len(opts.Types) > 0 {
 		for _, t := range opts.Types {
@@ -153,6 +165,11 @@ func (w *Worker) Types() []string { return w.types }
 // Run works until ctx is cancelled (a graceful stop: no new claims, running
 // jobs get ShutdownTimeout to finish, then are handed back unharmed), until
 // Options.Hard closes, or, with Drain, until nothing is left to do.
+//
+// Outcomes the store cannot take (an outage) are kept and retried for as
+// long as the worker runs. A stopped worker keeps trying until
+// ShutdownTimeout; outcomes still unwritten then make Run fail, naming how
+// many jobs will be rescued after the lease.
 func (w *Worker) Run(ctx context.Context) error {
 	if err := w.register(ctx); err != nil {
 		return err
@@ -165,6 +182,9 @@ func (w *Worker) Run(ctx context.Context) error {
 	defer stopJobs(errShutdown)
 	bg, stopBG := context.WithCancel(context.Background())
 	defer stopBG()
+	ended := make(chan struct{})
+	defer close(ended)
+	go w.watchStop(ctx, ended)
 	var bgWG sync.WaitGroup
 	flushed := make(chan struct{})
 	go func() { defer close(flushed); w.flush(bg) }()
@@ -180,8 +200,8 @@ func (w *Worker) Run(ctx context.Context) error {
 		stopJobs(errHardStop)
 		return ErrHardStop
 	}
-	if w.inflight.Load() > 0 {
-		w.log.Info("waiting for running jobs", "running", w.inflight.Load(), "timeout", w.opts.ShutdownTimeout)
+	if w.handling.Load() > 0 {
+		w.log.Info("waiting for running jobs", "running", w.handling.Load(), "timeout", w.opts.ShutdownTimeout)
 	}
 	if !w.waitIdle(w.opts.ShutdownTimeout) {
 		select {
@@ -192,18 +212,30 @@ func (w *Worker) Run(ctx context.Context) error {
 			return ErrHardStop
 		default:
 		}
-		w.log.Warn("shutdown timeout: handing running jobs back", "running", w.inflight.Load())
+		w.log.Warn("shutdown timeout: handing running jobs back", "running", w.handling.Load())
 		stopJobs(errShutdown)
 		if !w.waitIdle(10 * time.Second) {
 			stopJobs(errHardStop)
 			return ErrHardStop
 		}
 	}
-	w.wg.Wait()
-	close(w.results)
-	<-flushed
+	go func() {
+		w.wg.Wait()
+		close(w.results)
+	}()
+	select {
+	case <-flushed:
+	case <-w.opts.Hard:
+		stopJobs(errHardStop)
+		return ErrHardStop
+	}
 	stopBG()
 	bgWG.Wait()
+	if n := w.unwritten.Load(); n > 0 {
+		// The worker row stays, so the jobs are rescued once its lease
+		// runs out, as the message says, and not before.
+		return fmt.Errorf("worker stopped with %d %s unwritten: those jobs will be rescued after the lease", n, plural(n, "outcome"))
+	}
 	if err := w.store.DeregisterWorker(context.Background(), w.id); err != nil {
 		w.log.Warn("deregister", "err", err)
 	}
@@ -219,11 +251,39 @@ func (w *Worker) register(ctx context.Context) error {
 	})
 }
 
+// watchStop closes giveUp once ShutdownTimeout has passed since ctx ended,
+// or at a hard stop.
+func (w *Worker) watchStop(ctx context.Context, ended <-chan struct{}) {
+	select {
+	case <-ctx.Done():
+		t := time.NewTimer(w.opts.ShutdownTimeout)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-w.opts.Hard:
+		case <-ended:
+			return
+		}
+	case <-w.opts.Hard:
+	case <-ended:
+		return
+	}
+	close(w.giveUp)
+}
+
+func plural(n int64, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}
+
 // waitIdle waits up to d for running handlers to end, or for Hard.
+// Handlers that ended but whose outcomes wait for the store do not count.
 func (w *Worker) waitIdle(d time.Duration) bool {
 	deadline := time.NewTimer(d)
 	defer deadline.Stop()
-	for w.inflight.Load() > 0 {
+	for w.handling.Load() > 0 {
 		select {
 		case <-w.freed:
 		case <-deadline.C:
@@ -240,6 +300,7 @@ func (w *Worker) waitIdle(d time.Duration) bool {
 func (w *Worker) loop(ctx, jobCtx context.Context) error {
 	poll := time.NewTicker(w.opts.PollInterval)
 	defer poll.Stop()
+	retry := w.retry // claims while the store fails
 	for {
 		select {
 		case <-ctx.Done():
@@ -257,8 +318,21 @@ func (w *Worker) loop(ctx, jobCtx context.Context) error {
 			t0 := time.Now()
 			jobs, err := w.store.Claim(context.WithoutCancel(ctx), &store.ClaimParams{WorkerID: w.id, Types: w.types, Limit: free})
 			if err != nil {
-				w.log.Error("claim failed", "err", err)
+				w.health.failed("claim", err, "claim failed")
+				// Back off rather than poll a failing store. A wake (LISTEN
+				// subscribed again, a retry falling due) tries at once.
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-w.opts.Hard:
+					return errHardStop
+				case <-w.wake:
+				case <-time.After(retry.wait()):
+				}
+				continue
 			}
+			w.health.ok()
+			retry.reset()
 			for _, j := range jobs {
 				w.start(jobCtx, j)
 			}
@@ -306,15 +380,17 @@ func (w *Worker) drained(ctx context.Context) bool {
 	w.rescue(ctx)
 	st, err := w.store.Drain(ctx, w.types)
 	if err != nil {
-		w.log.Error("drain check failed", "err", err)
+		w.health.failed("drain check", err, "drain check failed")
 		return false
 	}
+	w.health.ok()
 	return st.Due == 0 && st.Running == 0 && st.Retrying == 0
 }
 
 // start runs one claimed job in its own goroutine.
 func (w *Worker) start(jobCtx context.Context, j *store.Job) {
 	w.inflight.Add(1)
+	w.handling.Add(1)
 	w.pending.Add(1)
 	w.wg.Add(1)
 	ctx, cancel := context.WithCancelCause(jobCtx)
@@ -340,6 +416,7 @@ func (w *Worker) start(jobCtx context.Context, j *store.Job) {
 		if err == nil {
 			cause = nil // it finished: a late cancel or timeout changes nothing
 		}
+		w.handling.Add(-1)
 		w.results <- outcome{job: j, output: out, err: err, cause: cause, took: time.Since(began)}
 		w.inflight.Add(-1)
 		select {
@@ -389,14 +466,16 @@ func (w *Worker) nudge() {
 	}
 }
 
-// listen wakes the claim loop on Postgres notifications of new work.
+// listen wakes the claim loop on Postgres notifications of new work, and
+// each time it subscribes again after losing the connection, since work
+// enqueued meanwhile notified nobody.
 func (w *Worker) listen(ctx context.Context, l store.Listener) {
 	for ctx.Err() == nil {
 		err := l.Listen(ctx, w.nudge)
 		if ctx.Err() != nil {
 			return
 		}
-		w.log.Warn("listen failed; polling until it reconnects", "err", err)
+		w.health.failed("listen", err, "listen failed; polling until it reconnects")
 		select {
 		case <-ctx.Done():
 		case <-time.After(time.Second):
