@@ -49,6 +49,24 @@ func bothBackends(t *testing.T, fn func(t *testing.T, e *workerEnv)) {
 
 func newWorkerEnv(t *testing.T, backend string) *workerEnv {
 	t.Helper()
+	e := newBareEnv(t, backend)
+	switch backend {
+	case "sqlite":
+		e.env = append(e.env, "JOBCTL_DATABASE_URL=sqlite:"+filepath.Join(e.dir, "jobs.db"))
+	case "postgres":
+		dsn, schema := pgtest.Schema(t) // skips without a database (fails under CI)
+		e.env = append(e.env, "JOBCTL_DATABASE_URL="+dsn, "JOBCTL_SCHEMA="+schema)
+	default:
+		t.Fatalf("unknown backend %q", backend)
+	}
+	e.mustRun("", "migrate")
+	return e
+}
+
+// newBareEnv is a working directory and an environment cleared of the
+// user's jobctl settings, with no store chosen yet.
+func newBareEnv(t *testing.T, backend string) *workerEnv {
+	t.Helper()
 	dir := t.TempDir()
 	e := &workerEnv{t: t, backend: backend, dir: dir}
 	for _, kv := range os.Environ() {
@@ -61,16 +79,6 @@ func newWorkerEnv(t *testing.T, backend string) *workerEnv {
 	}
 	// The default store must never be the real user's.
 	e.env = append(e.env, "HOME="+dir, "XDG_DATA_HOME="+filepath.Join(dir, ".local", "share"), "NO_COLOR=1")
-	switch backend {
-	case "sqlite":
-		e.env = append(e.env, "JOBCTL_DATABASE_URL=sqlite:"+filepath.Join(dir, "jobs.db"))
-	case "postgres":
-		dsn, schema := pgtest.Schema(t) // skips without a database (fails under CI)
-		e.env = append(e.env, "JOBCTL_DATABASE_URL="+dsn, "JOBCTL_SCHEMA="+schema)
-	default:
-		t.Fatalf("unknown backend %q", backend)
-	}
-	e.mustRun("", "migrate")
 	return e
 }
 
@@ -426,6 +434,9 @@ func (e *workerEnv) start(name string, args ...string) *workerProc {
 		default:
 			_ = p.cmd.Process.Kill()
 			<-p.done
+		}
+		if d := os.Getenv("JOBCTL_TEST_DUMP"); d != "" {
+			_ = os.WriteFile(filepath.Join(d, e.t.Name()[strings.LastIndex(e.t.Name(), "/")+1:]+"-"+p.name+".log"), []byte(p.stderr.String()), 0o644)
 		}
 		if e.t.Failed() {
 			e.t.Logf("worker %s (pid %d) stderr:\n%s", p.name, p.cmd.Process.Pid, lastChars(p.stderr.String(), 4000))

@@ -43,45 +43,64 @@ type storeHealth struct {
 
 	mu    sync.Mutex
 	down  bool
-	since time.Time
+	since time.Time     // of the last change between down and up
+	up    chan struct{} // closed when the store is back
 }
 
-// failed records a store call that failed. An unreachable store is logged
-// only as it goes away; any other error is logged as msg, every time, since
-// it is not an outage and deserves to be seen.
-func (h *storeHealth) failed(op string, err error, msg string) {
+// failed records a store call, begun at began, that failed. An
+// unreachable store is logged only as it goes away; any other error is
+// logged as msg, every time, since it is not an outage and deserves to be
+// seen.
+func (h *storeHealth) failed(op string, err error, began time.Time, msg string) {
 	if !errors.Is(err, store.ErrUnavailable) {
 		h.log.Error(msg, "op", op, "err", err)
 		return
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.down {
+	// A call begun before the store came back may have lost its
+	// connection during the outage: it says nothing about now.
+	if h.down || began.Before(h.since) {
 		h.log.Debug("store still unreachable", "op", op, "err", err)
 		return
 	}
-	h.down, h.since = true, time.Now()
+	h.down, h.since, h.up = true, time.Now(), make(chan struct{})
 	text := "store unreachable; retrying"
 	if n := h.unwritten(); n > 0 {
-		text = fmt.Sprintf("store unreachable; keeping %d outcomes and retrying", n)
+		text = fmt.Sprintf("store unreachable; keeping %d %s and retrying", n, plural(n, "outcome"))
 	}
 	h.log.Warn(text, "op", op, "err", err)
 }
 
-// ok records a store call that succeeded.
-func (h *storeHealth) ok() {
+// ok records a store call, begun at began, that succeeded. A call begun
+// before the store was found unreachable says nothing about it now: its
+// connection may not have been cut yet.
+func (h *storeHealth) ok(began time.Time) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if !h.down {
+	if !h.down || began.Before(h.since) {
 		return
 	}
 	h.down = false
+	close(h.up)
 	h.log.Info("store reachable again", "after", time.Since(h.since).Round(time.Millisecond))
+	h.since = time.Now()
 }
 
-// isDown reports whether the store was unreachable at the last call.
-func (h *storeHealth) isDown() bool {
+// back returns a channel closed once the store is reachable again, so
+// whatever waits to retry a call that found it unreachable tries at once
+// when another call finds it back, rather than at the end of its backoff.
+// For a call that failed otherwise, it returns nil: wait out the backoff.
+func (h *storeHealth) back(err error) <-chan struct{} {
+	if !errors.Is(err, store.ErrUnavailable) {
+		return nil
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.down
+	if !h.down {
+		ch := make(chan struct{})
+		close(ch)
+		return ch
+	}
+	return h.up
 }

@@ -131,10 +131,11 @@ func (w *Worker) persist(ctx context.Context, what string, write func(context.Co
 	for {
 		last := closed(w.giveUp)
 		tctx, cancel := context.WithTimeout(ctx, writeTimeout)
+		began := time.Now()
 		wrote, err := write(tctx)
 		cancel()
 		if err == nil {
-			w.health.ok()
+			w.health.ok(began)
 			switch {
 			case wrote == int64(n):
 			case failed:
@@ -146,7 +147,7 @@ func (w *Worker) persist(ctx context.Context, what string, write func(context.Co
 			return true
 		}
 		failed = true
-		w.health.failed(what, err, "could not record outcomes; retrying")
+		w.health.failed(what, err, began, "could not record outcomes; retrying")
 		if last || ctx.Err() != nil {
 			w.unwritten.Add(int64(n))
 			w.log.Debug("gave up recording outcomes", "op", what, "jobs", n, "err", err)
@@ -155,6 +156,7 @@ func (w *Worker) persist(ctx context.Context, what string, write func(context.Co
 		select {
 		case <-w.giveUp:
 		case <-ctx.Done():
+		case <-w.health.back(err):
 		case <-time.After(retry.wait()):
 		}
 	}
@@ -221,21 +223,22 @@ func (w *Worker) housekeep(ctx context.Context) {
 			return
 		case <-beat.C:
 		}
+		began := time.Now()
 		cancels, err := w.store.Heartbeat(ctx, w.id, w.done.Load())
 		switch {
 		case errors.Is(err, store.ErrNotFound):
-			w.health.ok()
+			w.health.ok(began)
 			w.log.Warn("worker row was pruned; registering again", "worker", w.id)
 			if err := w.register(ctx); err != nil {
-				w.health.failed("register", err, "register")
+				w.health.failed("register", err, began, "register")
 			}
 		case err != nil && ctx.Err() == nil:
-			w.health.failed("heartbeat", err, "heartbeat failed")
+			w.health.failed("heartbeat", err, began, "heartbeat failed")
 			if errors.Is(err, store.ErrUnavailable) {
 				continue // schedules and rescues wait for the store too
 			}
 		case err == nil:
-			w.health.ok()
+			w.health.ok(began)
 		}
 		w.cancelRunning(cancels)
 		w.fireSchedules(ctx)
@@ -250,9 +253,10 @@ func (w *Worker) housekeep(ctx context.Context) {
 // tries; the store lets one enqueue each tick. A schedule that missed ticks
 // while no worker ran fires once and moves to its next future tick.
 func (w *Worker) fireSchedules(ctx context.Context) {
-	jobs, err := w.store.EnqueueDue(ctx, time.Now(), NextRun)
+	began := time.Now()
+	jobs, err := w.store.EnqueueDue(ctx, began, NextRun)
 	if err != nil && ctx.Err() == nil {
-		w.health.failed("recurring jobs", err, "recurring jobs")
+		w.health.failed("recurring jobs", err, began, "recurring jobs")
 	}
 	for _, j := range jobs {
 		w.log.Info("recurring job enqueued", "job", j.ID, "type", j.Type, "schedule", strings.TrimPrefix(j.UniqueKey, "schedule:"))
@@ -268,11 +272,12 @@ func NextRun(s *store.Schedule) (time.Time, error) {
 // with WORKER_LOST, so the retry policy gives them another go. Any worker
 // may do it; the store's guard lets exactly one succeed per job.
 func (w *Worker) rescue(ctx context.Context) {
-	cutoff := time.Now().Add(-w.opts.Lease)
+	began := time.Now()
+	cutoff := began.Add(-w.opts.Lease)
 	expired, err := w.store.Expired(ctx, cutoff, 1000)
 	if err != nil {
 		if ctx.Err() == nil {
-			w.health.failed("rescue", err, "looking for expired jobs failed")
+			w.health.failed("rescue", err, began, "looking for expired jobs failed")
 		}
 		return
 	}
@@ -281,7 +286,7 @@ func (w *Worker) rescue(ctx context.Context) {
 		f := w.failure(j, &JobError{Code: retry.CodeWorkerLost, Message: "worker " + j.WorkerID + " went silent while running the job"}, now)
 		n, err := w.store.Fail(ctx, j.WorkerID, []store.Failure{f})
 		if err != nil {
-			w.health.failed("rescue", err, "rescue failed")
+			w.health.failed("rescue", err, began, "rescue failed")
 			if errors.Is(err, store.ErrUnavailable) {
 				return
 			}
@@ -292,6 +297,6 @@ func (w *Worker) rescue(ctx context.Context) {
 		}
 	}
 	if _, err := w.store.PruneWorkers(ctx, cutoff); err != nil && ctx.Err() == nil {
-		w.health.failed("prune workers", err, "pruning workers failed")
+		w.health.failed("prune workers", err, began, "pruning workers failed")
 	}
 }

@@ -318,7 +318,7 @@ func (w *Worker) loop(ctx, jobCtx context.Context) error {
 			t0 := time.Now()
 			jobs, err := w.store.Claim(context.WithoutCancel(ctx), &store.ClaimParams{WorkerID: w.id, Types: w.types, Limit: free})
 			if err != nil {
-				w.health.failed("claim", err, "claim failed")
+				w.health.failed("claim", err, t0, "claim failed")
 				// Back off rather than poll a failing store. A wake (LISTEN
 				// subscribed again, a retry falling due) tries at once.
 				select {
@@ -327,11 +327,12 @@ func (w *Worker) loop(ctx, jobCtx context.Context) error {
 				case <-w.opts.Hard:
 					return errHardStop
 				case <-w.wake:
+				case <-w.health.back(err):
 				case <-time.After(retry.wait()):
 				}
 				continue
 			}
-			w.health.ok()
+			w.health.ok(t0)
 			retry.reset()
 			for _, j := range jobs {
 				w.start(jobCtx, j)
@@ -378,12 +379,13 @@ func (w *Worker) loop(ctx, jobCtx context.Context) error {
 // delayed PENDING jobs are work for later and do not hold it.
 func (w *Worker) drained(ctx context.Context) bool {
 	w.rescue(ctx)
+	began := time.Now()
 	st, err := w.store.Drain(ctx, w.types)
 	if err != nil {
-		w.health.failed("drain check", err, "drain check failed")
+		w.health.failed("drain check", err, began, "drain check failed")
 		return false
 	}
-	w.health.ok()
+	w.health.ok(began)
 	return st.Due == 0 && st.Running == 0 && st.Retrying == 0
 }
 
@@ -471,11 +473,12 @@ func (w *Worker) nudge() {
 // enqueued meanwhile notified nobody.
 func (w *Worker) listen(ctx context.Context, l store.Listener) {
 	for ctx.Err() == nil {
+		began := time.Now()
 		err := l.Listen(ctx, w.nudge)
 		if ctx.Err() != nil {
 			return
 		}
-		w.health.failed("listen", err, "listen failed; polling until it reconnects")
+		w.health.failed("listen", err, began, "listen failed; polling until it reconnects")
 		select {
 		case <-ctx.Done():
 		case <-time.After(time.Second):
