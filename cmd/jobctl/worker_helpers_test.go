@@ -435,9 +435,6 @@ func (e *workerEnv) start(name string, args ...string) *workerProc {
 			_ = p.cmd.Process.Kill()
 			<-p.done
 		}
-		if d := os.Getenv("JOBCTL_TEST_DUMP"); d != "" {
-			_ = os.WriteFile(filepath.Join(d, e.t.Name()[strings.LastIndex(e.t.Name(), "/")+1:]+"-"+p.name+".log"), []byte(p.stderr.String()), 0o644)
-		}
 		if e.t.Failed() {
 			e.t.Logf("worker %s (pid %d) stderr:\n%s", p.name, p.cmd.Process.Pid, lastChars(p.stderr.String(), 4000))
 		}
