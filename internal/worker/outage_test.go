@@ -20,7 +20,10 @@ import (
 // makes as an unreachable database does, and counts the calls.
 type outageStore struct {
 	store.Store
-	down  atomic.Bool
+	down atomic.Bool
+	// loseClaim makes the next claim commit and then fail, as one whose
+	// connection is cut before its answer arrives.
+	loseClaim atomic.Bool
 	mu    sync.Mutex
 	calls map[string]int
 }
@@ -76,6 +79,14 @@ func (o *outageStore) PruneWorkers(ctx context.Context, cutoff time.Time) (int64
 func (o *outageStore) Claim(ctx context.Context, p *store.ClaimParams) ([]*store.Job, error) {
 	if err := o.call("claim"); err != nil {
 		return nil, err
+	}
+	if o.loseClaim.CompareAndSwap(true, false) {
+		jobs, err := o.Store.Claim(ctx, p)
+		if err == nil && len(jobs) > 0 {
+			return nil, &store.UnavailableError{Op: "claim", Reason: "connection lost"}
+		}
+		o.loseClaim.Store(true)
+		return jobs, err
 	}
 	return o.Store.Claim(ctx, p)
 }
@@ -324,5 +335,30 @@ func TestStopDuringOutageWritesWhenBack(t *testing.T) {
 	ws, _ := s.Workers(context.Background())
 	if len(ws) != 0 {
 		t.Errorf("worker row left after a clean stop")
+	}
+}
+
+// TestLostClaimAnswerIsHandedBack: a claim that committed but whose answer
+// was lost leaves jobs RUNNING under the worker, which never heard of them
+// and keeps its lease alive. The worker finds them once the store answers
+// again and hands them back, so they run (once) instead of never.
+func TestLostClaimAnswerIsHandedBack(t *testing.T) {
+	t.Parallel()
+	s := newOutageStore(teststore.SQLite(t))
+	s.loseClaim.Store(true)
+	ids := enqueueSleeps(t, s, 3, 10)
+	w := newWorker(t, s, Options{Concurrency: 4, Lease: time.Minute})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	waitFor(t, 10*time.Second, "every job to complete", func() bool { return statuses(t, s, ids)[store.StatusCompleted] == len(ids) })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		if j := get(t, s, id); j.Attempts != 1 {
+			t.Errorf("%s: %d attempts; want 1 (the lost claim is not an attempt)", id, j.Attempts)
+		}
 	}
 }

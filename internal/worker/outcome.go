@@ -47,6 +47,11 @@ func (w *Worker) flush(ctx context.Context) {
 		t0 := time.Now()
 		w.write(ctx, batch)
 		w.log.Debug("wrote outcomes", "jobs", len(batch), "took", time.Since(t0))
+		w.mu.Lock()
+		for _, o := range batch {
+			delete(w.held, o.job.ID)
+		}
+		w.mu.Unlock()
 		w.pending.Add(-int64(len(batch)))
 		select {
 		case w.freed <- struct{}{}:

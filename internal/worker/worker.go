@@ -70,6 +70,7 @@ type Worker struct {
 
 	mu      sync.Mutex
 	running map[string]context.CancelCauseFunc
+	held    map[string]bool // claimed, outcome not yet written
 
 	inflight  atomic.Int64 // slots taken: handlers running or outcomes on their way
 	handling  atomic.Int64 // handlers running
@@ -100,6 +101,7 @@ func New(s store.Store, cfg *config.Config, opts Options) (*Worker, error) {
 		log:      opts.Logger,
 		obs:      opts.Observer,
 		running:  map[string]context.CancelCauseFunc{},
+		held:     map[string]bool{},
 		results:  make(chan outcome, 2*opts.Concurrency+64),
 		freed:    make(chan struct{}, 1),
 		wake:     make(chan struct{}, 1),
@@ -301,6 +303,7 @@ func (w *Worker) loop(ctx, jobCtx context.Context) error {
 	poll := time.NewTicker(w.opts.PollInterval)
 	defer poll.Stop()
 	retry := w.retry // claims while the store fails
+	unsure := false  // a claim failed in a way that may have committed
 	for {
 		select {
 		case <-ctx.Done():
@@ -319,6 +322,7 @@ func (w *Worker) loop(ctx, jobCtx context.Context) error {
 			jobs, err := w.store.Claim(context.WithoutCancel(ctx), &store.ClaimParams{WorkerID: w.id, Types: w.types, Limit: free})
 			if err != nil {
 				w.health.failed("claim", err, t0, "claim failed")
+				unsure = unsure || errors.Is(err, store.ErrUnavailable)
 				// Back off rather than poll a failing store. A wake (LISTEN
 				// subscribed again, a retry falling due) tries at once.
 				select {
@@ -336,6 +340,9 @@ func (w *Worker) loop(ctx, jobCtx context.Context) error {
 			retry.reset()
 			for _, j := range jobs {
 				w.start(jobCtx, j)
+			}
+			if unsure {
+				unsure = !w.releaseOrphans(ctx)
 			}
 			claimed = len(jobs)
 			w.log.Debug("claimed", "jobs", claimed, "free", free, "took", time.Since(t0))
@@ -398,6 +405,7 @@ func (w *Worker) start(jobCtx context.Context, j *store.Job) {
 	ctx, cancel := context.WithCancelCause(jobCtx)
 	w.mu.Lock()
 	w.running[j.ID] = cancel
+	w.held[j.ID] = true
 	w.mu.Unlock()
 	w.log.Info("job started", "job", j.ID, "type", j.Type, "attempt", j.Attempts, "worker", w.id)
 	if w.obs != nil {
@@ -426,6 +434,46 @@ func (w *Worker) start(jobCtx context.Context, j *store.Job) {
 		default:
 		}
 	}()
+}
+
+// releaseOrphans hands back jobs RUNNING under this worker that it never
+// heard of. A claim whose connection was cut may have committed on the
+// server with its answer lost; its jobs would sit RUNNING under a live
+// lease, never run and never rescued. Their handlers never started, so
+// they go back as PENDING without counting the attempt. It reports whether
+// it could look.
+func (w *Worker) releaseOrphans(ctx context.Context) bool {
+	ctx = context.WithoutCancel(ctx)
+	p := &store.ListParams{Filter: store.Filter{Statuses: []store.Status{store.StatusRunning}, Types: w.types}, Limit: 1000, Sort: store.SortCreatedAsc}
+	var orphans []string
+	for {
+		jobs, err := w.store.List(ctx, p)
+		if err != nil {
+			w.log.Debug("looking for orphaned claims failed", "err", err)
+			return false
+		}
+		w.mu.Lock()
+		for _, j := range jobs {
+			if j.WorkerID == w.id && !w.held[j.ID] {
+				orphans = append(orphans, j.ID)
+			}
+		}
+		w.mu.Unlock()
+		if len(jobs) < p.Limit {
+			break
+		}
+		p.After = jobs[len(jobs)-1].ID
+	}
+	if len(orphans) == 0 {
+		return true
+	}
+	n, err := w.store.Release(ctx, w.id, orphans)
+	if err != nil {
+		w.log.Debug("releasing orphaned claims failed", "err", err)
+		return false
+	}
+	w.log.Warn("handed back jobs of a claim whose answer was lost", "jobs", n)
+	return true
 }
 
 // runHandler runs the job's handler, turning a panic into a failed attempt.
