@@ -24,8 +24,8 @@ type outageStore struct {
 	// loseClaim makes the next claim commit and then fail, as one whose
 	// connection is cut before its answer arrives.
 	loseClaim atomic.Bool
-	mu    sync.Mutex
-	calls map[string]int
+	mu        sync.Mutex
+	calls     map[string]int
 }
 
 func newOutageStore(s store.Store) *outageStore {
