@@ -61,6 +61,7 @@ func (w *Worker) flush(ctx context.Context) {
 }
 
 // write records a batch: completions in one statement, the rest by kind.
+// Each job's transition is logged once it is recorded, not before.
 func (w *Worker) write(ctx context.Context, batch []outcome) {
 	var (
 		completions []store.Completion
@@ -68,18 +69,22 @@ func (w *Worker) write(ctx context.Context, batch []outcome) {
 		cancelled   []string
 		released    []string
 		now         = time.Now().UTC()
+		// what to log for each kind once written
+		logDone, logFailed, logCancelled, logReleased []func()
 	)
 	for _, o := range batch {
 		switch {
 		case o.err == nil:
 			completions = append(completions, store.Completion{ID: o.job.ID, Output: o.output})
-			w.finished(o, store.StatusCompleted, "job completed")
+			logDone = append(logDone, func() { w.finished(o, store.StatusCompleted, "job completed") })
 		case errors.Is(o.cause, errCancelled):
 			cancelled = append(cancelled, o.job.ID)
-			w.finished(o, store.StatusCancelled, "job cancelled")
+			logCancelled = append(logCancelled, func() { w.finished(o, store.StatusCancelled, "job cancelled") })
 		case errors.Is(o.cause, errShutdown):
 			released = append(released, o.job.ID)
-			w.log.Info("job handed back", "job", o.job.ID, "type", o.job.Type, "status", store.StatusPending)
+			logReleased = append(logReleased, func() {
+				w.log.Info("job handed back", "job", o.job.ID, "type", o.job.Type, "status", store.StatusPending)
+			})
 		case errors.Is(o.cause, errHardStop):
 			// Left RUNNING on purpose: another worker rescues it.
 		default:
@@ -89,14 +94,20 @@ func (w *Worker) write(ctx context.Context, batch []outcome) {
 			if f.Status == store.StatusRetrying {
 				attrs = append(attrs, "next", f.ScheduledFor)
 			}
-			w.finished(o, f.Status, "job failed", attrs...)
+			logFailed = append(logFailed, func() { w.finished(o, f.Status, "job failed", attrs...) })
 		}
 	}
+	recorded := func(logs []func()) {
+		for _, l := range logs {
+			l()
+		}
+		w.done.Add(int64(len(logs)))
+	}
 	if w.persist(ctx, "complete", func(ctx context.Context) (int64, error) { return w.store.Complete(ctx, w.id, completions) }, len(completions)) {
-		w.done.Add(int64(len(completions)))
+		recorded(logDone)
 	}
 	if w.persist(ctx, "fail", func(ctx context.Context) (int64, error) { return w.store.Fail(ctx, w.id, failures) }, len(failures)) {
-		w.done.Add(int64(len(failures)))
+		recorded(logFailed)
 		for _, f := range failures {
 			if f.Status == store.StatusRetrying {
 				w.wakeAt(f.ScheduledFor)
@@ -104,9 +115,13 @@ func (w *Worker) write(ctx context.Context, batch []outcome) {
 		}
 	}
 	if w.persist(ctx, "cancel", func(ctx context.Context) (int64, error) { return w.store.MarkCancelled(ctx, w.id, cancelled) }, len(cancelled)) {
-		w.done.Add(int64(len(cancelled)))
+		recorded(logCancelled)
 	}
-	w.persist(ctx, "release", func(ctx context.Context) (int64, error) { return w.store.Release(ctx, w.id, released) }, len(released))
+	if w.persist(ctx, "release", func(ctx context.Context) (int64, error) { return w.store.Release(ctx, w.id, released) }, len(released)) {
+		for _, l := range logReleased {
+			l()
+		}
+	}
 }
 
 func (w *Worker) finished(o outcome, st store.Status, msg string, attrs ...any) {
