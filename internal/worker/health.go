@@ -72,13 +72,17 @@ func (h *storeHealth) failed(op string, err error, began time.Time, msg string) 
 	h.log.Warn(text, "op", op, "err", err)
 }
 
-// ok records a store call, begun at began, that succeeded. A call begun
-// before the store was found unreachable says nothing about it now: its
-// connection may not have been cut yet.
+// settle is how long after the store is found unreachable a call that
+// succeeds may still have run on a connection the outage had not cut yet
+// (a server under load takes a while to end its sessions): such a success
+// does not end the outage, lest the log say "back" and "gone" again at once.
+const settle = time.Second
+
+// ok records a store call, begun at began, that succeeded.
 func (h *storeHealth) ok(began time.Time) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if !h.down || began.Before(h.since) {
+	if !h.down || began.Before(h.since.Add(settle)) {
 		return
 	}
 	h.down = false

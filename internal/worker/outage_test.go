@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"regexp"
 	"strings"
@@ -359,6 +360,48 @@ func TestLostClaimAnswerIsHandedBack(t *testing.T) {
 	for _, id := range ids {
 		if j := get(t, s, id); j.Attempts != 1 {
 			t.Errorf("%s: %d attempts; want 1 (the lost claim is not an attempt)", id, j.Attempts)
+		}
+	}
+}
+
+// TestStoreHealthLogsEachOutageOnce: however many calls fail or succeed,
+// and in whatever order their answers arrive, one outage is one line when
+// it starts and one when it ends.
+func TestStoreHealthLogsEachOutageOnce(t *testing.T) {
+	var logs logBuffer
+	h := &storeHealth{log: logs.logger(), unwritten: func() int64 { return 3 }}
+	lost := &store.UnavailableError{Op: "claim", Reason: "connection refused"}
+	before := time.Now()
+	h.ok(before)
+	h.failed("claim", lost, time.Now(), "claim failed")
+	h.failed("heartbeat", lost, time.Now(), "heartbeat failed")
+	h.ok(before)     // begun before the outage: its connection had not been cut yet
+	h.ok(time.Now()) // within settle of the outage: likewise
+	if got := h.back(lost); closed(got) {
+		t.Fatal("back() is closed while the store is unreachable")
+	}
+	ch := h.back(lost)
+	h.failed("complete", lost, time.Now(), "could not record outcomes")
+	h.ok(time.Now().Add(settle))
+	if !closed(ch) {
+		t.Error("back() did not close when the store came back")
+	}
+	h.failed("claim", lost, before, "claim failed") // begun during the outage: old news
+	h.ok(time.Now())
+	h.failed("claim", errors.New("syntax error"), time.Now(), "claim failed")
+	log := logs.String()
+	want := []string{
+		`level=WARN msg="store unreachable; keeping 3 outcomes and retrying" op=claim err="store unreachable (connection refused)"`,
+		`level=INFO msg="store reachable again"`,
+		`level=ERROR msg="claim failed" op=claim err="syntax error"`,
+	}
+	lines := strings.Split(strings.TrimSpace(log), "\n")
+	if len(lines) != len(want) {
+		t.Fatalf("log:\n%s\nwant %d lines", log, len(want))
+	}
+	for i, w := range want {
+		if !strings.Contains(lines[i], w) {
+			t.Errorf("line %d = %s\nwant %s", i+1, lines[i], w)
 		}
 	}
 }
