@@ -49,6 +49,24 @@ func bothBackends(t *testing.T, fn func(t *testing.T, e *workerEnv)) {
 
 func newWorkerEnv(t *testing.T, backend string) *workerEnv {
 	t.Helper()
+	e := newBareEnv(t, backend)
+	switch backend {
+	case "sqlite":
+		e.env = append(e.env, "JOBCTL_DATABASE_URL=sqlite:"+filepath.Join(e.dir, "jobs.db"))
+	case "postgres":
+		dsn, schema := pgtest.Schema(t) // skips without a database (fails under CI)
+		e.env = append(e.env, "JOBCTL_DATABASE_URL="+dsn, "JOBCTL_SCHEMA="+schema)
+	default:
+		t.Fatalf("unknown backend %q", backend)
+	}
+	e.mustRun("", "migrate")
+	return e
+}
+
+// newBareEnv is a working directory and an environment cleared of the
+// user's jobctl settings, with no store chosen yet.
+func newBareEnv(t *testing.T, backend string) *workerEnv {
+	t.Helper()
 	dir := t.TempDir()
 	e := &workerEnv{t: t, backend: backend, dir: dir}
 	for _, kv := range os.Environ() {
@@ -61,16 +79,6 @@ func newWorkerEnv(t *testing.T, backend string) *workerEnv {
 	}
 	// The default store must never be the real user's.
 	e.env = append(e.env, "HOME="+dir, "XDG_DATA_HOME="+filepath.Join(dir, ".local", "share"), "NO_COLOR=1")
-	switch backend {
-	case "sqlite":
-		e.env = append(e.env, "JOBCTL_DATABASE_URL=sqlite:"+filepath.Join(dir, "jobs.db"))
-	case "postgres":
-		dsn, schema := pgtest.Schema(t) // skips without a database (fails under CI)
-		e.env = append(e.env, "JOBCTL_DATABASE_URL="+dsn, "JOBCTL_SCHEMA="+schema)
-	default:
-		t.Fatalf("unknown backend %q", backend)
-	}
-	e.mustRun("", "migrate")
 	return e
 }
 

@@ -169,8 +169,9 @@ func (o *ActionOptions) jobsText(n int64) string {
 
 // outcome is what an action did, for its report.
 type outcome struct {
-	res  *store.ActionResult
-	done int64 // jobs changed, or asked to stop, so far
+	res   *store.ActionResult
+	done  int64 // jobs changed, or asked to stop, so far
+	total int64 // jobs the action may touch, when counted
 	// changed holds the changed jobs when the output lists them after the
 	// action; streamed means they were printed as their batches committed.
 	changed  []store.Changed
@@ -219,6 +220,7 @@ func (o *ActionOptions) act(ctx context.Context, s store.Store) (*outcome, error
 	if err != nil {
 		return nil, err
 	}
+	out.total = total
 	if prompt, ok := o.question(total); ok {
 		yes, err := o.IO.Confirm(prompt)
 		if err != nil {
@@ -299,20 +301,42 @@ func (o *ActionOptions) report(out *outcome, actErr error) error {
 		if o.Params.DryRun && len(out.changed) > 0 {
 			o.dryRunTable(out.changed)
 		}
-		if actErr == nil || out.done > 0 {
+		if actErr == nil || out.done > 0 && !errors.Is(actErr, store.ErrUnavailable) {
 			o.IO.Printf("%s\n", render.Inert(o.summary(out)))
 		}
 		o.printFinal(out)
 	}
 	switch {
 	case actErr != nil:
-		return actErr
+		return o.outageError(out, actErr)
 	case err != nil:
 		return err
 	case o.Explicit && (len(res.Skipped) > 0 || len(res.NotFound) > 0):
 		return cmdutil.ErrSilent
 	}
 	return nil
+}
+
+// outageError says, in the one line it prints, how far an action the store
+// dropped out of got: its batches commit one by one, so the jobs done are
+// done and the rest untouched. Other errors pass through.
+func (o *ActionOptions) outageError(out *outcome, err error) error {
+	var u *store.UnavailableError
+	if !errors.As(err, &u) || o.Params.DryRun {
+		return err
+	}
+	done := render.CountOf(out.done, "job")
+	if out.total > 0 {
+		done = render.Count(out.done) + " of " + render.CountOf(out.total, "job")
+	}
+	why := ""
+	if u.Reason != "" {
+		why = " (" + u.Reason + ")"
+	}
+	if out.done == 0 {
+		return fmt.Errorf("%s: no job %s%s", store.ErrUnavailable, o.spec().progress, why)
+	}
+	return fmt.Errorf("%s: %s %s, the rest untouched%s", store.ErrUnavailable, done, o.spec().progress, why)
 }
 
 func (o *ActionOptions) notFound(id string) string {

@@ -64,7 +64,12 @@ worker silent past --lease has its jobs rescued by the others.
 
 SIGTERM or Ctrl-C stops claiming and waits up to --shutdown-timeout for
 running jobs, then hands the rest back as PENDING without counting the
-attempt. A second signal stops at once; those jobs are rescued later.`,
+attempt. A second signal stops at once; those jobs are rescued later.
+
+If the store becomes unreachable, the worker keeps the outcomes of jobs that
+finish and retries until they are written. Stopped meanwhile, it tries until
+--shutdown-timeout, then exits 1 naming the jobs that will be rescued after
+the lease.`,
 		Example: `  jobctl worker run --concurrency 20
   jobctl worker run --types CalendarSync,EmailSending --log-format json
   jobctl worker run --drain          # work until the queue is empty, then exit 0
@@ -97,7 +102,7 @@ attempt. A second signal stops at once; those jobs are rescued later.`,
 	fl.BoolVar(&opts.Worker.Drain, "drain", false, "exit 0 once no job of these types is due, running or waiting to retry (delayed jobs are left)")
 	fl.DurationVar(&opts.Worker.PollInterval, "poll-interval", time.Second, "look for due jobs this often (Postgres also wakes on LISTEN/NOTIFY)")
 	fl.DurationVar(&opts.Worker.Lease, "lease", 60*time.Second, "rescue jobs of workers silent this long")
-	fl.DurationVar(&opts.Worker.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM, wait this long for running jobs")
+	fl.DurationVar(&opts.Worker.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM, wait this long for running jobs and unwritten outcomes")
 	fl.DurationVar(&opts.Worker.Heartbeat, "heartbeat", 2*time.Second, "refresh the lease and check for cancels this often")
 	fl.StringVar(&opts.LogFormat, "log-format", "text", "log format: text or json")
 	fl.StringVar(&opts.LogLevel, "log-level", "info", "log level: debug, info, warn or error")

@@ -97,8 +97,9 @@ type Queue interface {
 }
 
 // Listener is a store that can push word of new work (Postgres
-// LISTEN/NOTIFY). Listen calls wake for each notification until ctx ends
-// or the connection fails.
+// LISTEN/NOTIFY). Listen calls wake once it is subscribed (notifications
+// sent before then reached nobody), then for each notification, until ctx
+// ends or the connection fails.
 type Listener interface {
 	Listen(ctx context.Context, wake func()) error
 }

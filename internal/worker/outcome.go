@@ -47,6 +47,11 @@ func (w *Worker) flush(ctx context.Context) {
 		t0 := time.Now()
 		w.write(ctx, batch)
 		w.log.Debug("wrote outcomes", "jobs", len(batch), "took", time.Since(t0))
+		w.mu.Lock()
+		for _, o := range batch {
+			delete(w.held, o.job.ID)
+		}
+		w.mu.Unlock()
 		w.pending.Add(-int64(len(batch)))
 		select {
 		case w.freed <- struct{}{}:
@@ -56,6 +61,7 @@ func (w *Worker) flush(ctx context.Context) {
 }
 
 // write records a batch: completions in one statement, the rest by kind.
+// Each job's transition is logged once it is recorded, not before.
 func (w *Worker) write(ctx context.Context, batch []outcome) {
 	var (
 		completions []store.Completion
@@ -63,18 +69,22 @@ func (w *Worker) write(ctx context.Context, batch []outcome) {
 		cancelled   []string
 		released    []string
 		now         = time.Now().UTC()
+		// what to log for each kind once written
+		logDone, logFailed, logCancelled, logReleased []func()
 	)
 	for _, o := range batch {
 		switch {
 		case o.err == nil:
 			completions = append(completions, store.Completion{ID: o.job.ID, Output: o.output})
-			w.finished(o, store.StatusCompleted, "job completed")
+			logDone = append(logDone, func() { w.finished(o, store.StatusCompleted, "job completed") })
 		case errors.Is(o.cause, errCancelled):
 			cancelled = append(cancelled, o.job.ID)
-			w.finished(o, store.StatusCancelled, "job cancelled")
+			logCancelled = append(logCancelled, func() { w.finished(o, store.StatusCancelled, "job cancelled") })
 		case errors.Is(o.cause, errShutdown):
 			released = append(released, o.job.ID)
-			w.log.Info("job handed back", "job", o.job.ID, "type", o.job.Type, "status", store.StatusPending)
+			logReleased = append(logReleased, func() {
+				w.log.Info("job handed back", "job", o.job.ID, "type", o.job.Type, "status", store.StatusPending)
+			})
 		case errors.Is(o.cause, errHardStop):
 			// Left RUNNING on purpose: another worker rescues it.
 		default:
@@ -84,19 +94,34 @@ func (w *Worker) write(ctx context.Context, batch []outcome) {
 			if f.Status == store.StatusRetrying {
 				attrs = append(attrs, "next", f.ScheduledFor)
 			}
-			w.finished(o, f.Status, "job failed", attrs...)
+			logFailed = append(logFailed, func() { w.finished(o, f.Status, "job failed", attrs...) })
 		}
 	}
-	w.persist(ctx, "complete", func() (int64, error) { return w.store.Complete(ctx, w.id, completions) }, len(completions))
-	w.persist(ctx, "fail", func() (int64, error) { return w.store.Fail(ctx, w.id, failures) }, len(failures))
-	for _, f := range failures {
-		if f.Status == store.StatusRetrying {
-			w.wakeAt(f.ScheduledFor)
+	recorded := func(logs []func()) {
+		for _, l := range logs {
+			l()
+		}
+		w.done.Add(int64(len(logs)))
+	}
+	if w.persist(ctx, "complete", func(ctx context.Context) (int64, error) { return w.store.Complete(ctx, w.id, completions) }, len(completions)) {
+		recorded(logDone)
+	}
+	if w.persist(ctx, "fail", func(ctx context.Context) (int64, error) { return w.store.Fail(ctx, w.id, failures) }, len(failures)) {
+		recorded(logFailed)
+		for _, f := range failures {
+			if f.Status == store.StatusRetrying {
+				w.wakeAt(f.ScheduledFor)
+			}
 		}
 	}
-	w.persist(ctx, "cancel", func() (int64, error) { return w.store.MarkCancelled(ctx, w.id, cancelled) }, len(cancelled))
-	w.persist(ctx, "release", func() (int64, error) { return w.store.Release(ctx, w.id, released) }, len(released))
-	w.done.Add(int64(len(completions) + len(failures) + len(cancelled)))
+	if w.persist(ctx, "cancel", func(ctx context.Context) (int64, error) { return w.store.MarkCancelled(ctx, w.id, cancelled) }, len(cancelled)) {
+		recorded(logCancelled)
+	}
+	if w.persist(ctx, "release", func(ctx context.Context) (int64, error) { return w.store.Release(ctx, w.id, released) }, len(released)) {
+		for _, l := range logReleased {
+			l()
+		}
+	}
 }
 
 func (w *Worker) finished(o outcome, st store.Status, msg string, attrs ...any) {
@@ -107,25 +132,63 @@ func (w *Worker) finished(o outcome, st store.Status, msg string, attrs ...any) 
 	}
 }
 
-// persist retries a write a few times: a lost outcome would leave its job
-// RUNNING until the lease expires and another worker runs it again.
-func (w *Worker) persist(ctx context.Context, what string, write func() (int64, error), n int) {
+// writeTimeout bounds one try of an outcome write, so a store that hangs
+// rather than refuses is tried again.
+const writeTimeout = 15 * time.Second
+
+// persist writes outcomes until the store takes them, and reports whether
+// it did. An outcome given up on leaves its job RUNNING; while this worker
+// lives and keeps its lease, nobody rescues it, and once rescued it runs a
+// second time. So persist never gives up while the worker runs: it backs
+// off and tries again. Only once a stopped worker's ShutdownTimeout has
+// passed (giveUp) does it make one last try, then count the outcomes as
+// unwritten.
+func (w *Worker) persist(ctx context.Context, what string, write func(context.Context) (int64, error), n int) bool {
 	if n == 0 {
-		return
+		return true
 	}
-	for try := 1; ; try++ {
-		wrote, err := write()
+	retry, failed := w.retry, false
+	for {
+		last := closed(w.giveUp)
+		tctx, cancel := context.WithTimeout(ctx, writeTimeout)
+		began := time.Now()
+		wrote, err := write(tctx)
+		cancel()
 		if err == nil {
-			if wrote < int64(n) {
+			w.health.ok(began)
+			switch {
+			case wrote == int64(n):
+			case failed:
+				// A try that seemed to fail may have committed.
+				w.log.Debug("some outcomes were recorded by an earlier try", "op", what, "jobs", n, "written", wrote)
+			default:
 				w.log.Warn("some jobs were no longer held by this worker (rescued or cancelled meanwhile)", "op", what, "jobs", n, "written", wrote)
 			}
-			return
+			return true
 		}
-		if try == 5 || ctx.Err() != nil {
-			w.log.Error("could not record outcomes; the jobs will be rescued after the lease", "op", what, "jobs", n, "err", err)
-			return
+		failed = true
+		w.health.failed(what, err, began, "could not record outcomes; retrying")
+		if last || ctx.Err() != nil {
+			w.unwritten.Add(int64(n))
+			w.log.Debug("gave up recording outcomes", "op", what, "jobs", n, "err", err)
+			return false
 		}
-		time.Sleep(time.Duration(try*try) * 100 * time.Millisecond)
+		select {
+		case <-w.giveUp:
+		case <-ctx.Done():
+		case <-w.health.back(err):
+		case <-time.After(retry.wait()):
+		}
+	}
+}
+
+// closed reports whether ch is closed.
+func closed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -165,7 +228,8 @@ func (w *Worker) failure(j *store.Job, je *JobError, now time.Time) store.Failur
 }
 
 // housekeep keeps the lease alive, carries out cancel requests, rescues
-// jobs of silent workers and prunes their rows.
+// jobs of silent workers and prunes their rows. It stops at giveUp: the
+// lease must not outlive the worker's trying to record its outcomes.
 func (w *Worker) housekeep(ctx context.Context) {
 	beat := time.NewTicker(w.opts.Heartbeat)
 	defer beat.Stop()
@@ -175,17 +239,26 @@ func (w *Worker) housekeep(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-w.giveUp:
+			return
 		case <-beat.C:
 		}
+		began := time.Now()
 		cancels, err := w.store.Heartbeat(ctx, w.id, w.done.Load())
 		switch {
 		case errors.Is(err, store.ErrNotFound):
+			w.health.ok(began)
 			w.log.Warn("worker row was pruned; registering again", "worker", w.id)
 			if err := w.register(ctx); err != nil {
-				w.log.Error("register", "err", err)
+				w.health.failed("register", err, began, "register")
 			}
 		case err != nil && ctx.Err() == nil:
-			w.log.Error("heartbeat failed", "err", err)
+			w.health.failed("heartbeat", err, began, "heartbeat failed")
+			if errors.Is(err, store.ErrUnavailable) {
+				continue // schedules and rescues wait for the store too
+			}
+		case err == nil:
+			w.health.ok(began)
 		}
 		w.cancelRunning(cancels)
 		w.fireSchedules(ctx)
@@ -200,9 +273,10 @@ func (w *Worker) housekeep(ctx context.Context) {
 // tries; the store lets one enqueue each tick. A schedule that missed ticks
 // while no worker ran fires once and moves to its next future tick.
 func (w *Worker) fireSchedules(ctx context.Context) {
-	jobs, err := w.store.EnqueueDue(ctx, time.Now(), NextRun)
+	began := time.Now()
+	jobs, err := w.store.EnqueueDue(ctx, began, NextRun)
 	if err != nil && ctx.Err() == nil {
-		w.log.Error("recurring jobs", "err", err)
+		w.health.failed("recurring jobs", err, began, "recurring jobs")
 	}
 	for _, j := range jobs {
 		w.log.Info("recurring job enqueued", "job", j.ID, "type", j.Type, "schedule", strings.TrimPrefix(j.UniqueKey, "schedule:"))
@@ -218,11 +292,12 @@ func NextRun(s *store.Schedule) (time.Time, error) {
 // with WORKER_LOST, so the retry policy gives them another go. Any worker
 // may do it; the store's guard lets exactly one succeed per job.
 func (w *Worker) rescue(ctx context.Context) {
-	cutoff := time.Now().Add(-w.opts.Lease)
+	began := time.Now()
+	cutoff := began.Add(-w.opts.Lease)
 	expired, err := w.store.Expired(ctx, cutoff, 1000)
 	if err != nil {
 		if ctx.Err() == nil {
-			w.log.Error("looking for expired jobs failed", "err", err)
+			w.health.failed("rescue", err, began, "looking for expired jobs failed")
 		}
 		return
 	}
@@ -231,7 +306,10 @@ func (w *Worker) rescue(ctx context.Context) {
 		f := w.failure(j, &JobError{Code: retry.CodeWorkerLost, Message: "worker " + j.WorkerID + " went silent while running the job"}, now)
 		n, err := w.store.Fail(ctx, j.WorkerID, []store.Failure{f})
 		if err != nil {
-			w.log.Error("rescue failed", "job", j.ID, "err", err)
+			w.health.failed("rescue", err, began, "rescue failed")
+			if errors.Is(err, store.ErrUnavailable) {
+				return
+			}
 			continue
 		}
 		if n == 1 {
@@ -239,6 +317,6 @@ func (w *Worker) rescue(ctx context.Context) {
 		}
 	}
 	if _, err := w.store.PruneWorkers(ctx, cutoff); err != nil && ctx.Err() == nil {
-		w.log.Error("pruning workers failed", "err", err)
+		w.health.failed("prune workers", err, began, "pruning workers failed")
 	}
 }

@@ -70,14 +70,24 @@ type Worker struct {
 
 	mu      sync.Mutex
 	running map[string]context.CancelCauseFunc
+	held    map[string]bool // claimed, outcome not yet written
 
-	inflight atomic.Int64 // handlers running
-	pending  atomic.Int64 // outcomes not yet written
-	done     atomic.Int64 // jobs finished by this worker
-	wg       sync.WaitGroup
-	results  chan outcome
-	freed    chan struct{}
-	wake     chan struct{}
+	inflight  atomic.Int64 // slots taken: handlers running or outcomes on their way
+	handling  atomic.Int64 // handlers running
+	pending   atomic.Int64 // outcomes not yet written, running jobs included
+	unwritten atomic.Int64 // outcomes given up on at the end: their jobs will be rescued
+	done      atomic.Int64 // jobs finished by this worker
+	wg        sync.WaitGroup
+	results   chan outcome
+	freed     chan struct{}
+	wake      chan struct{}
+	health    *storeHealth
+	// giveUp closes once a stopped worker's ShutdownTimeout has passed, or
+	// at a hard stop: outcomes still unwritten get one last try, and the
+	// lease is no longer kept over their jobs.
+	giveUp chan struct{}
+	// retry is how store calls back off while they fail (tests shorten it).
+	retry backoff
 }
 
 // New builds a worker for the config's job types (narrowed by opts.Types).
@@ -91,10 +101,14 @@ func New(s store.Store, cfg *config.Config, opts Options) (*Worker, error) {
 		log:      opts.Logger,
 		obs:      opts.Observer,
 		running:  map[string]context.CancelCauseFunc{},
+		held:     map[string]bool{},
 		results:  make(chan outcome, 2*opts.Concurrency+64),
 		freed:    make(chan struct{}, 1),
 		wake:     make(chan struct{}, 1),
+		giveUp:   make(chan struct{}),
+		retry:    backoff{first: retryFirst, limit: retryCap},
 	}
+	w.health = &storeHealth{log: w.log, unwritten: func() int64 { return w.pending.Load() - w.handling.Load() }}
 	types := cfg.Types()
 	if len(opts.Types) > 0 {
 		for _, t := range opts.Types {
@@ -153,6 +167,11 @@ func (w *Worker) Types() []string { return w.types }
 // Run works until ctx is cancelled (a graceful stop: no new claims, running
 // jobs get ShutdownTimeout to finish, then are handed back unharmed), until
 // Options.Hard closes, or, with Drain, until nothing is left to do.
+//
+// Outcomes the store cannot take (an outage) are kept and retried for as
+// long as the worker runs. A stopped worker keeps trying until
+// ShutdownTimeout; outcomes still unwritten then make Run fail, naming how
+// many jobs will be rescued after the lease.
 func (w *Worker) Run(ctx context.Context) error {
 	if err := w.register(ctx); err != nil {
 		return err
@@ -165,6 +184,9 @@ func (w *Worker) Run(ctx context.Context) error {
 	defer stopJobs(errShutdown)
 	bg, stopBG := context.WithCancel(context.Background())
 	defer stopBG()
+	ended := make(chan struct{})
+	defer close(ended)
+	go w.watchStop(ctx, ended)
 	var bgWG sync.WaitGroup
 	flushed := make(chan struct{})
 	go func() { defer close(flushed); w.flush(bg) }()
@@ -180,8 +202,8 @@ func (w *Worker) Run(ctx context.Context) error {
 		stopJobs(errHardStop)
 		return ErrHardStop
 	}
-	if w.inflight.Load() > 0 {
-		w.log.Info("waiting for running jobs", "running", w.inflight.Load(), "timeout", w.opts.ShutdownTimeout)
+	if w.handling.Load() > 0 {
+		w.log.Info("waiting for running jobs", "running", w.handling.Load(), "timeout", w.opts.ShutdownTimeout)
 	}
 	if !w.waitIdle(w.opts.ShutdownTimeout) {
 		select {
@@ -192,18 +214,30 @@ func (w *Worker) Run(ctx context.Context) error {
 			return ErrHardStop
 		default:
 		}
-		w.log.Warn("shutdown timeout: handing running jobs back", "running", w.inflight.Load())
+		w.log.Warn("shutdown timeout: handing running jobs back", "running", w.handling.Load())
 		stopJobs(errShutdown)
 		if !w.waitIdle(10 * time.Second) {
 			stopJobs(errHardStop)
 			return ErrHardStop
 		}
 	}
-	w.wg.Wait()
-	close(w.results)
-	<-flushed
+	go func() {
+		w.wg.Wait()
+		close(w.results)
+	}()
+	select {
+	case <-flushed:
+	case <-w.opts.Hard:
+		stopJobs(errHardStop)
+		return ErrHardStop
+	}
 	stopBG()
 	bgWG.Wait()
+	if n := w.unwritten.Load(); n > 0 {
+		// The worker row stays, so the jobs are rescued once its lease
+		// runs out, as the message says, and not before.
+		return fmt.Errorf("worker stopped with %d %s unwritten: those jobs will be rescued after the lease", n, plural(n, "outcome"))
+	}
 	if err := w.store.DeregisterWorker(context.Background(), w.id); err != nil {
 		w.log.Warn("deregister", "err", err)
 	}
@@ -219,11 +253,39 @@ func (w *Worker) register(ctx context.Context) error {
 	})
 }
 
+// watchStop closes giveUp once ShutdownTimeout has passed since ctx ended,
+// or at a hard stop.
+func (w *Worker) watchStop(ctx context.Context, ended <-chan struct{}) {
+	select {
+	case <-ctx.Done():
+		t := time.NewTimer(w.opts.ShutdownTimeout)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-w.opts.Hard:
+		case <-ended:
+			return
+		}
+	case <-w.opts.Hard:
+	case <-ended:
+		return
+	}
+	close(w.giveUp)
+}
+
+func plural(n int64, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}
+
 // waitIdle waits up to d for running handlers to end, or for Hard.
+// Handlers that ended but whose outcomes wait for the store do not count.
 func (w *Worker) waitIdle(d time.Duration) bool {
 	deadline := time.NewTimer(d)
 	defer deadline.Stop()
-	for w.inflight.Load() > 0 {
+	for w.handling.Load() > 0 {
 		select {
 		case <-w.freed:
 		case <-deadline.C:
@@ -240,6 +302,8 @@ func (w *Worker) waitIdle(d time.Duration) bool {
 func (w *Worker) loop(ctx, jobCtx context.Context) error {
 	poll := time.NewTicker(w.opts.PollInterval)
 	defer poll.Stop()
+	retry := w.retry // claims while the store fails
+	unsure := false  // a claim failed in a way that may have committed
 	for {
 		select {
 		case <-ctx.Done():
@@ -257,10 +321,28 @@ func (w *Worker) loop(ctx, jobCtx context.Context) error {
 			t0 := time.Now()
 			jobs, err := w.store.Claim(context.WithoutCancel(ctx), &store.ClaimParams{WorkerID: w.id, Types: w.types, Limit: free})
 			if err != nil {
-				w.log.Error("claim failed", "err", err)
+				w.health.failed("claim", err, t0, "claim failed")
+				unsure = unsure || errors.Is(err, store.ErrUnavailable)
+				// Back off rather than poll a failing store. A wake (LISTEN
+				// subscribed again, a retry falling due) tries at once.
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-w.opts.Hard:
+					return errHardStop
+				case <-w.wake:
+				case <-w.health.back(err):
+				case <-time.After(retry.wait()):
+				}
+				continue
 			}
+			w.health.ok(t0)
+			retry.reset()
 			for _, j := range jobs {
 				w.start(jobCtx, j)
+			}
+			if unsure {
+				unsure = !w.releaseOrphans(ctx)
 			}
 			claimed = len(jobs)
 			w.log.Debug("claimed", "jobs", claimed, "free", free, "took", time.Since(t0))
@@ -304,22 +386,26 @@ func (w *Worker) loop(ctx, jobCtx context.Context) error {
 // delayed PENDING jobs are work for later and do not hold it.
 func (w *Worker) drained(ctx context.Context) bool {
 	w.rescue(ctx)
+	began := time.Now()
 	st, err := w.store.Drain(ctx, w.types)
 	if err != nil {
-		w.log.Error("drain check failed", "err", err)
+		w.health.failed("drain check", err, began, "drain check failed")
 		return false
 	}
+	w.health.ok(began)
 	return st.Due == 0 && st.Running == 0 && st.Retrying == 0
 }
 
 // start runs one claimed job in its own goroutine.
 func (w *Worker) start(jobCtx context.Context, j *store.Job) {
 	w.inflight.Add(1)
+	w.handling.Add(1)
 	w.pending.Add(1)
 	w.wg.Add(1)
 	ctx, cancel := context.WithCancelCause(jobCtx)
 	w.mu.Lock()
 	w.running[j.ID] = cancel
+	w.held[j.ID] = true
 	w.mu.Unlock()
 	w.log.Info("job started", "job", j.ID, "type", j.Type, "attempt", j.Attempts, "worker", w.id)
 	if w.obs != nil {
@@ -340,6 +426,7 @@ func (w *Worker) start(jobCtx context.Context, j *store.Job) {
 		if err == nil {
 			cause = nil // it finished: a late cancel or timeout changes nothing
 		}
+		w.handling.Add(-1)
 		w.results <- outcome{job: j, output: out, err: err, cause: cause, took: time.Since(began)}
 		w.inflight.Add(-1)
 		select {
@@ -347,6 +434,46 @@ func (w *Worker) start(jobCtx context.Context, j *store.Job) {
 		default:
 		}
 	}()
+}
+
+// releaseOrphans hands back jobs RUNNING under this worker that it never
+// heard of. A claim whose connection was cut may have committed on the
+// server with its answer lost; its jobs would sit RUNNING under a live
+// lease, never run and never rescued. Their handlers never started, so
+// they go back as PENDING without counting the attempt. It reports whether
+// it could look.
+func (w *Worker) releaseOrphans(ctx context.Context) bool {
+	ctx = context.WithoutCancel(ctx)
+	p := &store.ListParams{Filter: store.Filter{Statuses: []store.Status{store.StatusRunning}, Types: w.types}, Limit: 1000, Sort: store.SortCreatedAsc}
+	var orphans []string
+	for {
+		jobs, err := w.store.List(ctx, p)
+		if err != nil {
+			w.log.Debug("looking for orphaned claims failed", "err", err)
+			return false
+		}
+		w.mu.Lock()
+		for _, j := range jobs {
+			if j.WorkerID == w.id && !w.held[j.ID] {
+				orphans = append(orphans, j.ID)
+			}
+		}
+		w.mu.Unlock()
+		if len(jobs) < p.Limit {
+			break
+		}
+		p.After = jobs[len(jobs)-1].ID
+	}
+	if len(orphans) == 0 {
+		return true
+	}
+	n, err := w.store.Release(ctx, w.id, orphans)
+	if err != nil {
+		w.log.Debug("releasing orphaned claims failed", "err", err)
+		return false
+	}
+	w.log.Warn("handed back jobs of a claim whose answer was lost", "jobs", n)
+	return true
 }
 
 // runHandler runs the job's handler, turning a panic into a failed attempt.
@@ -389,14 +516,17 @@ func (w *Worker) nudge() {
 	}
 }
 
-// listen wakes the claim loop on Postgres notifications of new work.
+// listen wakes the claim loop on Postgres notifications of new work, and
+// each time it subscribes again after losing the connection, since work
+// enqueued meanwhile notified nobody.
 func (w *Worker) listen(ctx context.Context, l store.Listener) {
 	for ctx.Err() == nil {
+		began := time.Now()
 		err := l.Listen(ctx, w.nudge)
 		if ctx.Err() != nil {
 			return
 		}
-		w.log.Warn("listen failed; polling until it reconnects", "err", err)
+		w.health.failed("listen", err, began, "listen failed; polling until it reconnects")
 		select {
 		case <-ctx.Done():
 		case <-time.After(time.Second):

@@ -87,6 +87,9 @@ func loadMigrations() ([]store.MigrationFile, error) {
 // times (each address, with and without TLS) and join the failures; the
 // last one says why the final try failed, and one is enough for a message.
 func connError(err error) error {
+	if u := unavailable("connect", err); u != nil {
+		return &connectFailed{u.(*store.UnavailableError)}
+	}
 	var ce *pgconn.ConnectError
 	if !errors.As(err, &ce) {
 		return err
@@ -150,6 +153,9 @@ func wrap(op string, perm store.Permission, err error) error {
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.ErrNotFound
+	}
+	if u := unavailable(op, err); u != nil {
+		return u
 	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
