@@ -232,12 +232,3 @@ func keys(m map[string]bool) []string {
 // Simple reports whether p can go into a bulk insert (COPY, multi-row
 // VALUES): no unique key to check and no dependencies to count.
 func Simple(p *store.EnqueueParams) bool { return p.UniqueKey == "" && len(p.DependsOn) == 0 }
-
-// CheckParents is checkParents for bulk inserts.
-func CheckParents(ctx context.Context, db DB, d *Dialect, ps []*store.EnqueueParams) error {
-	ids := make([]string, 0, len(ps))
-	for _, p := range ps {
-		ids = append(ids, p.ParentID)
-	}
-	return checkParents(ctx, db, d, ids)
-}
