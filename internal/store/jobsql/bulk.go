@@ -63,7 +63,7 @@ func EnqueueFrom(ctx context.Context, db DB, d *Dialect, src store.BulkSource, e
 			continue
 		}
 		p, line := b.take()
-		res, err := Enqueue(ctx, db, d, p, b.now)
+		res, err := enqueueAs(ctx, db, d, p, b.ids.Next(time.Now()), b.now)
 		if err != nil {
 			if errors.Is(err, ErrUniqueRace) {
 				return b.done, err
@@ -80,6 +80,7 @@ type bulk struct {
 	src  store.BulkSource
 	each func(string)
 	now  time.Time
+	ids  store.IDSeq
 	done int
 
 	// The next job, read and validated but not inserted yet.
@@ -183,7 +184,7 @@ func (r *PlainRows) Next() bool {
 			b.pending[p.ParentID] = line
 		}
 	}
-	id := store.NewID(b.now)
+	id := b.ids.Next(time.Now())
 	r.vals = InsertValues(p, id, 0, b.now)
 	b.lines = append(b.lines, line)
 	b.emit(id)

@@ -72,6 +72,11 @@ func nullable(s string) any {
 // completes unseen), and returns the live job holding the unique key instead
 // of inserting a second one.
 func Enqueue(ctx context.Context, db DB, d *Dialect, p *store.EnqueueParams, now time.Time) (*store.EnqueueResult, error) {
+	return enqueueAs(ctx, db, d, p, store.NewID(now), now)
+}
+
+// enqueueAs is Enqueue with the new job's ID given.
+func enqueueAs(ctx context.Context, db DB, d *Dialect, p *store.EnqueueParams, id string, now time.Time) (*store.EnqueueResult, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -84,7 +89,7 @@ func Enqueue(ctx context.Context, db DB, d *Dialect, p *store.EnqueueParams, now
 		return nil, err
 	}
 	a := d.Args()
-	vals := InsertValues(p, store.NewID(now), waiting, now)
+	vals := InsertValues(p, id, waiting, now)
 	ps := make([]string, len(vals))
 	for i, v := range vals {
 		if InsertColumnNames[i] == "scheduledFor" && p.ScheduledFor.IsZero() {
