@@ -173,7 +173,9 @@ func readData(flag string, stdin io.Reader) (json.RawMessage, error) {
 		}
 	}
 	raw = bytes.TrimSpace(raw)
-	var v any
+	// Into a RawMessage: only the syntax is checked here, so a number
+	// beyond float64 (which Postgres keeps exactly) is not refused.
+	var v json.RawMessage
 	if err := json.Unmarshal(raw, &v); err != nil {
 		return nil, cmdutil.FlagErrorf("--data is not valid JSON: %v", err)
 	}

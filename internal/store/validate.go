@@ -326,6 +326,26 @@ func (s *sliceSource) Next() (*EnqueueParams, int, error) {
 	return s.ps[s.i-1], s.i, nil
 }
 
+// OneLine makes a database's message fit one line of a terminal: runs of
+// white space become one space and other control characters are shown
+// escaped (\x1b), since the message may quote the row's values.
+func OneLine(msg string) string {
+	msg = strings.Join(strings.Fields(msg), " ")
+	if !strings.ContainsFunc(msg, unicode.IsControl) {
+		return msg
+	}
+	var b strings.Builder
+	for _, r := range msg {
+		if unicode.IsControl(r) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
 // RowError is a bulk enqueue refused because of one row of its input.
 type RowError struct {
 	Line int

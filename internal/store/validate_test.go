@@ -177,3 +177,9 @@ func TestIDSeqSorts(t *testing.T) {
 		prev = id
 	}
 }
+
+func TestOneLine(t *testing.T) {
+	if got, want := OneLine("bad\n  value \x1b[2J\x00 here\t"), `bad value \x1b[2J\x00 here`; got != want {
+		t.Errorf("OneLine = %q; want %q", got, want)
+	}
+}

@@ -101,8 +101,9 @@ func rowProblem(pe *pgconn.PgError) bool {
 // refused is the database's complaint in one line, without SQLSTATE noise.
 func refused(pe *pgconn.PgError) error {
 	msg := pe.Message
-	if pe.Detail != "" {
+	// "Failing row contains (…)" repeats the whole row: the line says which.
+	if pe.Detail != "" && !strings.HasPrefix(pe.Detail, "Failing row contains") {
 		msg += " (" + strings.TrimSuffix(pe.Detail, ".") + ")"
 	}
-	return errors.New("the database refused it: " + strings.Join(strings.Fields(msg), " "))
+	return errors.New("the database refused it: " + store.OneLine(msg))
 }

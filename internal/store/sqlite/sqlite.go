@@ -244,7 +244,7 @@ func bulkError(err error) error {
 	}
 	switch se.Code() & 0xff {
 	case sqlite3.SQLITE_CONSTRAINT, sqlite3.SQLITE_TOOBIG, sqlite3.SQLITE_MISMATCH:
-		return &store.RowError{Line: re.Line, Err: fmt.Errorf("the database refused it: %s", strings.Join(strings.Fields(se.Error()), " "))}
+		return &store.RowError{Line: re.Line, Err: errors.New("the database refused it: " + store.OneLine(se.Error()))}
 	}
 	return re.Err
 }
