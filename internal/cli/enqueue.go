@@ -60,6 +60,19 @@ func enqueuePolicy(f *cmdutil.Factory) (func(string) int, int, error) {
 	}, cfg.Limits.MaxDataBytes, nil
 }
 
+// dataLimit is the config file's limits.maxDataBytes, or the default
+// without a file.
+func dataLimit(f *cmdutil.Factory) (int, error) {
+	cfg, err := f.Config()
+	if errors.Is(err, config.ErrNoConfig) {
+		return store.DefaultMaxDataBytes, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return cfg.Limits.MaxDataBytes, nil
+}
+
 // applyBudget fills in the type's budget where none was given.
 func (opts *EnqueueOptions) applyBudget(p *store.EnqueueParams) {
 	if p.MaxAttempts == 0 && opts.Budget != nil {

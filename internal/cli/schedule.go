@@ -63,7 +63,7 @@ func newCmdScheduleAdd(f *cmdutil.Factory) *cobra.Command {
 					return &cmdutil.FlagError{Err: err}
 				}
 			}
-			if _, s.MaxDataBytes, err = enqueuePolicy(f); err != nil {
+			if s.MaxDataBytes, err = dataLimit(f); err != nil {
 				return err
 			}
 			if err := s.Validate(); err != nil {
