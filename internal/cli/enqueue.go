@@ -90,7 +90,13 @@ func NewCmdEnqueue(f *cmdutil.Factory, runF func(context.Context, *EnqueueOption
 		Long: `Add a job of TYPE and print its ID. With --unique-key, a live job
 (PENDING, RUNNING or RETRYING) holding the key is returned instead of a
 second one. With --from, enqueue one job per JSONL line, all or nothing:
-a malformed line rejects the whole batch with its line number.
+a bad line, or a row the database refuses, rejects the whole batch naming
+its line. The input streams into one transaction, so its size does not
+matter; -q prints the new IDs, one a line, once the batch is committed.
+
+A type is 1-128 letters, digits and _ - . :; user IDs, unique keys and
+job IDs are at most 255 characters; data is at most 1 MiB of JSON
+(limits.maxDataBytes in the config file); --max-attempts is 1-1000.
 
 A bulk line takes the schema's names: {"type":"EmailSending","data":{…},
 "priority":"HIGH","scheduledFor":"2025-10-25T10:00:00Z","dependsOn":[…],
