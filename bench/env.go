@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -150,13 +151,22 @@ func (e *env) childEnv(dsn string, extra ...string) []string {
 type proc struct {
 	wall   time.Duration
 	peakKB int64 // max VmHWM seen while it ran, KiB
-	user   time.Duration
-	sys    time.Duration
-	stdout string
+	// rusageKB is wait4's ru_maxrss, KiB: at least the bench's own RSS
+	// (see watchPeakRSS), so only a cross-check for large children.
+	rusageKB int64
+	user     time.Duration
+	sys      time.Duration
+	stdout   string
 }
 
 // run runs jobctl to completion and times it from start to exit.
 func (e *env) run(ctx context.Context, childEnv []string, args ...string) (*proc, error) {
+	return e.runPolled(ctx, 50*time.Millisecond, childEnv, args...)
+}
+
+// runPolled is run with VmHWM polled every poll: short-lived processes
+// need a short one.
+func (e *env) runPolled(ctx context.Context, poll time.Duration, childEnv []string, args ...string) (*proc, error) {
 	cmd := e.command(ctx, childEnv, args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -164,15 +174,19 @@ func (e *env) run(ctx context.Context, childEnv []string, args ...string) (*proc
 	err := cmd.Start()
 	var peak func() int64
 	if err == nil {
-		peak = watchPeakRSS(cmd.Process.Pid)
+		peak = watchPeakRSSEvery(cmd.Process.Pid, poll)
 		err = cmd.Wait()
 	}
 	wall := time.Since(t0)
 	if err != nil {
 		return nil, fmt.Errorf("jobctl %s: %v: %s", strings.Join(args, " "), err, firstLine(stderr.String()))
 	}
-	return &proc{wall: wall, peakKB: peak(), user: cmd.ProcessState.UserTime(),
-		sys: cmd.ProcessState.SystemTime(), stdout: stdout.String()}, nil
+	p := &proc{wall: wall, peakKB: peak(), user: cmd.ProcessState.UserTime(),
+		sys: cmd.ProcessState.SystemTime(), stdout: stdout.String()}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		p.rusageKB = ru.Maxrss
+	}
+	return p, nil
 }
 
 func (e *env) command(ctx context.Context, childEnv []string, args ...string) *exec.Cmd {
@@ -188,12 +202,14 @@ func (e *env) command(ctx context.Context, childEnv []string, args ...string) *e
 // mark of the mm a process leaves at exec, and Go starts children with
 // vfork semantics, so every child would report at least the bench's own
 // RSS. Polling can miss a peak in the last 50ms before exit.
-func watchPeakRSS(pid int) func() int64 {
+func watchPeakRSS(pid int) func() int64 { return watchPeakRSSEvery(pid, 50*time.Millisecond) }
+
+func watchPeakRSSEvery(pid int, poll time.Duration) func() int64 {
 	stop, done := make(chan struct{}), make(chan struct{})
 	var peak int64
 	go func() {
 		defer close(done)
-		tick := time.NewTicker(50 * time.Millisecond)
+		tick := time.NewTicker(poll)
 		defer tick.Stop()
 		path := fmt.Sprintf("/proc/%d/status", pid)
 		for {
@@ -279,9 +295,19 @@ func firstLine(s string) string {
 
 // writeJobs writes n Noop jobs as JSONL.
 func writeJobs(path string, n int) error {
-	var buf bytes.Buffer
-	for i := range n {
-		fmt.Fprintf(&buf, `{"type":"Noop","data":{"n":%d,"userId":"user_%d"}}`+"\n", i, i%5000)
+	f, err := os.Create(path)
+	if err != nil {
+		return err
 	}
-	return os.WriteFile(path, buf.Bytes(), 0o644)
+	// Streamed: a 1M-line file in a buffer would raise the bench's own
+	// RSS, which ru_maxrss of every later child includes.
+	w := bufio.NewWriterSize(f, 1<<20)
+	for i := range n {
+		fmt.Fprintf(w, `{"type":"Noop","data":{"n":%d,"userId":"user_%d"}}`+"\n", i, i%5000)
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

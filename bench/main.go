@@ -24,15 +24,17 @@ import (
 
 // config is the command line.
 type config struct {
-	bin      string
-	only     []string
-	jobs     int // figures 1 and 2
-	rows     int // figures 4, 6 and 7
-	samples  int // figure 3, per backend
-	interval time.Duration
-	runs     int // figures 4 and 6, per command; EXPLAIN runs
-	cliRuns  int // figure 5, per command
-	keep     bool
+	bin  string
+	only []string
+	jobs int // figures 1 and 2
+	// enqueueMax is figure 1's second, large input (0 skips it).
+	enqueueMax int
+	rows       int // figures 4, 6 and 7
+	samples    int // figure 3, per backend
+	interval   time.Duration
+	runs       int // figures 4 and 6, per command; EXPLAIN runs
+	cliRuns    int // figure 5, per command
+	keep       bool
 }
 
 // part is one figure of the report.
@@ -43,7 +45,7 @@ type part struct {
 }
 
 var parts = []part{
-	{"enqueue", "1. Bulk enqueue via COPY (enqueue --from)", benchEnqueue},
+	{"enqueue", "1. Bulk enqueue, streamed (enqueue --from): rate and peak RSS at -jobs and -enqueue-max lines", benchEnqueue},
 	{"burn", "2. Burn-down throughput and worker memory", benchBurn},
 	{"latency", "3. Pickup latency, enqueue -> start", benchLatency},
 	{"list", "4. List queries and claim on a large Postgres table", benchList},
@@ -60,6 +62,7 @@ func main() {
 	flag.StringVar(&cfg.bin, "bin", "bin/jobctl", "jobctl binary to measure (make build)")
 	flag.StringVar(&only, "only", "", "comma-separated parts to run: enqueue,burn,latency,list,cli,monitor,ops (default all)")
 	flag.IntVar(&cfg.jobs, "jobs", 200000, "jobs for the enqueue and burn-down figures")
+	flag.IntVar(&cfg.enqueueMax, "enqueue-max", 1000000, "lines of the second, large bulk enqueue (peak RSS and linearity); 0 skips it")
 	flag.IntVar(&cfg.rows, "rows", 1000000, "rows seeded for the list, monitor and ops figures (one shared seeding)")
 	flag.IntVar(&cfg.samples, "samples", 300, "latency samples per backend")
 	flag.DurationVar(&cfg.interval, "interval", 20*time.Millisecond, "gap between latency enqueues")

@@ -36,24 +36,41 @@ type EnqueueOptions struct {
 	// Budget gives a job with no --max-attempts its type's maxAttempts from
 	// the config file: a job carries its own budget, which the worker uses.
 	Budget func(jobType string) int
+	// MaxDataBytes caps each job's data: the config file's
+	// limits.maxDataBytes.
+	MaxDataBytes int
 }
 
-// attemptBudget reads the config file, if there is one, for the types'
-// maxAttempts. Without a file every type gets the schema's default.
-func attemptBudget(f *cmdutil.Factory) (func(string) int, error) {
+// enqueuePolicy reads the config file, if there is one, for the types'
+// maxAttempts and the data size limit. Without a file every type gets the
+// schema's default budget and data the default limit.
+func enqueuePolicy(f *cmdutil.Factory) (func(string) int, int, error) {
 	cfg, err := f.Config()
 	if errors.Is(err, config.ErrNoConfig) {
-		return func(string) int { return 0 }, nil
+		return func(string) int { return 0 }, store.DefaultMaxDataBytes, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w (fix it, or pass --max-attempts)", err)
+		return nil, 0, fmt.Errorf("%w (fix it, or pass --max-attempts)", err)
 	}
 	return func(t string) int {
 		if _, ok := cfg.Jobs[t]; ok {
 			return cfg.Policy(t).MaxAttempts
 		}
 		return 0
-	}, nil
+	}, cfg.Limits.MaxDataBytes, nil
+}
+
+// dataLimit is the config file's limits.maxDataBytes, or the default
+// without a file.
+func dataLimit(f *cmdutil.Factory) (int, error) {
+	cfg, err := f.Config()
+	if errors.Is(err, config.ErrNoConfig) {
+		return store.DefaultMaxDataBytes, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return cfg.Limits.MaxDataBytes, nil
 }
 
 // applyBudget fills in the type's budget where none was given.
@@ -73,7 +90,13 @@ func NewCmdEnqueue(f *cmdutil.Factory, runF func(context.Context, *EnqueueOption
 		Long: `Add a job of TYPE and print its ID. With --unique-key, a live job
 (PENDING, RUNNING or RETRYING) holding the key is returned instead of a
 second one. With --from, enqueue one job per JSONL line, all or nothing:
-a malformed line rejects the whole batch with its line number.
+a bad line, or a row the database refuses, rejects the whole batch naming
+its line. The input streams into one transaction, so its size does not
+matter; -q prints the new IDs, one a line, once the batch is committed.
+
+A type is 1-128 letters, digits and _ - . :; user IDs, unique keys and
+job IDs are at most 255 characters; data is at most 1 MiB of JSON
+(limits.maxDataBytes in the config file); --max-attempts is 1-1000.
 
 A bulk line takes the schema's names: {"type":"EmailSending","data":{…},
 "priority":"HIGH","scheduledFor":"2025-10-25T10:00:00Z","dependsOn":[…],
@@ -106,15 +129,27 @@ flags give defaults for lines that leave a field out.`,
 			if p.ScheduledFor, err = scheduleFlags(delay, at, f.Now()); err != nil {
 				return err
 			}
-			if p.MaxAttempts < 0 || cmd.Flags().Changed("max-attempts") && p.MaxAttempts == 0 {
-				return cmdutil.FlagErrorf("--max-attempts must be at least 1")
+			if cmd.Flags().Changed("max-attempts") {
+				if err := store.CheckMaxAttempts("--max-attempts", p.MaxAttempts); err != nil {
+					return &cmdutil.FlagError{Err: err}
+				}
 			}
 			if opts.Format, err = f.Format(); err != nil {
 				return err
 			}
 			opts.Quiet = f.Quiet
-			if opts.Budget, err = attemptBudget(f); err != nil {
+			if opts.Budget, opts.MaxDataBytes, err = enqueuePolicy(f); err != nil {
 				return err
+			}
+			p.MaxDataBytes = opts.MaxDataBytes
+			// The flags are checked as the store will check them, but as
+			// usage errors; with --from, TYPE is only a default.
+			check := *p
+			if check.Type == "" {
+				check.Type = "T"
+			}
+			if err := check.Validate(); err != nil {
+				return &cmdutil.FlagError{Err: err}
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -157,7 +192,9 @@ func readData(flag string, stdin io.Reader) (json.RawMessage, error) {
 		}
 	}
 	raw = bytes.TrimSpace(raw)
-	var v any
+	// Into a RawMessage: only the syntax is checked here, so a number
+	// beyond float64 (which Postgres keeps exactly) is not refused.
+	var v json.RawMessage
 	if err := json.Unmarshal(raw, &v); err != nil {
 		return nil, cmdutil.FlagErrorf("--data is not valid JSON: %v", err)
 	}
@@ -225,34 +262,93 @@ type bulkLine struct {
 	ParentID     string          `json:"parentId"`
 }
 
-// parseBulk reads every line before anything is inserted, so one bad line
-// rejects the batch with its number.
-func parseBulk(r io.Reader, defaults store.EnqueueParams) ([]*store.EnqueueParams, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64*1024), 16<<20)
-	var ps []*store.EnqueueParams
-	for n := 1; sc.Scan(); n++ {
-		line := bytes.TrimSpace(sc.Bytes())
-		if len(line) == 0 {
+// lineSource reads a JSONL input one line at a time, as the store asks for
+// jobs, so a bulk enqueue holds one line in memory, not the file.
+type lineSource struct {
+	r        *bufio.Reader
+	defaults store.EnqueueParams
+	budget   func(string) int
+	maxLine  int // bytes, to bound a line without a newline
+	line     int
+	buf      []byte
+}
+
+func newLineSource(r io.Reader, defaults store.EnqueueParams, budget func(string) int) *lineSource {
+	maxData := defaults.MaxDataBytes
+	if maxData <= 0 {
+		maxData = store.DefaultMaxDataBytes
+	}
+	// A line is its data and a few short fields.
+	return &lineSource{r: bufio.NewReaderSize(r, 64<<10), defaults: defaults, budget: budget, maxLine: maxData + 1<<20}
+}
+
+// Next implements store.BulkSource: the next non-blank line's job, with the
+// defaults and the type's attempt budget applied. The store validates it.
+func (s *lineSource) Next() (*store.EnqueueParams, int, error) {
+	for {
+		raw, err := s.readLine()
+		if raw == nil && errors.Is(err, io.EOF) {
+			return nil, 0, io.EOF
+		}
+		s.line++
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, 0, &store.RowError{Line: s.line, Err: err}
+		}
+		raw = bytes.TrimSpace(raw)
+		if len(raw) == 0 {
 			continue
 		}
-		var bl bulkLine
-		dec := json.NewDecoder(bytes.NewReader(line))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&bl); err != nil {
-			return nil, fmt.Errorf("line %d: %v (nothing was enqueued)", n, err)
+		p, err := s.parse(raw)
+		if err != nil {
+			return nil, 0, &store.RowError{Line: s.line, Err: err}
 		}
-		p := defaults
-		p.DependsOn = append([]string(nil), defaults.DependsOn...)
-		if err := bl.apply(&p); err != nil {
-			return nil, fmt.Errorf("line %d: %v (nothing was enqueued)", n, err)
+		return p, s.line, nil
+	}
+}
+
+// readLine returns the next line, without its newline, in a buffer reused
+// by the next call; nil at the end of the input.
+func (s *lineSource) readLine() ([]byte, error) {
+	s.buf = s.buf[:0]
+	for {
+		chunk, err := s.r.ReadSlice('\n')
+		if len(s.buf)+len(chunk) > s.maxLine {
+			return []byte{}, fmt.Errorf("the line is longer than %d bytes", s.maxLine)
 		}
-		ps = append(ps, &p)
+		s.buf = append(s.buf, chunk...)
+		switch {
+		case errors.Is(err, bufio.ErrBufferFull):
+			continue
+		case err == nil:
+			return s.buf[:len(s.buf)-1], nil
+		case errors.Is(err, io.EOF) && len(s.buf) > 0:
+			return s.buf, nil // a last line without a newline
+		case errors.Is(err, io.EOF):
+			return nil, io.EOF
+		}
+		return []byte{}, fmt.Errorf("reading jobs: %w", err)
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("reading jobs: %w", err)
+}
+
+func (s *lineSource) parse(raw []byte) (*store.EnqueueParams, error) {
+	var bl bulkLine
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&bl); err != nil {
+		return nil, err
 	}
-	return ps, nil
+	if dec.More() {
+		return nil, errors.New("more than one JSON value on the line")
+	}
+	p := s.defaults
+	p.DependsOn = append([]string(nil), s.defaults.DependsOn...)
+	if err := bl.apply(&p); err != nil {
+		return nil, err
+	}
+	if p.MaxAttempts == 0 && s.budget != nil {
+		p.MaxAttempts = s.budget(p.Type)
+	}
+	return &p, nil
 }
 
 func (bl *bulkLine) apply(p *store.EnqueueParams) error {
@@ -276,10 +372,11 @@ func (bl *bulkLine) apply(p *store.EnqueueParams) error {
 		p.DependsOn = bl.DependsOn
 	}
 	if bl.MaxAttempts != nil {
-		p.MaxAttempts = *bl.MaxAttempts
-		if p.MaxAttempts < 1 {
-			return fmt.Errorf("maxAttempts must be at least 1")
+		// 0 would mean "the default" to the store; on a line it is a mistake.
+		if err := store.CheckMaxAttempts("maxAttempts", *bl.MaxAttempts); err != nil {
+			return err
 		}
+		p.MaxAttempts = *bl.MaxAttempts
 	}
 	if bl.UniqueKey != "" {
 		p.UniqueKey = bl.UniqueKey
@@ -290,9 +387,13 @@ func (bl *bulkLine) apply(p *store.EnqueueParams) error {
 	if bl.ParentID != "" {
 		p.ParentID = bl.ParentID
 	}
-	return p.Validate()
+	return nil
 }
 
+// enqueueBulk streams the input into the store's one transaction. With -q
+// it prints every job's ID, one a line, once the batch is committed: they
+// are spooled to a temporary file meanwhile, so that memory stays flat and
+// no ID of a batch rolled back is ever printed.
 func enqueueBulk(ctx context.Context, opts *EnqueueOptions) error {
 	in := opts.IO.In
 	if opts.From != "-" {
@@ -303,23 +404,84 @@ func enqueueBulk(ctx context.Context, opts *EnqueueOptions) error {
 		defer file.Close()
 		in = file
 	}
-	ps, err := parseBulk(in, opts.Params)
-	if err != nil {
-		return err
-	}
-	for _, p := range ps {
-		opts.applyBudget(p)
-	}
 	s, err := opts.Store(ctx)
 	if err != nil {
 		return err
 	}
+	var spool *idSpool
+	if opts.Quiet {
+		if spool, err = newIDSpool(); err != nil {
+			return err
+		}
+		defer spool.Close()
+	}
 	prog := opts.IO.StartProgress("enqueued")
-	n, err := s.EnqueueMany(ctx, ps, func(done int) { prog.Update(int64(done), int64(len(ps))) })
+	done := 0
+	n, err := s.EnqueueFrom(ctx, newLineSource(in, opts.Params, opts.Budget), func(id string) {
+		if spool != nil {
+			spool.Add(id)
+		}
+		if done++; done%10000 == 0 {
+			prog.Update(int64(done), 0)
+		}
+	})
 	prog.Stop()
 	if err != nil {
-		return enqueueError(err)
+		return bulkError(opts.From, err)
+	}
+	if spool != nil {
+		return spool.CopyTo(opts.IO.Out)
 	}
 	opts.IO.Printf("Enqueued %s\n", render.CountOf(int64(n), "job"))
 	return nil
+}
+
+// bulkError names the input line a refusal is about.
+func bulkError(from string, err error) error {
+	var re *store.RowError
+	if !errors.As(err, &re) {
+		return fmt.Errorf("%w (nothing was enqueued)", enqueueError(err))
+	}
+	where := fmt.Sprintf("line %d", re.Line)
+	if from != "-" {
+		where = fmt.Sprintf("--from %s line %d", from, re.Line)
+	}
+	return fmt.Errorf("%s: %v (nothing was enqueued)", where, enqueueError(re.Err))
+}
+
+// idSpool keeps a bulk enqueue's IDs in a temporary file until the batch
+// is committed.
+type idSpool struct {
+	f *os.File
+	w *bufio.Writer
+}
+
+func newIDSpool() (*idSpool, error) {
+	f, err := os.CreateTemp("", "jobctl-enqueue-*.ids")
+	if err != nil {
+		return nil, fmt.Errorf("a temporary file for the job IDs: %w", err)
+	}
+	return &idSpool{f: f, w: bufio.NewWriter(f)}, nil
+}
+
+// Add records an ID; a write error shows when CopyTo flushes.
+func (s *idSpool) Add(id string) {
+	s.w.WriteString(id)
+	s.w.WriteByte('\n')
+}
+
+func (s *idSpool) CopyTo(w io.Writer) error {
+	if err := s.w.Flush(); err != nil {
+		return fmt.Errorf("spooling job IDs: %w (the jobs were enqueued)", err)
+	}
+	if _, err := s.f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	_, err := io.Copy(w, s.f)
+	return err
+}
+
+func (s *idSpool) Close() {
+	s.f.Close()
+	os.Remove(s.f.Name())
 }

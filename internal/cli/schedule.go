@@ -63,6 +63,12 @@ func newCmdScheduleAdd(f *cmdutil.Factory) *cobra.Command {
 					return &cmdutil.FlagError{Err: err}
 				}
 			}
+			if s.MaxDataBytes, err = dataLimit(f); err != nil {
+				return err
+			}
+			if err := s.Validate(); err != nil {
+				return &cmdutil.FlagError{Err: err}
+			}
 			st, err := f.StoreCreate(cmd.Context())
 			if err != nil {
 				return err

@@ -18,7 +18,18 @@ type Config struct {
 	Path   string
 	Jobs   map[string]*JobType // by type name
 	Health Health
+	Limits Limits
 }
+
+// Limits caps what jobctl accepts as input.
+type Limits struct {
+	// MaxDataBytes caps a job's (and a schedule's) data; 1 MiB unless
+	// the file says otherwise.
+	MaxDataBytes int
+}
+
+// MaxDataBytesCeiling is the most limits.maxDataBytes may allow.
+const MaxDataBytesCeiling = 64 << 20
 
 // JobType is what the worker needs to run one type. Policy fields the file
 // leaves out are retry.Default()'s.

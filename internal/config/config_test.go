@@ -62,6 +62,7 @@ func TestParseFull(t *testing.T) {
 			},
 		},
 		Health: DefaultHealth(),
+		Limits: Limits{MaxDataBytes: 1 << 20},
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("got  %#v\nwant %#v", cfg, want)
@@ -221,7 +222,9 @@ func TestParseErrors(t *testing.T) {
 		{"timeout missing", "jobs:\n  A:\n    handler: {builtin: noop}\n    timeout:\n",
 			`jobctl.yaml:4: jobs.A.timeout: missing value`},
 		{"maxAttempts zero", "jobs:\n  A:\n    handler: {builtin: noop}\n    maxAttempts: 0\n",
-			`jobctl.yaml:4: jobs.A.maxAttempts: must be at least 1 (got 0)`},
+			`jobctl.yaml:4: jobs.A.maxAttempts: must be between 1 and 1000 (got 0)`},
+		{"maxAttempts over 1000", "jobs:\n  A:\n    handler: {builtin: noop}\n    maxAttempts: 1001\n",
+			`jobctl.yaml:4: jobs.A.maxAttempts: must be between 1 and 1000 (got 1001)`},
 		{"maxAttempts word", "jobs:\n  A:\n    handler: {builtin: noop}\n    maxAttempts: five\n",
 			`jobctl.yaml:4: jobs.A.maxAttempts: "five" is not a whole number`},
 		{"maxAttempts quoted", "jobs:\n  A:\n    handler: {builtin: noop}\n    maxAttempts: \"5\"\n",
@@ -251,7 +254,7 @@ func TestParseErrors(t *testing.T) {
 		{"retryable not a list", "jobs:\n  A:\n    handler: {builtin: noop}\n    retryableErrors: TIMEOUT\n",
 			`jobctl.yaml:4: jobs.A.retryableErrors: must be a list of error codes, e.g. [NETWORK_ERROR, TIMEOUT]`},
 		{"type name with space", "jobs:\n  \"Calendar Sync\":\n    handler: {builtin: noop}\n",
-			`jobctl.yaml:2: jobs.Calendar Sync: a job type name must be non-empty, without spaces`},
+			`jobctl.yaml:2: jobs.Calendar Sync: invalid job type "Calendar Sync": ' ' is not allowed (a type is 1-128 letters, digits and _ - . :)`},
 		{"type not a mapping", "jobs:\n  A: noop\n",
 			`jobctl.yaml:2: jobs.A: must be a mapping of keys to values`},
 		{"jobs a list", "jobs:\n  - A\n",
@@ -266,8 +269,16 @@ func TestParseErrors(t *testing.T) {
 			`jobctl.yaml:2: health.maxWorkerSilence: must be greater than 0`},
 		{"health bad duration", "health:\n  maxOldestPending: half an hour\n",
 			`jobctl.yaml:2: health.maxOldestPending: invalid duration "half an hour" (use e.g. 90s, 10m, 1h, 30d)`},
+		{"limits not a size", "limits:\n  maxDataBytes: lots\n",
+			`jobctl.yaml:2: limits.maxDataBytes: "lots" is not a size (e.g. 1048576, 512KiB, 4MiB)`},
+		{"limits zero", "limits:\n  maxDataBytes: 0\n",
+			`jobctl.yaml:2: limits.maxDataBytes: 0 is out of range (1 byte to 64MiB)`},
+		{"limits over the ceiling", "limits:\n  maxDataBytes: 65MiB\n",
+			`jobctl.yaml:2: limits.maxDataBytes: 65MiB is out of range (1 byte to 64MiB)`},
+		{"limits unknown field", "limits:\n  maxTypeLen: 5\n",
+			`jobctl.yaml:2: limits.maxTypeLen: unknown field`},
 		{"top level list", "- jobs\n",
-			`jobctl.yaml:1: the file must be a mapping with the keys jobs and health`},
+			`jobctl.yaml:1: the file must be a mapping with the keys jobs, health and limits`},
 		{"syntax error", "jobs:\n  A:\n    handler: {builtin: noop\n",
 			`jobctl.yaml:3: did not find expected ',' or '}'`},
 		// yaml.v3 names the mapping that the stray line breaks, not the line.
@@ -432,4 +443,29 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestLimits(t *testing.T) {
+	for _, tc := range []struct {
+		file string
+		want int
+	}{
+		{"", 1 << 20},
+		{"jobs: {}\n", 1 << 20},
+		{"limits:\n", 1 << 20},
+		{"limits:\n  maxDataBytes: 4MiB\n", 4 << 20},
+		{"limits:\n  maxDataBytes: 512KiB\n", 512 << 10},
+		{"limits:\n  maxDataBytes: 2 MB\n", 2000000},
+		{"limits:\n  maxDataBytes: 1000\n", 1000},
+		{"limits:\n  maxDataBytes: 64MiB\n", 64 << 20},
+	} {
+		cfg, err := Parse("jobctl.yaml", []byte(tc.file))
+		if err != nil {
+			t.Errorf("%q: %v", tc.file, err)
+			continue
+		}
+		if cfg.Limits.MaxDataBytes != tc.want {
+			t.Errorf("%q: maxDataBytes = %d; want %d", tc.file, cfg.Limits.MaxDataBytes, tc.want)
+		}
+	}
 }

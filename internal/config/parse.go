@@ -11,11 +11,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/jobctl/jobctl/internal/retry"
+	"github.com/jobctl/jobctl/internal/store"
 	"github.com/jobctl/jobctl/internal/when"
 )
 
@@ -27,7 +27,8 @@ import (
 // that every error carries the line it is about and unknown keys are caught.
 func Parse(path string, data []byte) (*Config, error) {
 	p := &parser{path: path}
-	cfg := &Config{Path: path, Jobs: map[string]*JobType{}, Health: DefaultHealth()}
+	cfg := &Config{Path: path, Jobs: map[string]*JobType{}, Health: DefaultHealth(),
+		Limits: Limits{MaxDataBytes: store.DefaultMaxDataBytes}}
 
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
@@ -51,7 +52,7 @@ func Parse(path string, data []byte) (*Config, error) {
 		return cfg, nil
 	}
 	if root.Kind != yaml.MappingNode {
-		return nil, p.errorf(root, "", "the file must be a mapping with the keys jobs and health")
+		return nil, p.errorf(root, "", "the file must be a mapping with the keys jobs, health and limits")
 	}
 	entries, err := p.entries(root, "")
 	if err != nil {
@@ -63,6 +64,8 @@ func Parse(path string, data []byte) (*Config, error) {
 			err = p.jobs(e.val, cfg.Jobs)
 		case "health":
 			err = p.health(e.val, &cfg.Health)
+		case "limits":
+			err = p.limits(e.val, &cfg.Limits)
 		default:
 			err = p.unknown(e)
 		}
@@ -230,15 +233,10 @@ func (p *parser) jobs(n *yaml.Node, into map[string]*JobType) error {
 	return nil
 }
 
-func validTypeName(s string) bool {
-	return s != "" && !strings.ContainsFunc(s, func(r rune) bool {
-		return unicode.IsSpace(r) || !unicode.IsPrint(r)
-	})
-}
-
 func (p *parser) jobType(te entry) (*JobType, error) {
-	if !validTypeName(te.name) {
-		return nil, p.errorf(te.key, te.field, "a job type name must be non-empty, without spaces")
+	// A type enqueue would refuse could never have a job to run.
+	if err := store.ValidateType(te.name); err != nil {
+		return nil, p.errorf(te.key, te.field, "%v", err)
 	}
 	jt := &JobType{Name: te.name, Policy: retry.Default()}
 	// A type listed with no handler would be claimed by nobody, so it is a
@@ -457,6 +455,50 @@ func (p *parser) health(n *yaml.Node, h *Health) error {
 		}
 	}
 	return nil
+}
+
+func (p *parser) limits(n *yaml.Node, l *Limits) error {
+	if isNull(deref(n)) {
+		return nil
+	}
+	entries, err := p.entries(n, "limits")
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		switch e.name {
+		case "maxDataBytes":
+			l.MaxDataBytes, err = p.size(e, MaxDataBytesCeiling)
+		default:
+			err = p.unknown(e)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+var sizeRE = regexp.MustCompile(`^([0-9]+) *(B|KB|KiB|MB|MiB)?$`)
+
+var sizeUnits = map[string]int64{"": 1, "B": 1, "KB": 1000, "KiB": 1 << 10, "MB": 1000 * 1000, "MiB": 1 << 20}
+
+// size is a byte count, bare or with a unit (KB, KiB, MB, MiB), from 1 to
+// ceiling.
+func (p *parser) size(e entry, ceiling int64) (int, error) {
+	s, err := p.scalar(e.val, e.field)
+	if err != nil {
+		return 0, err
+	}
+	m := sizeRE.FindStringSubmatch(s)
+	if m == nil {
+		return 0, p.errorf(e.val, e.field, "%q is not a size (e.g. 1048576, 512KiB, 4MiB)", s)
+	}
+	n, err := strconv.ParseInt(m[1], 10, 64)
+	if err != nil || n < 1 || n > ceiling/sizeUnits[m[2]] {
+		return 0, p.errorf(e.val, e.field, "%s is out of range (1 byte to %dMiB)", s, ceiling>>20)
+	}
+	return int(n * sizeUnits[m[2]]), nil
 }
 
 // scalar is a single value. YAML's types are not checked: a number is text

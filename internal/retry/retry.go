@@ -87,8 +87,8 @@ func (e *FieldError) Error() string { return e.Field + ": " + e.Reason }
 
 // Validate reports the first value that would make the policy misbehave.
 func (p Policy) Validate() error {
-	if p.MaxAttempts < 1 {
-		return &FieldError{"maxAttempts", fmt.Sprintf("must be at least 1 (got %d)", p.MaxAttempts)}
+	if p.MaxAttempts < 1 || p.MaxAttempts > store.MaxMaxAttempts {
+		return &FieldError{"maxAttempts", fmt.Sprintf("must be between 1 and %d (got %d)", store.MaxMaxAttempts, p.MaxAttempts)}
 	}
 	if _, err := ParseBackoff(string(p.Backoff)); err != nil {
 		return &FieldError{"backoff", err.Error()}

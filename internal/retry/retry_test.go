@@ -208,7 +208,8 @@ func TestValidate(t *testing.T) {
 		edit func(*Policy)
 		want string
 	}{
-		{"max attempts", func(p *Policy) { p.MaxAttempts = 0 }, "maxAttempts: must be at least 1 (got 0)"},
+		{"max attempts", func(p *Policy) { p.MaxAttempts = 0 }, "maxAttempts: must be between 1 and 1000 (got 0)"},
+		{"max attempts over 1000", func(p *Policy) { p.MaxAttempts = 1001 }, "maxAttempts: must be between 1 and 1000 (got 1001)"},
 		{"backoff", func(p *Policy) { p.Backoff = "expo" }, `backoff: unknown backoff "expo" (want exponential, linear or fixed)`},
 		{"empty backoff", func(p *Policy) { p.Backoff = "" }, `backoff: unknown backoff "" (want exponential, linear or fixed)`},
 		{"base", func(p *Policy) { p.Base = 0 }, "backoffBase: must be greater than 0 (got 0s)"},

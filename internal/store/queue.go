@@ -61,6 +61,9 @@ type Schedule struct {
 	LastRunAt *time.Time      `json:"lastRunAt"`
 	LastJobID string          `json:"lastJobId"`
 	CreatedAt time.Time       `json:"createdAt"`
+	// MaxDataBytes caps len(Data) when the schedule is added, as
+	// EnqueueParams.MaxDataBytes does a job's.
+	MaxDataBytes int `json:"-"`
 }
 
 // Queue is the worker's side of the store. Every state change is guarded

@@ -37,25 +37,9 @@ type EnqueueParams struct {
 	UniqueKey    string          `json:"uniqueKey,omitempty"`
 	UserID       string          `json:"userId,omitempty"`
 	ParentID     string          `json:"parentId,omitempty"`
-}
-
-// Validate checks what the database would otherwise reject less clearly.
-func (p *EnqueueParams) Validate() error {
-	if p.Type == "" {
-		return errors.New("job type is required")
-	}
-	if p.Priority != "" {
-		if _, err := ParsePriority(string(p.Priority)); err != nil {
-			return err
-		}
-	}
-	if p.MaxAttempts < 0 {
-		return fmt.Errorf("max attempts must be at least 1, got %d", p.MaxAttempts)
-	}
-	if len(p.Data) > 0 && !json.Valid(p.Data) {
-		return errors.New("data is not valid JSON")
-	}
-	return nil
+	// MaxDataBytes caps len(Data): zero means DefaultMaxDataBytes,
+	// NoDataLimit none (data already checked, e.g. a schedule's).
+	MaxDataBytes int `json:"-"`
 }
 
 // EnqueueResult is the job Enqueue inserted or, for a unique key already held
@@ -140,6 +124,12 @@ type Store interface {
 	// EnqueueMany inserts all jobs in one transaction, or none, calling
 	// progress (when not nil) as rows go in.
 	EnqueueMany(ctx context.Context, ps []*EnqueueParams, progress func(done int)) (int, error)
+	// EnqueueFrom inserts the jobs src yields in one transaction, or none,
+	// reading them as it goes so memory does not grow with their number.
+	// each (when not nil) gets, in order, the ID of every row: the job
+	// inserted or the live job holding its unique key. An error about one
+	// row is a *RowError naming the row's line.
+	EnqueueFrom(ctx context.Context, src BulkSource, each func(id string)) (int, error)
 
 	// Import inserts whole jobs in any state, all or none: seeding, tests,
 	// restoring exported jobs.

@@ -72,6 +72,11 @@ func nullable(s string) any {
 // completes unseen), and returns the live job holding the unique key instead
 // of inserting a second one.
 func Enqueue(ctx context.Context, db DB, d *Dialect, p *store.EnqueueParams, now time.Time) (*store.EnqueueResult, error) {
+	return enqueueAs(ctx, db, d, p, store.NewID(now), now)
+}
+
+// enqueueAs is Enqueue with the new job's ID given.
+func enqueueAs(ctx context.Context, db DB, d *Dialect, p *store.EnqueueParams, id string, now time.Time) (*store.EnqueueResult, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -84,7 +89,7 @@ func Enqueue(ctx context.Context, db DB, d *Dialect, p *store.EnqueueParams, now
 		return nil, err
 	}
 	a := d.Args()
-	vals := InsertValues(p, store.NewID(now), waiting, now)
+	vals := InsertValues(p, id, waiting, now)
 	ps := make([]string, len(vals))
 	for i, v := range vals {
 		if InsertColumnNames[i] == "scheduledFor" && p.ScheduledFor.IsZero() {
@@ -233,12 +238,3 @@ func keys(m map[string]bool) []string {
 // Simple reports whether p can go into a bulk insert (COPY, multi-row
 // VALUES): no unique key to check and no dependencies to count.
 func Simple(p *store.EnqueueParams) bool { return p.UniqueKey == "" && len(p.DependsOn) == 0 }
-
-// CheckParents is checkParents for bulk inserts.
-func CheckParents(ctx context.Context, db DB, d *Dialect, ps []*store.EnqueueParams) error {
-	ids := make([]string, 0, len(ps))
-	for _, p := range ps {
-		ids = append(ids, p.ParentID)
-	}
-	return checkParents(ctx, db, d, ids)
-}

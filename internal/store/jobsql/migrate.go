@@ -33,21 +33,3 @@ func ApplyMigrations(ctx context.Context, tx DB, d *Dialect, known []store.Migra
 	}
 	return done, nil
 }
-
-// SplitBulk validates a bulk enqueue and splits it into jobs a plain bulk
-// insert can take and jobs that need Enqueue's checks (unique keys,
-// dependencies).
-func SplitBulk(ps []*store.EnqueueParams) (simple, other []*store.EnqueueParams, err error) {
-	for i, p := range ps {
-		if err := p.Validate(); err != nil {
-			return nil, nil, fmt.Errorf("job %d: %w", i+1, err)
-		}
-		Defaults(p)
-		if Simple(p) {
-			simple = append(simple, p)
-		} else {
-			other = append(other, p)
-		}
-	}
-	return simple, other, nil
-}

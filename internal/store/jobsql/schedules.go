@@ -10,8 +10,11 @@ import (
 
 const scheduleColumns = `name, type, schedule, timezone, data, priority, "nextRunAt", "lastRunAt", "lastJobId", "createdAt"`
 
-// AddSchedule inserts a schedule and its audit row.
+// AddSchedule checks a schedule and inserts it and its audit row.
 func AddSchedule(ctx context.Context, db DB, d *Dialect, s *store.Schedule, actor string) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
 	data := string(s.Data)
 	if data == "" {
 		data = "{}"
@@ -98,7 +101,8 @@ func FireSchedule(ctx context.Context, db DB, d *Dialect, s *store.Schedule, nex
 	}
 	res, err := Enqueue(ctx, db, d, &store.EnqueueParams{
 		Type: s.Type, Data: s.Data, Priority: s.Priority,
-		UniqueKey: "schedule:" + s.Name + ":" + due.UTC().Format(time.RFC3339),
+		MaxDataBytes: store.NoDataLimit, // checked when the schedule was added
+		UniqueKey:    "schedule:" + s.Name + ":" + due.UTC().Format(time.RFC3339),
 	}, now)
 	if err != nil {
 		return nil, false, err

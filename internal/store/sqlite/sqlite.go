@@ -232,53 +232,72 @@ func (s *Store) inTx(ctx context.Context, fn func(db) error) error {
 	return tx.Commit()
 }
 
-// EnqueueMany implements store.Store in one transaction, through one
-// prepared single-row INSERT: SQLite looks bound parameters up by name in a
-// list, so a statement with thousands of them costs quadratic time, and a
-// multi-row INSERT was 6x slower than this.
+// EnqueueMany implements store.Store.
 func (s *Store) EnqueueMany(ctx context.Context, ps []*store.EnqueueParams, progress func(done int)) (int, error) {
-	simple, other, err := jobsql.SplitBulk(ps)
-	if err != nil {
-		return 0, err
-	}
-	err = s.inTx(ctx, func(tx db) error {
-		if err := jobsql.CheckParents(ctx, tx, dialect, simple); err != nil {
-			return err
-		}
-		placeholders := make([]string, len(jobsql.InsertColumnNames))
-		for i := range placeholders {
-			placeholders[i] = "$" + strconv.Itoa(i+1)
-		}
-		stmt, err := tx.q.(*sql.Tx).PrepareContext(ctx, `INSERT INTO "Job" (`+jobsql.InsertColumns+`) VALUES (`+strings.Join(placeholders, ", ")+`)`)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
-		now := time.Now()
-		for i, p := range simple {
-			a := dialect.Args()
-			for _, v := range jobsql.InsertValues(p, store.NewID(now), 0, now) {
-				a.Add(v)
+	return jobsql.EnqueueMany(ctx, s.EnqueueFrom, ps, progress)
+}
+
+// EnqueueFrom implements store.Store in one transaction, through one
+// prepared single-row INSERT reused for every plain row: SQLite looks bound
+// parameters up by name in a list, so a statement with thousands of them
+// costs quadratic time, and a multi-row INSERT was 6x slower than this.
+func (s *Store) EnqueueFrom(ctx context.Context, src store.BulkSource, each func(id string)) (int, error) {
+	var n int
+	err := s.inTx(ctx, func(tx db) error {
+		var stmt *sql.Stmt
+		defer func() {
+			if stmt != nil {
+				stmt.Close()
 			}
-			if _, err := stmt.ExecContext(ctx, a.Values...); err != nil {
-				return err
+		}()
+		var err error
+		n, err = jobsql.EnqueueFrom(ctx, tx, dialect, src, each, func(ctx context.Context, rows *jobsql.PlainRows) error {
+			if stmt == nil {
+				placeholders := make([]string, len(jobsql.InsertColumnNames))
+				for i := range placeholders {
+					placeholders[i] = "$" + strconv.Itoa(i+1)
+				}
+				var err error
+				stmt, err = tx.q.(*sql.Tx).PrepareContext(ctx, `INSERT INTO "Job" (`+jobsql.InsertColumns+`) VALUES (`+strings.Join(placeholders, ", ")+`)`)
+				if err != nil {
+					return err
+				}
 			}
-			if progress != nil && (i+1)%10000 == 0 {
-				progress(i + 1)
+			for rows.Next() {
+				vals, _ := rows.Values()
+				a := dialect.Args()
+				for _, v := range vals {
+					a.Add(v)
+				}
+				if _, err := stmt.ExecContext(ctx, a.Values...); err != nil {
+					return &store.RowError{Line: rows.Current(), Err: err}
+				}
 			}
-		}
-		for _, p := range other {
-			if _, err := jobsql.Enqueue(ctx, tx, dialect, p, now); err != nil {
-				return err
-			}
-		}
-		return nil
+			return nil
+		})
+		return err
 	})
 	if err != nil {
-		return 0, s.wrap("enqueue", store.PermWrite, err)
+		return 0, s.wrap("enqueue", store.PermWrite, bulkError(err))
 	}
-	if progress != nil {
-		progress(len(ps))
+	return n, nil
+}
+
+// bulkError keeps the line of a row the database refused as data (a
+// constraint, a value too big), and drops it from other failures (a busy
+// or read-only store), which are not that row's fault.
+func bulkError(err error) error {
+	var re *store.RowError
+	if !errors.As(err, &re) {
+		return err
 	}
-	return len(ps), nil
+	var se *sqlite.Error
+	if !errors.As(re.Err, &se) {
+		return err
+	}
+	switch se.Code() & 0xff {
+	case sqlite3.SQLITE_CONSTRAINT, sqlite3.SQLITE_TOOBIG, sqlite3.SQLITE_MISMATCH:
+		return &store.RowError{Line: re.Line, Err: errors.New("the database refused it: " + store.OneLine(se.Error()))}
+	}
+	return re.Err
 }

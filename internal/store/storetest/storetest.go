@@ -34,6 +34,7 @@ func Exercise(t *testing.T, newHarness NewFunc) {
 	t.Run("EnqueueUnique", func(t *testing.T) { t.Parallel(); testEnqueueUnique(t, newHarness(t)) })
 	t.Run("EnqueueRelations", func(t *testing.T) { t.Parallel(); testEnqueueRelations(t, newHarness(t)) })
 	t.Run("EnqueueMany", func(t *testing.T) { t.Parallel(); testEnqueueMany(t, newHarness(t)) })
+	exerciseBulk(t, newHarness)
 	t.Run("PlainSQLInsert", func(t *testing.T) { t.Parallel(); testPlainSQLInsert(t, newHarness(t)) })
 	t.Run("ListFilters", func(t *testing.T) { t.Parallel(); testListFilters(t, newHarness(t)) })
 	t.Run("ListPaging", func(t *testing.T) { t.Parallel(); testListPaging(t, newHarness(t)) })

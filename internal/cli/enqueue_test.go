@@ -1,0 +1,146 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/jobctl/jobctl/internal/store"
+	"github.com/jobctl/jobctl/internal/store/jobsql"
+)
+
+// jsonlGenerator produces n JSONL lines of about size bytes each as they
+// are read, so that the input itself takes no memory.
+type jsonlGenerator struct {
+	n, i int
+	pad  string
+	buf  []byte
+}
+
+func (g *jsonlGenerator) Read(p []byte) (int, error) {
+	for len(g.buf) == 0 {
+		if g.i == g.n {
+			return 0, io.EOF
+		}
+		g.i++
+		g.buf = fmt.Appendf(g.buf[:0], `{"type":"Bulk","data":{"n":%d,"pad":"%s"}}`+"\n", g.i, g.pad)
+	}
+	n := copy(p, g.buf)
+	g.buf = g.buf[n:]
+	return n, nil
+}
+
+// The whole bulk path but the database (the CLI's line reader and the
+// store's shared streaming loop, rows drained as a COPY would) holds a
+// bounded amount of memory however long the input: 50,000 lines with 300
+// bytes of data would hold some 40 MiB (data, parameters, row values), and
+// the heap must stay within 12 MiB of where it started.
+func TestBulkEnqueueMemoryIsFlat(t *testing.T) {
+	const lines = 50_000
+	gen := &jsonlGenerator{n: lines, pad: strings.Repeat("x", 300)}
+	src := newLineSource(gen, store.EnqueueParams{MaxDataBytes: store.DefaultMaxDataBytes}, nil)
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	base, peak := ms.HeapInuse, ms.HeapInuse
+	rows := 0
+	n, err := jobsql.EnqueueFrom(context.Background(), nil, nil, src, nil, func(_ context.Context, r *jobsql.PlainRows) error {
+		for r.Next() {
+			if _, err := r.Values(); err != nil {
+				return err
+			}
+			if rows++; rows%2500 == 0 {
+				runtime.ReadMemStats(&ms)
+				peak = max(peak, ms.HeapInuse)
+			}
+		}
+		return r.Err()
+	})
+	if err != nil || n != lines || rows != lines {
+		t.Fatalf("EnqueueFrom = %d, %v; %d rows inserted", n, err, rows)
+	}
+	t.Logf("heap in use grew by %.1f MiB", float64(int64(peak)-int64(base))/(1<<20))
+	if grew := int64(peak) - int64(base); grew > 12<<20 {
+		t.Errorf("the heap grew by %d MiB over %d lines; want < 12 MiB (the input is being held)", grew>>20, lines)
+	}
+}
+
+func TestLineSource(t *testing.T) {
+	next := func(src *lineSource) (string, int, error) {
+		p, line, err := src.Next()
+		if err != nil {
+			return "", line, err
+		}
+		return p.Type, line, nil
+	}
+	t.Run("lines", func(t *testing.T) {
+		in := "{\"type\":\"A\"}\n\n   \n{\"type\":\"B\"}\r\n{}\n{\"type\":\"C\",\"maxAttempts\":3}"
+		src := newLineSource(strings.NewReader(in), store.EnqueueParams{Type: "Default"}, func(string) int { return 7 })
+		want := []struct {
+			typ  string
+			line int
+		}{{"A", 1}, {"B", 4}, {"Default", 5}, {"C", 6}}
+		for _, w := range want {
+			typ, line, err := next(src)
+			if err != nil || typ != w.typ || line != w.line {
+				t.Errorf("Next() = %q, %d, %v; want %q at line %d", typ, line, err, w.typ, w.line)
+			}
+		}
+		if _, _, err := src.Next(); err != io.EOF {
+			t.Errorf("Next() at the end = %v; want io.EOF", err)
+		}
+	})
+	t.Run("budget and defaults", func(t *testing.T) {
+		src := newLineSource(strings.NewReader(`{"type":"A"}`+"\n"+`{"type":"A","maxAttempts":2}`), store.EnqueueParams{UserID: "u", DependsOn: []string{"job_1"}},
+			func(string) int { return 7 })
+		p1, _, _ := src.Next()
+		p2, _, _ := src.Next()
+		if p1.MaxAttempts != 7 || p2.MaxAttempts != 2 || p1.UserID != "u" || len(p2.DependsOn) != 1 {
+			t.Errorf("defaults: %+v, %+v", p1, p2)
+		}
+		p1.DependsOn[0] = "changed"
+		if p2.DependsOn[0] != "job_1" {
+			t.Error("lines share the default dependsOn slice")
+		}
+	})
+	for _, tc := range []struct {
+		name, in string
+		line     int
+		want     string
+	}{
+		{"malformed", "{\"type\":\"A\"}\n{\"type\":", 2, "unexpected EOF"},
+		{"unknown field", "{\"type\":\"A\"}\n\n{\"typ\":\"A\"}\n", 3, `json: unknown field "typ"`},
+		{"two values", `{"type":"A"} {"type":"B"}`, 1, "more than one JSON value on the line"},
+		{"trailing garbage", `{"type":"A"} x`, 1, "more than one JSON value on the line"},
+		{"max attempts zero", `{"type":"A","maxAttempts":0}`, 1, "maxAttempts must be between 1 and 1000 (got 0)"},
+		{"max attempts too many", `{"type":"A","maxAttempts":1001}`, 1, "maxAttempts must be between 1 and 1000 (got 1001)"},
+		{"bad priority", `{"type":"A","priority":"urgent"}`, 1, `unknown priority "urgent"`},
+		{"line too long", "{}\n{\"data\":\"" + strings.Repeat("x", 3<<20) + "\"}\n", 2, "the line is longer than 2097152 bytes"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := newLineSource(strings.NewReader(tc.in), store.EnqueueParams{Type: "T", MaxDataBytes: 1 << 20}, nil)
+			var err error
+			for err == nil {
+				_, _, err = src.Next()
+			}
+			var re *store.RowError
+			if !errors.As(err, &re) || re.Line != tc.line || !strings.Contains(re.Err.Error(), tc.want) {
+				t.Errorf("error = %v; want line %d: …%s…", err, tc.line, tc.want)
+			}
+		})
+	}
+}
+
+func TestBulkErrorNamesTheInput(t *testing.T) {
+	err := &store.RowError{Line: 123456, Err: fmt.Errorf("parent job_x: %w", store.ErrNotFound)}
+	if got, want := bulkError("jobs.jsonl", err).Error(), "--from jobs.jsonl line 123456: parent job_x: no such job (nothing was enqueued)"; got != want {
+		t.Errorf("bulkError = %q; want %q", got, want)
+	}
+	if got, want := bulkError("-", &store.RowError{Line: 3, Err: errors.New("data is not valid JSON")}).Error(), "line 3: data is not valid JSON (nothing was enqueued)"; got != want {
+		t.Errorf("bulkError = %q; want %q", got, want)
+	}
+}
