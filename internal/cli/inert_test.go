@@ -81,10 +81,10 @@ func TestHostileStoreIsInert(t *testing.T) {
 			if err := ms.RegisterWorker(ctx, &store.WorkerInfo{ID: "worker:" + h, Host: "host:" + h, PID: 1, Types: []string{"type:" + h}, Concurrency: 1}); err != nil {
 				t.Fatal(err)
 			}
-			if err := ms.AddSchedule(ctx, &store.Schedule{Name: "sched:" + h, Type: "type:" + h, Cron: "*/5 * * * *", Timezone: "UTC",
-				Data: json.RawMessage(`{"s":` + string(hj) + `}`), NextRunAt: now}, "actor:"+h); err != nil {
-				t.Fatal(err)
-			}
+			// schedule add refuses such a name now, so write it as a
+			// hostile client with SQL access could.
+			ms.exec(t, `INSERT INTO "RecurringJob" (name, type, schedule, timezone, data, "nextRunAt") VALUES ($1, $2, $3, $4, $5, $6)`,
+				"sched:"+h, "type:"+h, "*/5 * * * *", "UTC", `{"s":`+string(hj)+`}`, now.UTC().Format("2006-01-02T15:04:05.000Z"))
 			meta, _ := json.Marshal(map[string]string{"previousStatus": h, "newStatus": h, "operationId": h})
 			ms.exec(t, `INSERT INTO "AuditLog" (action, "userId", resource, "resourceId", metadata) VALUES ($1, $2, $3, $4, $5)`,
 				"action:"+h, "actor:"+h, "Res:"+h, "id:"+h, string(meta))
