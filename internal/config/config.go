@@ -40,13 +40,14 @@ const (
 type Handler struct {
 	Kind        string        // KindExec, KindHTTP or KindBuiltin
 	Exec        []string      // command and arguments
+	URL         string        // http or https
+	HTTPTimeout time.Duration // per request; 30s unless given
+	Builtin     string        // noop, sleep or fail
+
 	// PassDatabaseURL gives an exec handler the store's DSN
 	// (JOBCTL_DATABASE_URL, JOBCTL_SCHEMA); without it, it sees neither
 	// these nor DATABASE_URL.
 	PassDatabaseURL bool
-	URL         string        // http or https
-	HTTPTimeout time.Duration // per request; 30s unless given
-	Builtin     string        // noop, sleep or fail
 }
 
 // Health holds the thresholds of `jobctl health`.
