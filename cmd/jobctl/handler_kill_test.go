@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -22,9 +23,8 @@ import (
 func TestWorkerKillKillsHandlers(t *testing.T) {
 	t.Parallel()
 	bothBackends(t, func(t *testing.T, e *workerEnv) {
-		// Every process of the run carries the marker in its command line:
-		// the supervisor and the handler (in the script), the sleeps (as
-		// their argument).
+		// Every process a handler runs carries the marker in its command
+		// line: the handler (in its script), the sleeps (as their argument).
 		marker := strconv.Itoa(31_000_000 + rand.IntN(1_000_000))
 		t.Cleanup(func() {
 			for _, pid := range withMarker(marker) {
@@ -41,12 +41,22 @@ wait`)+`
 		const n = 3
 		e.enqueueN("Spawner", n)
 		w := e.start("w", "worker", "run", "--config", cfg, "--concurrency", strconv.Itoa(n), "--poll-interval", "100ms")
-		// n × (supervisor, handler, its sh child, two sleeps)
-		for deadline := time.Now().Add(15 * time.Second); len(withMarker(marker)) < 5*n || len(e.lines("pids.txt")) < n; {
+		// n × (handler, its sh child, two sleeps)
+		for deadline := time.Now().Add(15 * time.Second); len(withMarker(marker)) < 4*n || len(e.lines("pids.txt")) < n; {
 			if time.Now().After(deadline) {
-				t.Fatalf("%d processes with the marker and %d handlers started after 15s; want %d and %d", len(withMarker(marker)), len(e.lines("pids.txt")), 5*n, n)
+				t.Fatalf("%d processes with the marker and %d handlers started after 15s; want %d and %d", len(withMarker(marker)), len(e.lines("pids.txt")), 4*n, n)
 			}
 			time.Sleep(20 * time.Millisecond)
+		}
+		// The worker's supervisor: jobctl re-executed, its child.
+		var sup []int
+		for _, pid := range withMarker("__jobctl-supervise") {
+			if ppid(pid) == w.pid() {
+				sup = append(sup, pid)
+			}
+		}
+		if len(sup) != 1 {
+			t.Fatalf("worker %d has supervisors %v; want one", w.pid(), sup)
 		}
 
 		w.signal(syscall.SIGKILL)
@@ -69,6 +79,9 @@ wait`)+`
 			time.Sleep(10 * time.Millisecond)
 		}
 		t.Logf("%s: %d handlers' processes gone %v after the worker's kill -9", e.backend, n, time.Since(killed).Round(time.Millisecond))
+		if !processGone(sup[0]) {
+			t.Errorf("the supervisor (pid %d) outlived its worker", sup[0])
+		}
 		for _, l := range e.lines("pids.txt") {
 			if pid, _ := strconv.Atoi(l); !processGone(pid) {
 				t.Errorf("handler %d outlived its worker", pid)
@@ -93,4 +106,19 @@ func withMarker(marker string) []int {
 		}
 	}
 	return pids
+}
+
+// ppid is pid's parent's PID, or 0.
+func ppid(pid int) int {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	s := string(b)
+	// pid (comm) state ppid ...
+	if i := bytes.LastIndexByte(b, ')'); i >= 0 {
+		f := strings.Fields(s[i+1:])
+		if len(f) > 1 {
+			p, _ := strconv.Atoi(f[1])
+			return p
+		}
+	}
+	return 0
 }

@@ -18,7 +18,7 @@ import (
 
 // The test binary is its own supervisor, as jobctl is in production; with
 // parentEnv set it is instead a stand-in worker that runs its arguments
-// under the supervisor and waits, to be killed with -9.
+// under the supervisor, to be killed with -9.
 const parentEnv = "SUPERVISE_TEST_PARENT"
 
 func TestMain(m *testing.M) {
@@ -26,41 +26,36 @@ func TestMain(m *testing.M) {
 		os.Exit(Main(os.Args))
 	}
 	if os.Getenv(parentEnv) != "" {
-		exe, _ := Executable()
-		_ = Command(context.Background(), exe, os.Args[1:]).Run()
+		_, _ = testSupervisor().Run(context.Background(), Cmd{Argv: os.Args[1:], Env: os.Environ()})
 		os.Exit(0)
 	}
 	os.Exit(m.Run())
 }
 
-// sh runs script under the supervisor.
-func sh(ctx context.Context, stdin, script string) (stdout, stderr string, err error) {
+func testSupervisor() *Supervisor {
 	exe, err := Executable()
 	if err != nil {
-		return "", "", err
+		panic(err)
 	}
-	c := Command(ctx, exe, []string{"sh", "-c", script})
-	c.WaitDelay = 2 * time.Second
-	c.Stdin = strings.NewReader(stdin)
+	return Shared(exe)
+}
+
+// sh runs script under the shared supervisor.
+func sh(ctx context.Context, stdin, script string) (status syscall.WaitStatus, stdout, stderr string, err error) {
 	var o, e bytes.Buffer
-	c.Stdout, c.Stderr = &o, &e
-	err = c.Run()
-	return o.String(), e.String(), err
+	status, err = testSupervisor().Run(ctx, Cmd{
+		Argv: []string{"sh", "-c", script}, Env: os.Environ(),
+		Stdin: strings.NewReader(stdin), Stdout: &o, Stderr: &e, WaitDelay: 2 * time.Second,
+	})
+	return status, o.String(), e.String(), err
 }
 
 func TestExitCodePassesThrough(t *testing.T) {
 	t.Parallel()
-	for _, code := range []int{0, 3, 75, 255} {
-		_, _, err := sh(context.Background(), "", "exit "+strconv.Itoa(code))
-		got := 0
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			got = ee.ExitCode()
-		} else if err != nil {
-			t.Fatalf("exit %d: %v", code, err)
-		}
-		if got != code {
-			t.Errorf("handler exited %d, supervisor %d", code, got)
+	for _, code := range []int{0, 1, 3, 75, 255} {
+		st, _, _, err := sh(context.Background(), "", "exit "+strconv.Itoa(code))
+		if err != nil || !st.Exited() || st.ExitStatus() != code {
+			t.Errorf("handler exited %d; run says %v (exited %v, code %d), %v", code, st, st.Exited(), st.ExitStatus(), err)
 		}
 	}
 }
@@ -70,60 +65,61 @@ func TestExitCodePassesThrough(t *testing.T) {
 func TestSignalPassesThrough(t *testing.T) {
 	t.Parallel()
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL, syscall.SIGSEGV} {
-		_, stderr, err := sh(context.Background(), "", "kill -"+strconv.Itoa(int(sig))+" $$")
-		var ee *exec.ExitError
-		if !errors.As(err, &ee) {
-			t.Errorf("%v: err = %v; want an exit error", sig, err)
-			continue
-		}
-		ws := ee.Sys().(syscall.WaitStatus)
-		if !ws.Signaled() || ws.Signal() != sig || ws.CoreDump() {
-			t.Errorf("%v: supervisor ended %v (signaled %v, core %v); want killed by %v without a core dump\nstderr: %s", sig, ws, ws.Signaled(), ws.CoreDump(), sig, stderr)
-		}
-		if stderr != "" {
-			t.Errorf("%v: supervisor wrote %q", sig, stderr)
+		st, _, _, err := sh(context.Background(), "", "kill -"+strconv.Itoa(int(sig))+" $$")
+		if err != nil || !st.Signaled() || st.Signal() != sig {
+			t.Errorf("%v: run says %v (signaled %v), %v; want killed by %v", sig, st, st.Signaled(), err, sig)
 		}
 	}
 }
 
 func TestStreamsAndEnvironmentPassThrough(t *testing.T) {
 	t.Parallel()
-	exe, _ := Executable()
-	c := Command(context.Background(), exe, []string{"sh", "-c", `cat; echo "to stderr $GREETING" >&2; [ -e /proc/$$/fd/3 ] && echo "fd 3 leaked" >&2; exit 0`})
-	c.Stdin = strings.NewReader(`{"userId":"user_123"}`)
-	c.Env = append(os.Environ(), "GREETING=hello")
-	var o, e bytes.Buffer
-	c.Stdout, c.Stderr = &o, &e
-	if err := c.Run(); err != nil {
-		t.Fatalf("%v\nstderr: %s", err, e.String())
+	run := func(stdin string, argv ...string) (string, string) {
+		t.Helper()
+		var o, e bytes.Buffer
+		st, err := testSupervisor().Run(context.Background(), Cmd{
+			Argv: argv, Env: []string{"GREETING=h\xffllo", "PATH=" + os.Getenv("PATH")},
+			Stdin: strings.NewReader(stdin), Stdout: &o, Stderr: &e, WaitDelay: time.Second,
+		})
+		if err != nil || st.ExitStatus() != 0 {
+			t.Fatalf("%v: %v %v\nstderr: %s", argv, st, err, e.String())
+		}
+		return o.String(), e.String()
 	}
-	if o.String() != `{"userId":"user_123"}` {
-		t.Errorf("stdout = %q; want stdin echoed", o.String())
+	big := strings.Repeat("x", 1<<20) // more than a pipe holds
+	if out, errOut := run(big, "sh", "-c", `cat; echo "to stderr" >&2`); out != big || errOut != "to stderr\n" {
+		t.Errorf("stdout: %d bytes, stderr %q; want stdin's %d bytes echoed, \"to stderr\"", len(out), errOut, len(big))
 	}
-	if e.String() != "to stderr hello\n" {
-		t.Errorf("stderr = %q; want the handler's own line only (no leaked lifeline)", e.String())
+	// The environment given, byte for byte, and nothing else.
+	if out, _ := run("", "env"); out != "GREETING=h\xffllo\nPATH="+os.Getenv("PATH")+"\n" {
+		t.Errorf("handler's environment: %q", out)
+	}
+	// No descriptor of the supervisor's or the worker's: the same as a
+	// command the test starts itself has (0, 1, 2, ls's own 3 and whatever
+	// the test inherited).
+	want, err := exec.Command("ls", "/proc/self/fd").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, _ := run("", "ls", "/proc/self/fd"); out != string(want) {
+		t.Errorf("handler's descriptors: %q; want %q", out, want)
 	}
 }
 
 func TestCannotRun(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	bad := filepath.Join(dir, "bad")
-	// Executable but not a program: exec fails in the supervisor.
+	_, err := testSupervisor().Run(context.Background(), Cmd{Argv: []string{"./no-such-handler"}})
+	var se *StartError
+	if !errors.As(err, &se) || !strings.Contains(se.Msg, "no-such-handler") {
+		t.Errorf("err = %v; want a StartError naming the command", err)
+	}
+	bad := filepath.Join(t.TempDir(), "bad")
+	// Executable but not a program.
 	if err := os.WriteFile(bad, []byte{0x7f, 'E', 'L', 'F', 0, 0}, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	exe, _ := Executable()
-	c := Command(context.Background(), exe, []string{bad})
-	var e bytes.Buffer
-	c.Stderr = &e
-	err := c.Run()
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != ExitCannotRun {
-		t.Fatalf("err = %v; want exit %d", err, ExitCannotRun)
-	}
-	if !strings.HasPrefix(e.String(), `{"code":"HANDLER_ERROR","message":"cannot run `+bad+`: `) {
-		t.Errorf("stderr = %q; want a HANDLER_ERROR line", e.String())
+	if _, err := testSupervisor().Run(context.Background(), Cmd{Argv: []string{bad}}); !errors.As(err, &se) {
+		t.Errorf("err = %v; want a StartError", err)
 	}
 }
 
@@ -159,8 +155,8 @@ func gone(pid int) bool {
 	return i >= 0 && i+2 < len(s) && s[i+2] == 'Z'
 }
 
-// waitGone fails unless every pid is gone within d; the survivors are
-// killed either way, so a failure leaves nothing behind.
+// waitGone fails unless every pid is gone within d; survivors are killed
+// either way, so a failure leaves nothing behind.
 func waitGone(t *testing.T, d time.Duration, pids []int) {
 	t.Helper()
 	deadline := time.Now().Add(d)
@@ -185,8 +181,8 @@ echo $$ >> ` + pids + `
 wait`
 }
 
-// The parent dies by kill -9: the supervisor sees its lifeline close and
-// kills the handler's whole group, grandchildren included.
+// The parent (the worker) dies by kill -9: the supervisor sees its socket
+// close and kills the handler's whole group, grandchildren included.
 func TestParentKilledKillsGroup(t *testing.T) {
 	t.Parallel()
 	pidFile := filepath.Join(t.TempDir(), "pids")
@@ -205,81 +201,78 @@ func TestParentKilledKillsGroup(t *testing.T) {
 }
 
 // Cancel (the worker's context) kills the group at once, grandchildren
-// included, and so does a SIGTERM to the supervisor.
+// included.
 func TestCancelKillsGroup(t *testing.T) {
 	t.Parallel()
 	pidFile := filepath.Join(t.TempDir(), "pids")
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
+	type result struct {
+		st  syscall.WaitStatus
+		err error
+	}
+	done := make(chan result, 1)
 	go func() {
-		_, _, err := sh(ctx, "", spawner(pidFile))
-		done <- err
+		st, _, _, err := sh(ctx, "", spawner(pidFile))
+		done <- result{st, err}
 	}()
 	pids := readPIDs(t, pidFile, 3)
 	start := time.Now()
 	cancel()
-	<-done
+	r := <-done
 	if took := time.Since(start); took > time.Second {
 		t.Errorf("cancelled run took %v to return", took)
 	}
+	if r.err != nil || r.st.Signal() != syscall.SIGKILL {
+		t.Errorf("cancelled run: %v, %v; want the handler killed", r.st, r.err)
+	}
 	waitGone(t, time.Second, pids)
 }
 
-// startSplit starts script under the supervisor as Run does, but returns
-// once it has started, with the lifeline's write end in c.lifeline and the
-// result of Wait to come on done.
-func startSplit(t *testing.T, script string) (c *Cmd, done <-chan error) {
+// runAside starts script under a supervisor of its own (not the shared one,
+// which the test then kills or cuts off) and returns its supervisor once
+// the script has written 3 PIDs, with the run's error to come on done.
+func runAside(t *testing.T, pidFile string) (s *Supervisor, pids []int, done <-chan error) {
 	t.Helper()
 	exe, _ := Executable()
-	c = Command(context.Background(), exe, []string{"sh", "-c", script})
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.lifeline = w
-	t.Cleanup(func() { w.Close() })
-	c.ExtraFiles = []*os.File{r}
-	err = c.Start()
-	r.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	s = &Supervisor{exe: exe}
 	ch := make(chan error, 1)
-	go func() { ch <- c.Wait() }()
-	return c, ch
+	go func() {
+		_, err := s.Run(context.Background(), Cmd{Argv: []string{"sh", "-c", spawner(pidFile)}, WaitDelay: time.Second})
+		ch <- err
+	}()
+	return s, readPIDs(t, pidFile, 3), ch
 }
 
-// wantKilled checks that the supervisor relayed the handler's SIGKILL.
-func wantKilled(t *testing.T, err error) {
-	t.Helper()
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
-		t.Errorf("err = %v; want the handler's death by SIGKILL relayed", err)
-	}
-}
-
-func TestSIGTERMKillsGroup(t *testing.T) {
+// The socket closing, without any signal (PR_SET_PDEATHSIG is only a belt),
+// makes the supervisor kill every group: the worker is gone.
+func TestSocketClosedKillsGroups(t *testing.T) {
 	t.Parallel()
-	pidFile := filepath.Join(t.TempDir(), "pids")
-	c, done := startSplit(t, spawner(pidFile))
-	pids := readPIDs(t, pidFile, 3)
-	if err := c.Process.Signal(syscall.SIGTERM); err != nil {
+	s, pids, done := runAside(t, filepath.Join(t.TempDir(), "pids"))
+	s.mu.Lock()
+	s.cur.conn.Close()
+	s.mu.Unlock()
+	<-done
+	waitGone(t, time.Second, pids)
+}
+
+// A supervisor stopped by SIGTERM kills every group first; the run fails,
+// and the next one gets a new supervisor.
+func TestSupervisorStopped(t *testing.T) {
+	t.Parallel()
+	s, pids, done := runAside(t, filepath.Join(t.TempDir(), "pids"))
+	s.mu.Lock()
+	proc := s.cur.proc
+	s.mu.Unlock()
+	if err := proc.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	wantKilled(t, <-done)
+	if err := <-done; !errors.Is(err, ErrSupervisorDied) {
+		t.Errorf("err = %v; want ErrSupervisorDied", err)
+	}
 	waitGone(t, time.Second, pids)
-}
-
-// The lifeline alone, without any signal (PR_SET_PDEATHSIG is only a belt),
-// ends the run: the worker is gone.
-func TestLifelineClosedKillsGroup(t *testing.T) {
-	t.Parallel()
-	pidFile := filepath.Join(t.TempDir(), "pids")
-	c, done := startSplit(t, spawner(pidFile))
-	pids := readPIDs(t, pidFile, 3)
-	c.lifeline.Close()
-	wantKilled(t, <-done)
-	waitGone(t, time.Second, pids)
+	if st, err := s.Run(context.Background(), Cmd{Argv: []string{"true"}}); err != nil || st.ExitStatus() != 0 {
+		t.Errorf("run after the supervisor died: %v, %v", st, err)
+	}
 }
 
 // What a handler leaves running in its group when it exits is killed too:
@@ -287,9 +280,29 @@ func TestLifelineClosedKillsGroup(t *testing.T) {
 func TestExitKillsLeftovers(t *testing.T) {
 	t.Parallel()
 	pidFile := filepath.Join(t.TempDir(), "pids")
-	_, _, err := sh(context.Background(), "", `sleep 300 </dev/null >/dev/null 2>&1 & echo $! >> `+pidFile)
-	if err != nil {
+	if _, _, _, err := sh(context.Background(), "", `sleep 300 </dev/null >/dev/null 2>&1 & echo $! >> `+pidFile); err != nil {
 		t.Fatal(err)
 	}
 	waitGone(t, time.Second, readPIDs(t, pidFile, 1))
+}
+
+// Many runs at once share one supervisor.
+func TestConcurrentRuns(t *testing.T) {
+	t.Parallel()
+	const n = 20
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			st, out, _, err := sh(context.Background(), strconv.Itoa(i), `cat; exit `+strconv.Itoa(i))
+			if err == nil && (out != strconv.Itoa(i) || st.ExitStatus() != i) {
+				err = errors.New("run " + strconv.Itoa(i) + ": got " + out + " exit " + strconv.Itoa(st.ExitStatus()))
+			}
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,32 +40,38 @@ type execHandler struct {
 }
 
 func (h *execHandler) Run(ctx context.Context, j *store.Job) (json.RawMessage, error) {
-	// The supervisor would only report this as an exit status.
-	if _, err := exec.LookPath(h.argv[0]); err != nil {
-		return nil, &JobError{Code: "HANDLER_ERROR", Message: fmt.Sprintf("cannot run %s: %v", h.argv[0], err), Retryable: no()}
-	}
-	cmd := supervise.Command(ctx, h.env.Supervisor, h.argv)
-	// A timeout or cancel makes the supervisor kill the handler's group at
-	// once; this bounds the wait for pipes held by anything that escaped.
-	cmd.WaitDelay = 2 * time.Second
-	cmd.Stdin = bytes.NewReader(j.Data)
-	cmd.Env = h.environ(j)
 	var stdout limitedBuffer
 	stdout.limit = outputLimit
 	stderr := &tailBuffer{limit: stackLimit}
-	cmd.Stdout, cmd.Stderr = &stdout, stderr
-	err := cmd.Run()
+	status, err := supervise.Shared(h.env.Supervisor).Run(ctx, supervise.Cmd{
+		Argv:   h.argv,
+		Env:    h.environ(j),
+		Stdin:  bytes.NewReader(j.Data),
+		Stdout: &stdout,
+		Stderr: stderr,
+		// A timeout or cancel kills the handler's group at once; this
+		// bounds the wait for pipes held by anything that left it.
+		WaitDelay: 2 * time.Second,
+	})
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
-	if err == nil {
+	var start *supervise.StartError
+	switch {
+	case errors.As(err, &start):
+		return nil, &JobError{Code: "HANDLER_ERROR", Message: fmt.Sprintf("cannot run %s: %v", h.argv[0], err), Retryable: no()}
+	case err != nil:
+		// The supervisor died, taking the handler with it: not the
+		// handler's doing, so worth another try.
+		return nil, &JobError{Code: "HANDLER_ERROR", Message: fmt.Sprintf("running %s: %v", h.argv[0], err), Retryable: yes()}
+	case status.Exited() && status.ExitStatus() == 0:
 		return outputJSON(stdout.Bytes()), nil
 	}
-	var exit *exec.ExitError
-	if !errors.As(err, &exit) {
-		return nil, &JobError{Code: "HANDLER_ERROR", Message: fmt.Sprintf("cannot run %s: %v", h.argv[0], err), Retryable: no()}
+	code := -1 // killed by a signal, as exec.ExitError.ExitCode says
+	if status.Exited() {
+		code = status.ExitStatus()
 	}
-	return nil, exitError(exit.ExitCode(), stderr.String())
+	return nil, exitError(code, stderr.String())
 }
 
 // storeVars are the variables that locate the store, and may carry its

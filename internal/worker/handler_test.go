@@ -127,7 +127,7 @@ func TestExecHandlerExitStatus(t *testing.T) {
 			t.Errorf("%s: %v; want %q", script, err, want)
 		}
 	}
-	// A missing command fails as it always did, without a supervisor run.
+	// A missing command fails as it always did.
 	h, err := NewHandler(config.Handler{Kind: config.KindExec, Exec: []string{"./no-such-handler"}}, Env{})
 	if err != nil {
 		t.Fatal(err)
