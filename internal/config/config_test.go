@@ -353,6 +353,12 @@ func TestExampleFile(t *testing.T) {
 	if cfg.Health != DefaultHealth() {
 		t.Errorf("health = %+v", cfg.Health)
 	}
+	// Only the type that writes to the store is given its DSN.
+	for _, name := range want {
+		if got := cfg.Jobs[name].Handler.PassDatabaseURL; got != (name == "DataImport") {
+			t.Errorf("%s: passDatabaseURL %v", name, got)
+		}
+	}
 }
 
 func TestLoadMissing(t *testing.T) {
