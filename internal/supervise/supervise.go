@@ -161,6 +161,9 @@ func (s *Supervisor) session() (*session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("supervisor socket: %w", err)
 	}
+	// Room for a large environment in one message, as far as the system
+	// allows (net.core.wmem_max).
+	_ = syscall.SetsockoptInt(fds[0], syscall.SOL_SOCKET, syscall.SO_SNDBUF, maxMessage)
 	mine, theirs := os.NewFile(uintptr(fds[0]), "supervisor"), os.NewFile(uintptr(fds[1]), "worker")
 	defer theirs.Close()
 	c, err := net.FileConn(mine)
@@ -273,8 +276,8 @@ func (s *Supervisor) Run(ctx context.Context, c Cmd) (syscall.WaitStatus, error)
 	}()
 	theirs := []*os.File{p[0][0], p[1][1], p[2][1]}
 	msg, err := json.Marshal(request{Op: "start", ID: id, Argv: toBytes(c.Argv), Env: toBytes(c.Env)})
-	if err == nil && len(msg) > maxMessage {
-		err = fmt.Errorf("argv and environment too large (%d bytes)", len(msg))
+	if len(msg) > maxMessage {
+		err = syscall.EMSGSIZE
 	}
 	if err == nil {
 		_, _, err = ss.conn.WriteMsgUnix(msg, syscall.UnixRights(int(theirs[0].Fd()), int(theirs[1].Fd()), int(theirs[2].Fd())), nil)
@@ -282,7 +285,10 @@ func (s *Supervisor) Run(ctx context.Context, c Cmd) (syscall.WaitStatus, error)
 	for _, f := range theirs {
 		f.Close()
 	}
-	if err != nil {
+	switch {
+	case errors.Is(err, syscall.EMSGSIZE):
+		return 0, &StartError{Msg: "argv and environment too large to pass on"}
+	case err != nil:
 		return 0, fmt.Errorf("supervisor: %w", err)
 	}
 

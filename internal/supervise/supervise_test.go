@@ -113,6 +113,12 @@ func TestCannotRun(t *testing.T) {
 	if !errors.As(err, &se) || !strings.Contains(se.Msg, "no-such-handler") {
 		t.Errorf("err = %v; want a StartError naming the command", err)
 	}
+	// More environment than a message carries is the handler's problem,
+	// not a reason to retry.
+	huge := []string{"HUGE=" + strings.Repeat("x", 2<<20)}
+	if _, err := testSupervisor().Run(context.Background(), Cmd{Argv: []string{"true"}, Env: huge}); !errors.As(err, &se) {
+		t.Errorf("huge environment: err = %v; want a StartError", err)
+	}
 	bad := filepath.Join(t.TempDir(), "bad")
 	// Executable but not a program.
 	if err := os.WriteFile(bad, []byte{0x7f, 'E', 'L', 'F', 0, 0}, 0o755); err != nil {
