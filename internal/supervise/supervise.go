@@ -157,7 +157,7 @@ func (s *Supervisor) session() (*session, error) {
 			return s.cur, nil
 		}
 	}
-	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_SEQPACKET|syscall.SOCK_CLOEXEC, 0)
+	fds, err := socketpair()
 	if err != nil {
 		return nil, fmt.Errorf("supervisor socket: %w", err)
 	}
@@ -173,6 +173,7 @@ func (s *Supervisor) session() (*session, error) {
 		return nil, fmt.Errorf("supervisor socket: %w", err)
 	}
 	cmd := exec.Command(s.exe, Arg)
+	cmd.Args[0] = "jobctl" // not /proc/self/exe, in ps
 	cmd.ExtraFiles = []*os.File{theirs}
 	// Where its own complaints, if any, can be read.
 	cmd.Stderr = os.Stderr
