@@ -6,6 +6,14 @@ import (
 	"os"
 
 	"github.com/jobctl/jobctl/internal/cli"
+	"github.com/jobctl/jobctl/internal/supervise"
 )
 
-func main() { os.Exit(cli.Main(os.Args[1:])) }
+func main() {
+	// A worker re-executes jobctl to supervise each exec handler; that runs
+	// before (and without) the CLI.
+	if supervise.Requested(os.Args) {
+		os.Exit(supervise.Main(os.Args))
+	}
+	os.Exit(cli.Main(os.Args[1:]))
+}

@@ -351,8 +351,9 @@ func (e *workerEnv) touch(name string) {
 }
 
 // killRecordedGroups, at cleanup, SIGKILLs the process groups whose leader
-// PIDs handlers appended to file: handlers of a worker killed with -9 (or
-// stopped at once) outlive it, and must not outlive the test.
+// PIDs handlers appended to file: a safety net, should a handler outlive its
+// worker (TestWorkerKillKillsHandlers proves none does), so none outlives
+// the test.
 func (e *workerEnv) killRecordedGroups(file string) {
 	e.t.Cleanup(func() {
 		for _, l := range e.lines(file) {

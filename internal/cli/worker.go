@@ -21,6 +21,7 @@ import (
 	"github.com/jobctl/jobctl/internal/config"
 	"github.com/jobctl/jobctl/internal/metrics"
 	"github.com/jobctl/jobctl/internal/render"
+	"github.com/jobctl/jobctl/internal/supervise"
 	"github.com/jobctl/jobctl/internal/worker"
 )
 
@@ -130,7 +131,11 @@ func workerRun(ctx context.Context, f *cmdutil.Factory, cfg *config.Config, opts
 	if err != nil {
 		return err
 	}
-	opts.Worker.Env = worker.Env{DSN: f.DSN().URL, Schema: f.Schema()}
+	exe, err := supervise.Executable()
+	if err != nil {
+		return err
+	}
+	opts.Worker.Env = worker.Env{DSN: f.DSN().URL, Schema: f.Schema(), Supervisor: exe}
 	// The root context ends at the first signal (graceful stop); a second
 	// one closes hard.
 	hard := make(chan struct{})

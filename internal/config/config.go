@@ -54,6 +54,11 @@ type Handler struct {
 	URL         string        // http or https
 	HTTPTimeout time.Duration // per request; 30s unless given
 	Builtin     string        // noop, sleep or fail
+
+	// PassDatabaseURL gives an exec handler the store's DSN
+	// (JOBCTL_DATABASE_URL, JOBCTL_SCHEMA); without it, it sees neither
+	// these nor DATABASE_URL.
+	PassDatabaseURL bool
 }
 
 // Health holds the thresholds of `jobctl health`.

@@ -142,6 +142,29 @@ jobs:
 	}
 }
 
+// An exec handler gets the store's DSN only when its type asks.
+func TestParsePassDatabaseURL(t *testing.T) {
+	cfg, err := Parse("jobctl.yaml", []byte(`
+jobs:
+  Plain:
+    handler: {exec: ["./plain"]}
+  Off:
+    handler: {exec: ["./off"], passDatabaseURL: false}
+  Own:
+    handler:
+      exec: ["./uses-the-store"]
+      passDatabaseURL: true
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]bool{"Plain": false, "Off": false, "Own": true} {
+		if got := cfg.Jobs[name].Handler.PassDatabaseURL; got != want {
+			t.Errorf("%s: PassDatabaseURL = %v, want %v", name, got, want)
+		}
+	}
+}
+
 func TestParseEmpty(t *testing.T) {
 	for _, in := range []string{"", "# nothing yet\n", "---\n", "jobs:\nhealth:\n"} {
 		cfg, err := Parse("jobctl.yaml", []byte(in))
@@ -209,6 +232,12 @@ func TestParseErrors(t *testing.T) {
 			`jobctl.yaml:3: jobs.A.handler.timeout: invalid duration "2 minutes" (use e.g. 90s, 10m, 1h, 30d)`},
 		{"http zero timeout", "jobs:\n  A:\n    handler: {http: \"http://h/\", timeout: 0s}\n",
 			`jobctl.yaml:3: jobs.A.handler.timeout: must be greater than 0`},
+		{"passDatabaseURL on http", "jobs:\n  A:\n    handler: {http: \"http://h/\", passDatabaseURL: true}\n",
+			`jobctl.yaml:3: jobs.A.handler.passDatabaseURL: only an exec handler is given the database URL`},
+		{"passDatabaseURL on builtin", "jobs:\n  A:\n    handler:\n      builtin: noop\n      passDatabaseURL: false\n",
+			`jobctl.yaml:5: jobs.A.handler.passDatabaseURL: only an exec handler is given the database URL`},
+		{"passDatabaseURL not a bool", "jobs:\n  A:\n    handler: {exec: [./x], passDatabaseURL: yes please}\n",
+			`jobctl.yaml:3: jobs.A.handler.passDatabaseURL: "yes please" is not true or false`},
 		{"timeout on exec", "jobs:\n  A:\n    handler:\n      exec: [./x]\n      timeout: 1m\n",
 			`jobctl.yaml:5: jobs.A.handler.timeout: only an http handler has its own timeout (set the job type's timeout instead)`},
 		{"unknown builtin", "jobs:\n  A:\n    handler: {builtin: nop}\n",
@@ -334,6 +363,12 @@ func TestExampleFile(t *testing.T) {
 	}
 	if cfg.Health != DefaultHealth() {
 		t.Errorf("health = %+v", cfg.Health)
+	}
+	// Only the type that writes to the store is given its DSN.
+	for _, name := range want {
+		if got := cfg.Jobs[name].Handler.PassDatabaseURL; got != (name == "DataImport") {
+			t.Errorf("%s: passDatabaseURL %v", name, got)
+		}
 	}
 }
 

@@ -307,7 +307,7 @@ func (p *parser) handler(he entry) (Handler, error) {
 	if err != nil {
 		return h, err
 	}
-	var timeout *entry
+	var timeout, passDB *entry
 	for _, e := range entries {
 		switch e.name {
 		case KindExec, KindHTTP, KindBuiltin:
@@ -329,6 +329,9 @@ func (p *parser) handler(he entry) (Handler, error) {
 				err = p.errorf(e.val, e.field, "must be greater than 0")
 			}
 			timeout = &e
+		case "passDatabaseURL":
+			h.PassDatabaseURL, err = p.boolean(e)
+			passDB = &e
 		default:
 			err = p.unknown(e)
 		}
@@ -343,6 +346,8 @@ func (p *parser) handler(he entry) (Handler, error) {
 		// Any other handler runs within the job's own timeout; a second,
 		// silently ignored one would mislead.
 		return h, p.errorf(timeout.key, timeout.field, "only an http handler has its own timeout (set the job type's timeout instead)")
+	case passDB != nil && h.Kind != KindExec:
+		return h, p.errorf(passDB.key, passDB.field, "only an exec handler is given the database URL")
 	case h.Kind == KindHTTP && timeout == nil:
 		h.HTTPTimeout = defaultHTTPTimeout
 	}

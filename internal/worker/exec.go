@@ -7,13 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/jobctl/jobctl/internal/store"
+	"github.com/jobctl/jobctl/internal/supervise"
 )
 
 const (
@@ -28,43 +28,81 @@ const (
 // execHandler runs a command per attempt: the job's data on stdin, the job
 // in the environment, output JSON on stdout, and on failure an optional
 // final JSON line on stderr ({"code":…,"message":…,"stack":…}).
+//
+// The command runs under a supervisor (package supervise) that owns its
+// process group, so neither it nor anything it spawned in its group
+// outlives the worker, even one killed with -9.
 type execHandler struct {
 	argv []string
 	env  Env
+	// database passes the store's DSN: the type's config asked for it.
+	database bool
 }
 
 func (h *execHandler) Run(ctx context.Context, j *store.Job) (json.RawMessage, error) {
-	cmd := exec.CommandContext(ctx, h.argv[0], h.argv[1:]...)
-	// Its own process group, so a timeout or cancel kills what it spawned.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = 2 * time.Second
-	cmd.Stdin = bytes.NewReader(j.Data)
-	cmd.Env = append(os.Environ(),
-		"JOB_ID="+j.ID,
-		"JOB_TYPE="+j.Type,
-		"JOB_ATTEMPT="+strconv.Itoa(j.Attempts),
-		"JOBCTL_DATABASE_URL="+h.env.DSN,
-	)
-	if h.env.Schema != "" {
-		cmd.Env = append(cmd.Env, "JOBCTL_SCHEMA="+h.env.Schema)
-	}
 	var stdout limitedBuffer
 	stdout.limit = outputLimit
 	stderr := &tailBuffer{limit: stackLimit}
-	cmd.Stdout, cmd.Stderr = &stdout, stderr
-	err := cmd.Run()
+	status, err := supervise.Shared(h.env.Supervisor).Run(ctx, supervise.Cmd{
+		Argv:   h.argv,
+		Env:    h.environ(j),
+		Stdin:  bytes.NewReader(j.Data),
+		Stdout: &stdout,
+		Stderr: stderr,
+		// A timeout or cancel kills the handler's group at once; this
+		// bounds the wait for pipes held by anything that left it.
+		WaitDelay: 2 * time.Second,
+	})
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
-	if err == nil {
+	var start *supervise.StartError
+	switch {
+	case errors.As(err, &start):
+		return nil, &JobError{Code: "HANDLER_ERROR", Message: fmt.Sprintf("cannot run %s: %v", h.argv[0], err), Retryable: no()}
+	case err != nil:
+		// The supervisor died, taking the handler with it: not the
+		// handler's doing, so worth another try.
+		return nil, &JobError{Code: "HANDLER_ERROR", Message: fmt.Sprintf("running %s: %v", h.argv[0], err), Retryable: yes()}
+	case status.Exited() && status.ExitStatus() == 0:
 		return outputJSON(stdout.Bytes()), nil
 	}
-	var exit *exec.ExitError
-	if !errors.As(err, &exit) {
-		return nil, &JobError{Code: "HANDLER_ERROR", Message: fmt.Sprintf("cannot run %s: %v", h.argv[0], err), Retryable: no()}
+	code := -1 // killed by a signal, as exec.ExitError.ExitCode says
+	if status.Exited() {
+		code = status.ExitStatus()
 	}
-	return nil, exitError(exit.ExitCode(), stderr.String())
+	return nil, exitError(code, stderr.String())
+}
+
+// storeVars are the variables that locate the store, and may carry its
+// password. Handlers are often third-party scripts: they see none of them
+// unless their type's config asks (passDatabaseURL), and then they see the
+// worker's own store.
+var storeVars = []string{"JOBCTL_DATABASE_URL", "DATABASE_URL", "JOBCTL_SCHEMA"}
+
+// environ is the handler's environment: the worker's, less the store's
+// address unless asked for, plus the job.
+func (h *execHandler) environ(j *store.Job) []string {
+	env := make([]string, 0, len(os.Environ())+5)
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if slices.Contains(storeVars, name) && (!h.database || name != "DATABASE_URL") {
+			continue
+		}
+		env = append(env, kv)
+	}
+	env = append(env,
+		"JOB_ID="+j.ID,
+		"JOB_TYPE="+j.Type,
+		"JOB_ATTEMPT="+strconv.Itoa(j.Attempts),
+	)
+	if h.database {
+		env = append(env, "JOBCTL_DATABASE_URL="+h.env.DSN)
+		if h.env.Schema != "" {
+			env = append(env, "JOBCTL_SCHEMA="+h.env.Schema)
+		}
+	}
+	return env
 }
 
 // exitError reads a failed handler's verdict: the final stderr line if it is

@@ -33,17 +33,33 @@ func no() *bool  { f := false; return &f }
 
 // Env is what handlers get from the worker besides the job.
 type Env struct {
-	// DSN is the store's DSN, passed to exec handlers as JOBCTL_DATABASE_URL.
+	// DSN is the store's DSN, passed as JOBCTL_DATABASE_URL to the exec
+	// handlers of types whose config sets passDatabaseURL.
 	DSN string
-	// Schema is the Postgres schema, passed as JOBCTL_SCHEMA when set.
+	// Schema is the Postgres schema, passed with it as JOBCTL_SCHEMA when
+	// set.
 	Schema string
+	// Supervisor is the binary that supervises exec handlers (jobctl's own,
+	// supervise.Executable); exec handlers need one.
+	Supervisor string
 }
+
+// testSupervisor stands in for an empty Env.Supervisor in this package's
+// tests (the test binary dispatches the supervisor in TestMain). It is
+// never set outside them: the worker must not run handlers unsupervised.
+var testSupervisor string
 
 // NewHandler builds the handler a job type's config names.
 func NewHandler(h config.Handler, env Env) (Handler, error) {
 	switch h.Kind {
 	case config.KindExec:
-		return &execHandler{argv: h.Exec, env: env}, nil
+		if env.Supervisor == "" {
+			env.Supervisor = testSupervisor
+		}
+		if env.Supervisor == "" {
+			return nil, fmt.Errorf("exec handler %s: no supervisor binary to run it under", h.Exec[0])
+		}
+		return &execHandler{argv: h.Exec, env: env, database: h.PassDatabaseURL}, nil
 	case config.KindHTTP:
 		return newHTTPHandler(h.URL, h.HTTPTimeout), nil
 	case config.KindBuiltin:

@@ -8,10 +8,12 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/jobctl/jobctl/internal/config"
 	"github.com/jobctl/jobctl/internal/store"
 )
 
@@ -21,8 +23,19 @@ func testJob() *store.Job {
 
 func runExec(t *testing.T, ctx context.Context, script string) (json.RawMessage, error) {
 	t.Helper()
-	h := &execHandler{argv: []string{"sh", "-c", script}, env: Env{DSN: "sqlite:/tmp/x.db", Schema: "s1"}}
-	return h.Run(ctx, testJob())
+	return newExec(t, script, true).Run(ctx, testJob())
+}
+
+// newExec builds the exec handler a config with passDatabaseURL: database
+// makes, supervised by the test binary.
+func newExec(t *testing.T, script string, database bool) Handler {
+	t.Helper()
+	h, err := NewHandler(config.Handler{Kind: config.KindExec, Exec: []string{"sh", "-c", script}, PassDatabaseURL: database},
+		Env{DSN: "sqlite:/tmp/x.db", Schema: "s1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
 }
 
 func TestExecHandler(t *testing.T) {
@@ -49,6 +62,80 @@ func TestExecHandler(t *testing.T) {
 	out, err = runExec(t, context.Background(), `true`)
 	if err != nil || out != nil {
 		t.Errorf("empty stdout = %s, %v; want nil", out, err)
+	}
+}
+
+// The store's address, which may carry its password, reaches a handler only
+// when its type asks: neither the worker's DSN nor the variables it may have
+// come from are inherited otherwise.
+func TestExecHandlerDatabaseURLOptIn(t *testing.T) {
+	t.Setenv("JOBCTL_DATABASE_URL", "postgres://worker:S3cret@db/jobs")
+	t.Setenv("DATABASE_URL", "postgres://app:S3cret@db/app")
+	t.Setenv("JOBCTL_SCHEMA", "from_env")
+	t.Setenv("KEEP_ME", "kept")
+	script := `printf '{"jobctl":"%s","database":"%s","schema":"%s","keep":"%s","set":"%s"}' "$JOBCTL_DATABASE_URL" "$DATABASE_URL" "$JOBCTL_SCHEMA" "$KEEP_ME" "${JOBCTL_DATABASE_URL+x}${DATABASE_URL+x}${JOBCTL_SCHEMA+x}"`
+	for _, c := range []struct {
+		database bool
+		want     map[string]any
+	}{
+		{false, map[string]any{"jobctl": "", "database": "", "schema": "", "keep": "kept", "set": ""}},
+		// Asked for, the worker's own store, not whatever the environment said.
+		{true, map[string]any{"jobctl": "sqlite:/tmp/x.db", "database": "postgres://app:S3cret@db/app", "schema": "s1", "keep": "kept", "set": "xxx"}},
+	} {
+		out, err := newExec(t, script, c.database).Run(context.Background(), testJob())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got map[string]any
+		if err := json.Unmarshal(out, &got); err != nil {
+			t.Fatalf("output %s: %v", out, err)
+		}
+		if !reflect.DeepEqual(got, c.want) {
+			t.Errorf("passDatabaseURL: %v: handler saw %v; want %v", c.database, got, c.want)
+		}
+	}
+}
+
+// A production worker never runs a handler unsupervised.
+func TestExecHandlerNeedsSupervisor(t *testing.T) {
+	saved := testSupervisor
+	testSupervisor = ""
+	defer func() { testSupervisor = saved }()
+	if _, err := NewHandler(config.Handler{Kind: config.KindExec, Exec: []string{"true"}}, Env{}); err == nil {
+		t.Error("an exec handler without a supervisor was built")
+	}
+}
+
+// The handler's exit code, and its death by a signal, reach the verdict
+// through the supervisor unchanged.
+func TestExecHandlerExitStatus(t *testing.T) {
+	t.Parallel()
+	for script, want := range map[string]string{
+		"exit 0":      "",
+		"exit 1":      "handler exited with status 1",
+		"exit 75":     "handler exited with status 75 (EX_TEMPFAIL)",
+		"exit 255":    "handler exited with status 255",
+		"kill -9 $$":  "handler exited with status -1",
+		"kill -15 $$": "handler exited with status -1",
+	} {
+		_, err := runExec(t, context.Background(), script)
+		var je *JobError
+		switch {
+		case want == "" && err != nil:
+			t.Errorf("%s: %v; want success", script, err)
+		case want != "" && (!errors.As(err, &je) || je.Message != want):
+			t.Errorf("%s: %v; want %q", script, err, want)
+		}
+	}
+	// A missing command fails as it always did.
+	h, err := NewHandler(config.Handler{Kind: config.KindExec, Exec: []string{"./no-such-handler"}}, Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = h.Run(context.Background(), testJob())
+	var je *JobError
+	if !errors.As(err, &je) || je.Code != "HANDLER_ERROR" || !strings.HasPrefix(je.Message, "cannot run ./no-such-handler: ") || je.Retryable == nil || *je.Retryable {
+		t.Errorf("missing command: %#v", err)
 	}
 }
 
