@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -54,17 +55,24 @@ stderr says why.`,
   jobctl health -o json
   jobctl health --max-pending 1000 --max-oldest-pending 2h
   jobctl health >/dev/null 2>&1 || page-oncall`,
-		Args: cobra.NoArgs,
+		// A Nagios plugin's usage error is UNKNOWN, 3: exit 2 would read
+		// as CRITICAL and page someone about the queue.
+		Args: func(cmd *cobra.Command, args []string) error {
+			return healthUsage(f.IO, cobra.NoArgs(cmd, args))
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
 			if opts.Format, err = f.FormatFor("health", render.FormatTable, render.FormatWide, render.FormatJSON, render.FormatJSONL, render.FormatYAML); err != nil {
-				return err
+				return healthUsage(f.IO, err)
 			}
 			if err := check.validate(); err != nil {
-				return err
+				return healthUsage(f.IO, err)
 			}
 			if opts.Inputs, err = check.inputs(f); err != nil {
 				// Without its thresholds the check cannot say anything.
+				if err := f.IO.Health(opts.Format, health.Unchecked(err)); err != nil {
+					return err
+				}
 				return &cmdutil.ExitError{Code: health.ExitUnreachable, Err: fmt.Errorf("UNKNOWN: %w", err)}
 			}
 			if runF != nil {
@@ -73,6 +81,14 @@ stderr says why.`,
 			return healthRun(cmd.Context(), opts)
 		},
 	}
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		// The root's own handling first (it makes the usage error), then
+		// the plugin's exit code.
+		if p := c.Parent(); p != nil {
+			err = p.FlagErrorFunc()(c, err)
+		}
+		return healthUsage(f.IO, err)
+	})
 	check.register(cmd)
 	return cmd
 }
@@ -89,18 +105,26 @@ func healthRun(ctx context.Context, opts *HealthOptions) error {
 		r = health.Check(ctx, s, opts.Inputs)
 	}
 	code := r.ExitCode()
-	// An unreachable store has no checklist to show: the line on stderr is
-	// all there is to say.
-	human := opts.Format == render.FormatTable || opts.Format == render.FormatWide
-	if code != health.ExitUnreachable || !human {
-		if err := opts.IO.Health(opts.Format, r); err != nil {
-			return err
-		}
+	if err := opts.IO.Health(opts.Format, r); err != nil {
+		return err
 	}
 	if code == health.ExitOK {
 		return nil
 	}
 	return &cmdutil.ExitError{Code: code, Err: errors.New(healthSummary(r))}
+}
+
+// healthUsage turns a usage error of health's into the Nagios UNKNOWN: the
+// status line on stdout, the error as usual on stderr, exit 3.
+func healthUsage(ios *render.IO, err error) error {
+	if err == nil {
+		return nil
+	}
+	msg, _, _ := strings.Cut(strings.TrimSpace(err.Error()), "\n")
+	if werr := ios.HealthUnknown("usage error: " + msg); werr != nil {
+		return werr
+	}
+	return &cmdutil.ExitError{Code: health.ExitUnreachable, Err: err}
 }
 
 // healthSummary is the one line a non-zero exit prints on stderr: the
