@@ -44,13 +44,18 @@ thresholds:
 
 Thresholds come from the config file's health section (else the defaults
 above); the --max-* flags override both. -o json prints the guide's health
-response.
+response, with null for a figure that could not be read.
 
-The exit code follows the Nagios plugin convention, so a monitoring system
-can run the command as is: 0 healthy, 1 degraded (a warning), 2 unhealthy
-(critical), 3 unknown (the store cannot be reached, or does not answer within
-` + healthTimeout.String() + `, or the config file cannot be read). When it is not 0, one line on
-stderr says why.`,
+It is a Nagios plugin, so a monitoring system can run the command as is.
+The first line is the status line, the same on a terminal and in a pipe,
+with performance data; the checklist follows:
+
+  JOBCTL WARNING - 150 pending (warn > 100) | pending=150;100 failed=2;10 …
+
+The exit code is the plugin's: 0 OK (healthy), 1 WARNING (degraded), 2
+CRITICAL (unhealthy), 3 UNKNOWN (the store cannot be reached, or does not
+answer within ` + healthTimeout.String() + `, the config file cannot be read, or a usage
+error). When it is not 0, one line on stderr says why.`,
 		Example: `  jobctl health
   jobctl health -o json
   jobctl health --max-pending 1000 --max-oldest-pending 2h

@@ -287,7 +287,7 @@ func TestHealthCommandThresholds(t *testing.T) {
 					// The plugin's status line says the same state.
 					_, out, _ := monRun(t, false, env, append(append([]string{"health"}, ms.args...), tt.flags...)...)
 					state := map[int]string{0: "OK", 1: "WARNING", 2: "CRITICAL"}[tt.code]
-					if !regexp.MustCompile(`^JOBCTL ` + state + ` - [^\n|]+ \| pending=\d+;\d+ failed=\d+;\d+ dead=\d+ oldest_pending=\d+s;\d+ worker_last_ping=(\d+s|U);;\d+ stuck=\d+;0\n`).MatchString(out) &&
+					if !regexp.MustCompile(`^JOBCTL `+state+` - [^\n|]+ \| pending=\d+;\d+ failed=\d+;\d+ dead=\d+ oldest_pending=\d+s;\d+ worker_last_ping=(\d+s|U);;\d+ stuck=\d+;0\n`).MatchString(out) &&
 						!(tt.name == "schema too new" && strings.HasPrefix(out, "JOBCTL CRITICAL - schema: ")) {
 						t.Errorf("status line of exit %d:\n%s", tt.code, out)
 					}
