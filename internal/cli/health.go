@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -43,28 +44,40 @@ thresholds:
 
 Thresholds come from the config file's health section (else the defaults
 above); the --max-* flags override both. -o json prints the guide's health
-response.
+response, with null for a figure that could not be read.
 
-The exit code follows the Nagios plugin convention, so a monitoring system
-can run the command as is: 0 healthy, 1 degraded (a warning), 2 unhealthy
-(critical), 3 unknown (the store cannot be reached, or does not answer within
-` + healthTimeout.String() + `, or the config file cannot be read). When it is not 0, one line on
-stderr says why.`,
+It is a Nagios plugin, so a monitoring system can run the command as is.
+The first line is the status line, the same on a terminal and in a pipe,
+with performance data; the checklist follows:
+
+  JOBCTL WARNING - 150 pending (warn > 100) | pending=150;100 failed=2;10 …
+
+The exit code is the plugin's: 0 OK (healthy), 1 WARNING (degraded), 2
+CRITICAL (unhealthy), 3 UNKNOWN (the store cannot be reached, or does not
+answer within ` + healthTimeout.String() + `, the config file cannot be read, or a usage
+error). When it is not 0, one line on stderr says why.`,
 		Example: `  jobctl health
   jobctl health -o json
   jobctl health --max-pending 1000 --max-oldest-pending 2h
   jobctl health >/dev/null 2>&1 || page-oncall`,
-		Args: cobra.NoArgs,
+		// A Nagios plugin's usage error is UNKNOWN, 3: exit 2 would read
+		// as CRITICAL and page someone about the queue.
+		Args: func(cmd *cobra.Command, args []string) error {
+			return healthUsage(f.IO, cobra.NoArgs(cmd, args))
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
 			if opts.Format, err = f.FormatFor("health", render.FormatTable, render.FormatWide, render.FormatJSON, render.FormatJSONL, render.FormatYAML); err != nil {
-				return err
+				return healthUsage(f.IO, err)
 			}
 			if err := check.validate(); err != nil {
-				return err
+				return healthUsage(f.IO, err)
 			}
 			if opts.Inputs, err = check.inputs(f); err != nil {
 				// Without its thresholds the check cannot say anything.
+				if err := f.IO.Health(opts.Format, health.Unchecked(err)); err != nil {
+					return err
+				}
 				return &cmdutil.ExitError{Code: health.ExitUnreachable, Err: fmt.Errorf("UNKNOWN: %w", err)}
 			}
 			if runF != nil {
@@ -73,6 +86,14 @@ stderr says why.`,
 			return healthRun(cmd.Context(), opts)
 		},
 	}
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		// The root's own handling first (it makes the usage error), then
+		// the plugin's exit code.
+		if p := c.Parent(); p != nil {
+			err = p.FlagErrorFunc()(c, err)
+		}
+		return healthUsage(f.IO, err)
+	})
 	check.register(cmd)
 	return cmd
 }
@@ -89,18 +110,26 @@ func healthRun(ctx context.Context, opts *HealthOptions) error {
 		r = health.Check(ctx, s, opts.Inputs)
 	}
 	code := r.ExitCode()
-	// An unreachable store has no checklist to show: the line on stderr is
-	// all there is to say.
-	human := opts.Format == render.FormatTable || opts.Format == render.FormatWide
-	if code != health.ExitUnreachable || !human {
-		if err := opts.IO.Health(opts.Format, r); err != nil {
-			return err
-		}
+	if err := opts.IO.Health(opts.Format, r); err != nil {
+		return err
 	}
 	if code == health.ExitOK {
 		return nil
 	}
 	return &cmdutil.ExitError{Code: code, Err: errors.New(healthSummary(r))}
+}
+
+// healthUsage turns a usage error of health's into the Nagios UNKNOWN: the
+// status line on stdout, the error as usual on stderr, exit 3.
+func healthUsage(ios *render.IO, err error) error {
+	if err == nil {
+		return nil
+	}
+	msg, _, _ := strings.Cut(strings.TrimSpace(err.Error()), "\n")
+	if werr := ios.HealthUnknown("usage error: " + msg); werr != nil {
+		return werr
+	}
+	return &cmdutil.ExitError{Code: health.ExitUnreachable, Err: err}
 }
 
 // healthSummary is the one line a non-zero exit prints on stderr: the

@@ -284,6 +284,13 @@ func TestHealthCommandThresholds(t *testing.T) {
 					if r.Status != want {
 						t.Errorf("status %q; want %q", r.Status, want)
 					}
+					// The plugin's status line says the same state.
+					_, out, _ := monRun(t, false, env, append(append([]string{"health"}, ms.args...), tt.flags...)...)
+					state := map[int]string{0: "OK", 1: "WARNING", 2: "CRITICAL"}[tt.code]
+					if !regexp.MustCompile(`^JOBCTL `+state+` - [^\n|]+ \| pending=\d+;\d+ failed=\d+;\d+ dead=\d+ oldest_pending=\d+s;\d+ worker_last_ping=(\d+s|U);;\d+ stuck=\d+;0\n`).MatchString(out) &&
+						!(tt.name == "schema too new" && strings.HasPrefix(out, "JOBCTL CRITICAL - schema: ")) {
+						t.Errorf("status line of exit %d:\n%s", tt.code, out)
+					}
 					// Exit 0 says nothing on stderr; any other code says why
 					// in one line.
 					switch {
@@ -304,6 +311,10 @@ func TestHealthCommandUnmigratedPostgres(t *testing.T) {
 	if code != 2 {
 		t.Errorf("exit %d; want 2", code)
 	}
+	line, out, _ := strings.Cut(out, "\n")
+	if line != "JOBCTL CRITICAL - schema: check schema: schema not migrated" {
+		t.Errorf("status line %q", line)
+	}
 	if !strings.HasPrefix(out, "CRIT database        reachable (") || !strings.Contains(out, "schema not migrated") || !strings.HasSuffix(out, "\nStatus: unhealthy\n") {
 		t.Errorf("stdout:\n%s", out)
 	}
@@ -313,13 +324,18 @@ func TestHealthCommandUnmigratedPostgres(t *testing.T) {
 }
 
 // TestHealthCommandUnreachable: a store that cannot be reached is the
-// Nagios UNKNOWN, 3, with the report's unreachable shape as JSON.
+// Nagios UNKNOWN, 3: the status line alone on stdout, or the report's
+// unreachable shape as JSON, with null for every figure.
 func TestHealthCommandUnreachable(t *testing.T) {
 	missingDir := "sqlite:" + filepath.Join(t.TempDir(), "missing", "jobs.db")
-	for _, db := range []string{"postgres://x@127.0.0.1:1/x", missingDir} {
+	for _, db := range []string{"postgres://x:secret@127.0.0.1:1/x", missingDir} {
 		code, out, stderr := monRun(t, false, nil, "health", "--db", db)
-		if code != 3 || out != "" || !strings.HasPrefix(stderr, "jobctl: UNKNOWN: store unreachable: ") || strings.Count(stderr, "\n") != 1 {
-			t.Errorf("%s: exit %d, stdout %q, stderr %q; want 3, nothing, one UNKNOWN line", db, code, out, stderr)
+		if code != 3 || !regexp.MustCompile(`^JOBCTL UNKNOWN - store unreachable: [^|\n]+\n$`).MatchString(out) ||
+			!strings.HasPrefix(stderr, "jobctl: UNKNOWN: store unreachable: ") || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q; want 3, the UNKNOWN line, one UNKNOWN line", db, code, out, stderr)
+		}
+		if strings.Contains(out+stderr, "secret") {
+			t.Errorf("%s: the password is shown: %s%s", db, out, stderr)
 		}
 		code, out, _ = monRun(t, false, nil, "health", "--db", db, "-o", "json")
 		var r health.Report
@@ -329,12 +345,25 @@ func TestHealthCommandUnreachable(t *testing.T) {
 		if code != 3 || r.Status != health.Unhealthy || !strings.HasPrefix(r.Checks.Database, "unreachable: ") || r.Checks.Worker != "unknown" {
 			t.Errorf("%s -o json: exit %d, %+v", db, code, r)
 		}
+		if c := r.Checks; c.PendingJobs != nil || c.FailedJobs != nil || c.DeadJobs != nil || c.StuckJobs != nil || c.LiveWorkers != nil ||
+			c.OldestPendingJob != nil || c.WorkerLastPing != nil || c.DatabaseLatencyMS != nil || !strings.Contains(out, `"pendingJobs": null,`) {
+			t.Errorf("%s -o json: figures that were not read are not null:\n%s", db, out)
+		}
 	}
 	// A config file that cannot be read leaves the check without its
-	// thresholds: unknown too.
-	code, _, stderr := monRun(t, false, map[string]string{"JOBCTL_CONFIG": filepath.Join(t.TempDir(), "nope.yaml")}, "health", "--db", missingDir)
-	if code != 3 || !strings.HasPrefix(stderr, "jobctl: UNKNOWN: config file ") {
-		t.Errorf("missing config: exit %d, stderr %q", code, stderr)
+	// thresholds: unknown too, and nothing was read.
+	env := map[string]string{"JOBCTL_CONFIG": filepath.Join(t.TempDir(), "nope.yaml")}
+	code, out, stderr := monRun(t, false, env, "health", "--db", missingDir)
+	if code != 3 || !strings.HasPrefix(out, "JOBCTL UNKNOWN - config file ") || strings.Count(out, "\n") != 1 || !strings.HasPrefix(stderr, "jobctl: UNKNOWN: config file ") {
+		t.Errorf("missing config: exit %d, stdout %q, stderr %q", code, out, stderr)
+	}
+	code, out, _ = monRun(t, false, env, "health", "--db", missingDir, "-o", "json")
+	var r health.Report
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("missing config -o json: %v\n%s", err, out)
+	}
+	if code != 3 || r.Checks.PendingJobs != nil || len(r.Problems) != 1 || r.Problems[0].Check != "config" {
+		t.Errorf("missing config -o json: exit %d\n%s", code, out)
 	}
 }
 
@@ -360,11 +389,21 @@ func TestHealthCommandFlags(t *testing.T) {
 		t.Errorf("timeouts: Report %s, Other %s; want 3m0s, 30s", a, b)
 	}
 
-	for _, args := range [][]string{{"--max-pending", "-1"}, {"--lease", "0s"}, {"-o", "csv"}, {"extra"}} {
-		code, _, stderr := monRun(t, false, nil, append([]string{"health"}, args...)...)
-		if code != 2 || strings.Count(stderr, "\n") != 1 {
-			t.Errorf("health %v: exit %d, stderr %q; want a usage error", args, code, stderr)
+	// A usage error is the Nagios UNKNOWN, 3, not 2, which Nagios reads as
+	// CRITICAL: the status line on stdout, the error on stderr.
+	for _, args := range [][]string{{"--max-pending", "-1"}, {"--max-pending", "abc"}, {"--lease", "0s"}, {"-o", "csv"}, {"extra"}, {"--bogus"}, {"--max-failed"}} {
+		code, out, stderr := monRun(t, false, nil, append([]string{"health"}, args...)...)
+		msg := strings.TrimPrefix(strings.TrimSuffix(stderr, "\n"), "jobctl: ")
+		if code != 3 || strings.Count(stderr, "\n") != 1 || out != "JOBCTL UNKNOWN - usage error: "+msg+"\n" {
+			t.Errorf("health %v: exit %d, stdout %q, stderr %q; want 3, the UNKNOWN line and the usage error", args, code, out, stderr)
 		}
+	}
+	// Other commands keep exit 2 for a usage error.
+	if code, out, _ := monRun(t, false, nil, "stats", "--bogus"); code != 2 || out != "" {
+		t.Errorf("stats --bogus: exit %d, stdout %q; want 2 and nothing", code, out)
+	}
+	if code, out, _ := monRun(t, false, nil, "health", "--help"); code != 0 || !strings.Contains(out, "Nagios") {
+		t.Errorf("health --help: exit %d", code)
 	}
 }
 
@@ -376,6 +415,7 @@ var monVolatile = []struct {
 }{
 	{regexp.MustCompile(`\d+\.\d ms`), "X.X ms"},
 	{regexp.MustCompile(`last ping \d+ seconds? ago`), "last ping N seconds ago"},
+	{regexp.MustCompile(`(oldest_pending|worker_last_ping)=\d+s`), "${1}=Ns"},
 }
 
 func TestHealthCommandGolden(t *testing.T) {
@@ -431,4 +471,13 @@ func monGolden(t *testing.T, name, stdout, stderr string) {
 	if got != string(want) {
 		t.Errorf("%s differs (run go test -update-monitoring to accept):\n got:\n%s\nwant:\n%s", path, got, want)
 	}
+}
+
+// val is *p, or the zero value for a figure the report could not read.
+func val[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
 }

@@ -99,7 +99,7 @@ func TestServeEndpoints(t *testing.T) {
 		if err := json.Unmarshal(body, &r); err != nil {
 			t.Fatal(err)
 		}
-		if code != http.StatusOK || r.Status != health.Degraded || r.Checks.PendingJobs != 3 || r.Checks.FailedJobs != 3 || r.Checks.LiveWorkers != 1 {
+		if code != http.StatusOK || r.Status != health.Degraded || val(r.Checks.PendingJobs) != 3 || val(r.Checks.FailedJobs) != 3 || val(r.Checks.LiveWorkers) != 1 {
 			t.Errorf("health with a worker: %d %+v; want 200 degraded, 3 pending, 3 failed, 1 live worker", code, r)
 		}
 
@@ -169,6 +169,12 @@ func TestServeUnreachable(t *testing.T) {
 	}
 	if code != http.StatusServiceUnavailable || !strings.HasPrefix(r.Checks.Database, "unreachable: ") {
 		t.Errorf("closed store: %d %+v; want 503 and the database unreachable", code, r)
+	}
+	// It shares health's evaluation: what it could not read is null.
+	for _, k := range []string{"pendingJobs", "failedJobs", "oldestPendingJob", "workerLastPing", "deadJobs", "stuckJobs", "liveWorkers", "databaseLatencyMs"} {
+		if !strings.Contains(string(body), `"`+k+`": null`) {
+			t.Errorf("closed store: %s is not null:\n%s", k, body)
+		}
 	}
 }
 

@@ -3,7 +3,6 @@ package health
 import (
 	"context"
 	"errors"
-	"math"
 	"time"
 
 	"github.com/jobctl/jobctl/internal/store"
@@ -45,9 +44,9 @@ func CheckSnapshot(ctx context.Context, s store.Store, in Inputs) (*Report, *sto
 // schemaOnly is the report for a store whose schema could not be read.
 func schemaOnly(in Inputs) *Report {
 	r := &Report{Status: Unhealthy, Problems: []Problem{}, Checks: Checks{
-		Database: "ok", Redis: "not used", Worker: "unknown", OldestPendingJob: "unknown", WorkerLastPing: "unknown",
-		DatabaseLatencyMS: math.Round(float64(in.Latency.Microseconds())/10) / 100, Schema: in.SchemaErr.Error(),
+		Database: "ok", Redis: "not used", Worker: "unknown",
+		DatabaseLatencyMS: latencyMS(in.Latency), Schema: in.SchemaErr.Error(),
 	}}
-	r.add("schema", Critical, "schema: "+in.SchemaErr.Error(), nil, nil)
+	r.add("schema", Critical, "schema: "+in.SchemaErr.Error(), "schema: "+in.SchemaErr.Error(), nil, nil)
 	return r
 }

@@ -78,13 +78,13 @@ func TestStuckJobsAndOverrides(t *testing.T) {
 	fresh := now.Add(-10 * time.Second)
 	s.Running = []*store.Job{{Type: "Slow", StartedAt: &started}, {Type: "Slow", StartedAt: &fresh}}
 	r := Evaluate(s, in())
-	if r.Checks.StuckJobs != 1 || r.Status != Degraded {
-		t.Errorf("stuck: %d %s; want 1 degraded (timeout 30s + lease 60s < 2m)", r.Checks.StuckJobs, r.Status)
+	if *r.Checks.StuckJobs != 1 || r.Status != Degraded {
+		t.Errorf("stuck: %d %s; want 1 degraded (timeout 30s + lease 60s < 2m)", *r.Checks.StuckJobs, r.Status)
 	}
 	i := in()
 	i.Timeout = func(string) time.Duration { return time.Hour }
-	if r := Evaluate(s, i); r.Checks.StuckJobs != 0 {
-		t.Errorf("with a 1h timeout, %d stuck; want 0", r.Checks.StuckJobs)
+	if r := Evaluate(s, i); *r.Checks.StuckJobs != 0 {
+		t.Errorf("with a 1h timeout, %d stuck; want 0", *r.Checks.StuckJobs)
 	}
 	i = in()
 	i.Thresholds.MaxPending = 5

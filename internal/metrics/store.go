@@ -115,7 +115,9 @@ func (c *StoreCollector) Collect(ch chan<- prometheus.Metric) {
 			age = max(snap.Now.Sub(*snap.OldestDue).Seconds(), 0)
 		}
 		gauge(descOldestPending, age)
-		gauge(descWorkersLive, float64(r.report.Checks.LiveWorkers))
+		if live := r.report.Checks.LiveWorkers; live != nil {
+			gauge(descWorkersLive, float64(*live))
+		}
 		gauge(descWorkers, float64(len(snap.Workers)))
 		var last time.Time
 		for _, w := range snap.Workers {

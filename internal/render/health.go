@@ -8,13 +8,40 @@ import (
 	"github.com/jobctl/jobctl/internal/health"
 )
 
-// Health prints a health report: a checklist for people, the report itself
-// (the guide's health response) as data.
+// Health prints a health report: as data, the report itself (the guide's
+// health response); for people and for Nagios, a plugin's output: the
+// status line, then the checklist as its long output. A report of a store
+// that could not be reached has no checklist.
 func (ios *IO) Health(f Format, r *health.Report) error {
 	if !f.human() {
 		return ios.Encode(f, r)
 	}
-	return ios.healthChecklist(r)
+	line := NagiosLine(r.State(), r.Summary(), r.PerfData())
+	if r.ExitCode() == health.ExitUnreachable {
+		_, err := io.WriteString(ios.Out, line)
+		return err
+	}
+	return ios.healthChecklist(line, r)
+}
+
+// HealthUnknown prints the Nagios UNKNOWN status line of a check that could
+// not run, for a usage error: "JOBCTL UNKNOWN - usage error: …".
+func (ios *IO) HealthUnknown(summary string) error {
+	_, err := io.WriteString(ios.Out, NagiosLine("UNKNOWN", summary, nil))
+	return err
+}
+
+// NagiosLine is a Nagios plugin's status line, the same on a terminal and
+// in a pipe, where Nagios reads it: "JOBCTL WARNING - 150 pending (warn >
+// 100) | pending=150;100 …". The summary may quote the database's own
+// error, so it is made inert, and a "|" in it, which would start the
+// performance data, is shown as "¦".
+func NagiosLine(state, summary string, perf []health.PerfDatum) string {
+	line := "JOBCTL " + state + " - " + strings.ReplaceAll(Inert(summary), "|", "¦")
+	if len(perf) > 0 {
+		line += " | " + health.FormatPerfData(perf)
+	}
+	return line + "\n"
 }
 
 // healthCheck is one line of the checklist. Severity is "" when the check
@@ -26,8 +53,9 @@ type healthCheck struct {
 // healthNameWidth fits the longest check name, "oldest pending".
 const healthNameWidth = 14
 
-func (ios *IO) healthChecklist(r *health.Report) error {
+func (ios *IO) healthChecklist(line string, r *health.Report) error {
 	var b strings.Builder
+	b.WriteString(line)
 	for _, c := range healthChecks(r) {
 		// A check's text may quote the database's own error message.
 		fmt.Fprintf(&b, "%s %s  %s\n", ios.healthMark(c.severity), padRight(c.name, healthNameWidth), Inert(c.text))
@@ -69,9 +97,9 @@ func healthChecks(r *health.Report) []healthCheck {
 	var dbText string
 	switch {
 	case db == nil:
-		dbText = fmt.Sprintf("ok (%.1f ms, schema %s)", c.DatabaseLatencyMS, c.Schema)
+		dbText = fmt.Sprintf("ok (%.1f ms, schema %s)", val(c.DatabaseLatencyMS), c.Schema)
 	case db.Check == "schema":
-		dbText = fmt.Sprintf("reachable (%.1f ms); %s", c.DatabaseLatencyMS, c.Schema)
+		dbText = fmt.Sprintf("reachable (%.1f ms); %s", val(c.DatabaseLatencyMS), c.Schema)
 	default:
 		dbText = c.Database
 	}
@@ -85,26 +113,35 @@ func healthChecks(r *health.Report) []healthCheck {
 	var wText string
 	switch {
 	case w == nil:
-		wText = fmt.Sprintf("%s (%d live, last ping %s)", c.Worker, c.LiveWorkers, c.WorkerLastPing)
+		wText = fmt.Sprintf("%s (%d live, last ping %s)", c.Worker, val(c.LiveWorkers), val(c.WorkerLastPing))
 	case w.Check == "worker":
 		wText = c.Worker + ": " + w.Message
 	default:
-		wText = fmt.Sprintf("%s (last ping %s, threshold %v)", c.Worker, c.WorkerLastPing, w.Threshold)
+		wText = fmt.Sprintf("%s (last ping %s, threshold %v)", c.Worker, val(c.WorkerLastPing), w.Threshold)
 	}
 	pending, failed := problem("pendingJobs"), problem("failedJobs")
 	oldest, stuck := problem("oldestPendingJob"), problem("stuckJobs")
-	stuckText := CountOf(c.StuckJobs, "job")
+	stuckText := CountOf(val(c.StuckJobs), "job")
 	if stuck != nil {
 		stuckText += " running longer than timeout + lease"
 	}
 	return append(checks,
 		healthCheck{"worker", severity(w), wText},
-		healthCheck{"pending", severity(pending), withThreshold(CountOf(c.PendingJobs, "job"), pending)},
-		healthCheck{"failed", severity(failed), withThreshold(CountOf(c.FailedJobs, "job"), failed)},
-		healthCheck{"dead", "", CountOf(c.DeadJobs, "job")},
-		healthCheck{"oldest pending", severity(oldest), withThreshold(c.OldestPendingJob, oldest)},
+		healthCheck{"pending", severity(pending), withThreshold(CountOf(val(c.PendingJobs), "job"), pending)},
+		healthCheck{"failed", severity(failed), withThreshold(CountOf(val(c.FailedJobs), "job"), failed)},
+		healthCheck{"dead", "", CountOf(val(c.DeadJobs), "job")},
+		healthCheck{"oldest pending", severity(oldest), withThreshold(val(c.OldestPendingJob), oldest)},
 		healthCheck{"stuck", severity(stuck), stuckText},
 	)
+}
+
+// val is *p, or the zero value for a figure that was not read.
+func val[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
 }
 
 // healthMark is ✓, ⚠ or ✗ in colour, or OK, WARN or CRIT without colour,
