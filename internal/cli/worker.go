@@ -233,7 +233,7 @@ func newCmdWorkerList(f *cmdutil.Factory) *cobra.Command {
 				return err
 			}
 			if format != render.FormatTable && format != render.FormatWide {
-				return f.IO.Encode(format, ws)
+				return f.IO.Encode(format, render.WorkersJSON(ws))
 			}
 			if len(ws) == 0 {
 				f.IO.Printf("No workers registered\n")

@@ -141,3 +141,88 @@ func rawOrNull(m json.RawMessage) json.RawMessage {
 	}
 	return m
 }
+
+type auditJSON struct {
+	ID         int64           `json:"id"`
+	Action     string          `json:"action"`
+	UserID     *string         `json:"userId"`
+	Resource   string          `json:"resource"`
+	ResourceID string          `json:"resourceId"`
+	Metadata   json.RawMessage `json:"metadata"`
+	CreatedAt  Time            `json:"createdAt"`
+	DBRole     *string         `json:"dbRole"` // null on SQLite, which has no roles
+}
+
+// AuditJSON is the audit log fit for -o json, jsonl and yaml.
+func AuditJSON(entries []*store.AuditEntry) any {
+	out := make([]auditJSON, len(entries))
+	for i, e := range entries {
+		out[i] = auditJSON{ID: e.ID, Action: e.Action, UserID: Opt(e.UserID), Resource: e.Resource, ResourceID: e.ResourceID,
+			Metadata: rawOrNull(e.Metadata), CreatedAt: Time(e.CreatedAt), DBRole: Opt(e.DBRole)}
+	}
+	return out
+}
+
+type workerJSON struct {
+	ID          string   `json:"id"`
+	Host        *string  `json:"host"`
+	PID         int      `json:"pid"`
+	StartedAt   Time     `json:"startedAt"`
+	LastPing    Time     `json:"lastPing"`
+	Types       []string `json:"types"`
+	Concurrency int      `json:"concurrency"`
+	JobsDone    int64    `json:"jobsDone"`
+	Running     int64    `json:"running"`
+}
+
+// WorkersJSON is `worker list` fit for -o json, jsonl and yaml.
+func WorkersJSON(ws []*store.WorkerInfo) any {
+	out := make([]workerJSON, len(ws))
+	for i, w := range ws {
+		types := w.Types
+		if types == nil {
+			types = []string{}
+		}
+		out[i] = workerJSON{ID: w.ID, Host: Opt(w.Host), PID: w.PID, StartedAt: Time(w.StartedAt), LastPing: Time(w.LastPing),
+			Types: types, Concurrency: w.Concurrency, JobsDone: w.JobsDone, Running: w.Running}
+	}
+	return out
+}
+
+type scheduleJSON struct {
+	Name      string          `json:"name"`
+	Type      string          `json:"type"`
+	Cron      string          `json:"schedule"`
+	Timezone  *string         `json:"timezone"`
+	Data      json.RawMessage `json:"data"`
+	Priority  store.Priority  `json:"priority"`
+	NextRunAt Time            `json:"nextRunAt"`
+	LastRunAt *Time           `json:"lastRunAt"`
+	LastJobID *string         `json:"lastJobId"`
+	CreatedAt Time            `json:"createdAt"`
+}
+
+// SchedulesJSON is `schedule list` fit for -o json, jsonl and yaml.
+func SchedulesJSON(ss []*store.Schedule) any {
+	out := make([]scheduleJSON, len(ss))
+	for i, s := range ss {
+		out[i] = scheduleJSON{Name: s.Name, Type: s.Type, Cron: s.Cron, Timezone: Opt(s.Timezone), Data: rawOrNull(s.Data),
+			Priority: s.Priority, NextRunAt: Time(s.NextRunAt), LastRunAt: TimePtr(s.LastRunAt), LastJobID: Opt(s.LastJobID), CreatedAt: Time(s.CreatedAt)}
+	}
+	return out
+}
+
+type migrationJSON struct {
+	Version   int    `json:"version"`
+	Name      string `json:"name"`
+	AppliedAt *Time  `json:"appliedAt"`
+}
+
+// MigrationsJSON is `migrate status` fit for -o json, jsonl and yaml.
+func MigrationsJSON(ms []store.Migration) any {
+	out := make([]migrationJSON, len(ms))
+	for i, m := range ms {
+		out[i] = migrationJSON{Version: m.Version, Name: m.Name, AppliedAt: TimePtr(m.AppliedAt)}
+	}
+	return out
+}
