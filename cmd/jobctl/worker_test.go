@@ -597,6 +597,9 @@ func TestWorkerLogJSON(t *testing.T) {
 				Msg    string    `json:"msg"`
 				Job    string    `json:"job"`
 				Status string    `json:"status"`
+				// Durations are seconds, the unit in the key.
+				DurationS *float64 `json:"duration_s"`
+				Duration  any      `json:"duration"`
 			}
 			if err := json.Unmarshal([]byte(l), &rec); err != nil {
 				t.Errorf("log line is not JSON (%v): %s", err, l)
@@ -612,6 +615,9 @@ func TestWorkerLogJSON(t *testing.T) {
 			case "job completed":
 				if rec.Status != "COMPLETED" {
 					t.Errorf("job completed line with status %q: %s", rec.Status, l)
+				}
+				if rec.DurationS == nil || *rec.DurationS < 0 || *rec.DurationS > 30 || rec.Duration != nil {
+					t.Errorf("job completed line without a duration_s in seconds: %s", l)
 				}
 				completed[rec.Job] = true
 			}

@@ -369,16 +369,27 @@ func (o *ActionOptions) list(changed []store.Changed, failed []actionResponse, f
 	if o.Format == render.FormatJSONL && len(rs) == 0 {
 		return nil
 	}
+	if o.oneNamed() && len(rs) == 1 && o.Format != render.FormatJSONL {
+		return o.IO.Encode(o.Format, rs[0])
+	}
 	return o.IO.Encode(o.Format, rs)
+}
+
+// oneNamed reports whether a single job was named on the command line:
+// -o json then prints the guide's response object itself, not an array of
+// one. Several IDs, IDs on stdin or a filter give an array, however many
+// jobs it holds.
+func (o *ActionOptions) oneNamed() bool {
+	return o.Explicit && !o.FromStdin && len(o.Params.IDs) == 1
 }
 
 // actionResponse is one job's outcome in -o json: the guide's API response
 // to POST /api/admin/jobs/[jobId]/retry, with "error" for a refusal.
 type actionResponse struct {
-	Success      bool       `json:"success"`
-	JobID        string     `json:"jobId"`
-	Status       string     `json:"status,omitempty"`
-	ScheduledFor *time.Time `json:"scheduledFor,omitempty"`
+	Success      bool         `json:"success"`
+	JobID        string       `json:"jobId"`
+	Status       string       `json:"status,omitempty"`
+	ScheduledFor *render.Time `json:"scheduledFor,omitempty"`
 	// CancelRequested: the job was RUNNING, and its worker was asked to
 	// stop it.
 	CancelRequested bool   `json:"cancelRequested,omitempty"`
@@ -390,8 +401,7 @@ func newResponse(a store.Action, c store.Changed, dry bool) actionResponse {
 	r := actionResponse{Success: true, JobID: c.ID, Status: newStatusName(a, c), DryRun: dry}
 	switch a {
 	case store.ActRetry, store.ActStart:
-		at := c.ScheduledFor.UTC()
-		r.ScheduledFor = &at
+		r.ScheduledFor = render.TimePtr(&c.ScheduledFor)
 	case store.ActCancel:
 		r.CancelRequested = c.CancelRequested
 	}

@@ -286,3 +286,35 @@ func TestCancelWait(t *testing.T) {
 		t.Errorf("stdout = %q, want %q", e.out, want)
 	}
 }
+
+// TestOneNamedJobIsAnObject: one ID on the command line prints the guide's
+// response object itself; the same job named on stdin, or found by a
+// filter, prints an array, so a script's shape never depends on a count.
+func TestOneNamedJobIsAnObject(t *testing.T) {
+	e := newCLIEnv(t, false)
+	a := e.seed("CalendarSync", store.StatusFailed)
+	if code := e.run("", "retry", a, "-o", "json"); code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", code, e.errOut)
+	}
+	var obj map[string]any
+	if err := json.Unmarshal(e.out.Bytes(), &obj); err != nil {
+		t.Fatalf("one ID: stdout is not a JSON object: %v\n%s", err, e.out)
+	}
+	if len(obj) != 4 || obj["success"] != true || obj["jobId"] != a || obj["status"] != "PENDING" || obj["scheduledFor"] == nil {
+		t.Errorf("one ID: %v, want the guide's four keys", obj)
+	}
+	for _, args := range [][]string{{"retry", "-", "-o", "json"}, {"retry", "--type", "CalendarSync", "-o", "json"}} {
+		b := e.seed("CalendarSync", store.StatusFailed)
+		stdin := ""
+		if args[1] == "-" {
+			stdin = b + "\n"
+		}
+		if code := e.run(stdin, args...); code != 0 {
+			t.Fatalf("%v: exit %d; stderr:\n%s", args, code, e.errOut)
+		}
+		var arr []map[string]any
+		if err := json.Unmarshal(e.out.Bytes(), &arr); err != nil || len(arr) != 1 || arr[0]["jobId"] != b {
+			t.Errorf("%v: want an array of one for %s: %v\n%s", args, b, err, e.out)
+		}
+	}
+}

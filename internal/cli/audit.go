@@ -121,16 +121,7 @@ func auditRun(ctx context.Context, opts *AuditOptions) error {
 		opts.IO.IDs(ids)
 		return nil
 	case opts.Format == render.FormatJSON, opts.Format == render.FormatJSONL, opts.Format == render.FormatYAML:
-		out := make([]*store.AuditEntry, len(entries))
-		for i, e := range entries {
-			c := *e
-			c.CreatedAt = e.CreatedAt.UTC()
-			if len(c.Metadata) == 0 {
-				c.Metadata = json.RawMessage("null")
-			}
-			out[i] = &c
-		}
-		return opts.IO.Encode(opts.Format, out)
+		return opts.IO.Encode(opts.Format, render.AuditJSON(entries))
 	}
 	if len(entries) == 0 {
 		opts.IO.Printf("No audit entries found\n")

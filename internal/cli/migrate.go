@@ -66,7 +66,7 @@ only ever migrated by this command.`,
 				return err
 			}
 			if format != render.FormatTable && format != render.FormatWide {
-				return f.IO.Encode(format, ms)
+				return f.IO.Encode(format, render.MigrationsJSON(ms))
 			}
 			rows := make([][]string, len(ms))
 			for i, m := range ms {

@@ -115,7 +115,7 @@ func newCmdScheduleList(f *cmdutil.Factory) *cobra.Command {
 				return err
 			}
 			if format != render.FormatTable && format != render.FormatWide {
-				return f.IO.Encode(format, ss)
+				return f.IO.Encode(format, render.SchedulesJSON(ss))
 			}
 			if len(ss) == 0 {
 				f.IO.Printf("No schedules\n")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"os"
 	"os/signal"
@@ -119,11 +120,38 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	ho := &slog.HandlerOptions{Level: lv}
 	switch format {
 	case "text":
+		ho.ReplaceAttr = textDuration
 		return slog.New(slog.NewTextHandler(w, ho)), nil
 	case "json":
+		ho.ReplaceAttr = jsonDuration
 		return slog.New(slog.NewJSONHandler(w, ho)), nil
 	}
 	return nil, cmdutil.FlagErrorf("--log-format: %q is not text or json", format)
+}
+
+// jsonDuration logs a duration attribute k as k_s, in seconds to the
+// millisecond: slog would write raw nanoseconds under a key that names no
+// unit. The worker's code logs plain time.Durations and need not know.
+func jsonDuration(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() != slog.KindDuration {
+		return a
+	}
+	return slog.Float64(a.Key+"_s", math.Round(a.Value.Duration().Seconds()*1000)/1000)
+}
+
+// textDuration rounds a duration attribute for people: 1.235s, 12ms, not
+// 1.234567891s.
+func textDuration(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() != slog.KindDuration {
+		return a
+	}
+	d := a.Value.Duration()
+	if d >= time.Millisecond || d <= -time.Millisecond {
+		d = d.Round(time.Millisecond)
+	} else {
+		d = d.Round(time.Microsecond)
+	}
+	return slog.Duration(a.Key, d)
 }
 
 func workerRun(ctx context.Context, f *cmdutil.Factory, cfg *config.Config, opts *WorkerRunOptions) error {
@@ -205,7 +233,7 @@ func newCmdWorkerList(f *cmdutil.Factory) *cobra.Command {
 				return err
 			}
 			if format != render.FormatTable && format != render.FormatWide {
-				return f.IO.Encode(format, ws)
+				return f.IO.Encode(format, render.WorkersJSON(ws))
 			}
 			if len(ws) == 0 {
 				f.IO.Printf("No workers registered\n")

@@ -17,8 +17,8 @@ import (
 // jobDetail is `show`'s machine-readable shape: the job's own fields with
 // its related jobs beside them.
 type jobDetail struct {
-	*store.Job
-	Related *store.Related `json:"related,omitempty"`
+	*jobJSON
+	Related *relatedJSON `json:"related,omitempty"`
 }
 
 // JobDetail prints one job: the guide's "Job Details Page" for people, or
@@ -30,7 +30,7 @@ func (ios *IO) JobDetail(f Format, j *store.Job, rel *store.Related) error {
 	case FormatCSV:
 		return ios.jobsCSV([]*store.Job{j})
 	}
-	return ios.Encode(f, jobDetail{Job: exportJob(j), Related: exportRelated(rel)})
+	return ios.Encode(f, jobDetail{jobJSON: exportJob(j), Related: exportRelated(rel)})
 }
 
 func (ios *IO) detailPage(j *store.Job, rel *store.Related) error {

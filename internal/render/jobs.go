@@ -160,12 +160,12 @@ func csvRow(j *store.Job) []string {
 	}
 }
 
-// csvTime keeps full precision, as JSON does: CSV is for exporting data.
+// csvTime is written as JSON writes a time: CSV is for exporting data.
 func csvTime(t *time.Time) string {
 	if t == nil || t.IsZero() {
 		return ""
 	}
-	return t.UTC().Format(time.RFC3339Nano)
+	return t.UTC().Format(TimeLayout)
 }
 
 // TimeCell renders a time for a table cell: relative on a terminal, RFC 3339

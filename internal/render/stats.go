@@ -1,7 +1,9 @@
 package render
 
 import (
+	"bytes"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -21,11 +23,7 @@ var statsOrder = []store.Status{
 // times and errors cover, such as "last 24h".
 func (ios *IO) Stats(f Format, st *store.Stats, window string) error {
 	if !f.human() {
-		out := *st
-		if out.ByType == nil {
-			out.ByType = []*store.TypeStats{}
-		}
-		return ios.Encode(f, &out)
+		return ios.Encode(f, exportStats(st))
 	}
 	ios.statsSummary(st.ByStatus)
 	if err := ios.statsByType(st.ByType, window); err != nil {
@@ -108,4 +106,72 @@ func (ios *IO) statsTopErrors(errs []store.ErrorCount, window string) error {
 		rows[i] = []string{Count(e.Count), orDash(Inert(e.Code)), msg}
 	}
 	return ios.writeTable([]string{"COUNT", "CODE", "MESSAGE"}, rows)
+}
+
+// statsJSON is store.Stats for machine-readable output: every status
+// counted, zeros included, run times to the millisecond and the time as
+// Time.
+type statsJSON struct {
+	ByStatus     statusCounts     `json:"byStatus"`
+	ByType       []typeStatsJSON  `json:"byType"`
+	Completed1h  int64            `json:"completedLastHour"`
+	Failed1h     int64            `json:"failedLastHour"`
+	Completed24h int64            `json:"completedLast24h"`
+	Failed24h    int64            `json:"failedLast24h"`
+	TopErrors    []errorCountJSON `json:"topErrors"`
+	Now          Time             `json:"now"`
+}
+
+type typeStatsJSON struct {
+	Type      string       `json:"type"`
+	Counts    statusCounts `json:"counts"`
+	Completed int64        `json:"completedInWindow"`
+	P50       float64      `json:"p50Seconds"`
+	P95       float64      `json:"p95Seconds"`
+}
+
+type errorCountJSON struct {
+	Message *string `json:"errorMessage"`
+	Code    *string `json:"errorCode"`
+	Count   int64   `json:"count"`
+}
+
+// statusCounts writes all seven statuses in statsOrder, zeros included,
+// so a script reads .byStatus.DEAD without a default.
+type statusCounts map[store.Status]int64
+
+// MarshalJSON implements json.Marshaler.
+func (c statusCounts) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, s := range statsOrder {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, "%q:%d", s, c[s])
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+func exportStats(st *store.Stats) *statsJSON {
+	out := &statsJSON{
+		ByStatus: statusCounts(st.ByStatus), ByType: make([]typeStatsJSON, len(st.ByType)),
+		Completed1h: st.Completed1h, Failed1h: st.Failed1h, Completed24h: st.Completed24h, Failed24h: st.Failed24h,
+		TopErrors: make([]errorCountJSON, len(st.TopErrors)), Now: Time(st.Now),
+	}
+	for i, ts := range st.ByType {
+		out.ByType[i] = typeStatsJSON{Type: ts.Type, Counts: statusCounts(ts.Counts), Completed: ts.Completed,
+			P50: roundMilli(ts.P50), P95: roundMilli(ts.P95)}
+	}
+	for i, e := range st.TopErrors {
+		out.TopErrors[i] = errorCountJSON{Message: Opt(e.Message), Code: Opt(e.Code), Count: e.Count}
+	}
+	return out
+}
+
+// roundMilli rounds seconds to the millisecond, so that 46.926500000000004
+// prints as 46.927.
+func roundMilli(seconds float64) float64 {
+	return math.Round(seconds*1000) / 1000
 }

@@ -503,6 +503,12 @@ func statuses(ctx context.Context, db DB, d *Dialect, ids []string, archived boo
 	return out, r.Err()
 }
 
+// auditTime is how a time reads in an audit row's metadata: as every time
+// in jobctl's JSON output, RFC 3339 in UTC to the millisecond.
+func auditTime(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000Z07:00")
+}
+
 // filterMetadata records a bulk action's filter in its audit rows.
 func filterMetadata(p *store.ActionParams) map[string]any {
 	if len(p.IDs) > 0 {
@@ -514,13 +520,13 @@ func filterMetadata(p *store.ActionParams) map[string]any {
 		m["types"] = f.Types
 	}
 	if !f.Since.IsZero() {
-		m["since"] = f.Since.UTC()
+		m["since"] = auditTime(f.Since)
 	}
 	if !f.Until.IsZero() {
-		m["until"] = f.Until.UTC()
+		m["until"] = auditTime(f.Until)
 	}
 	if !f.FinishedBefore.IsZero() {
-		m["finishedBefore"] = f.FinishedBefore.UTC()
+		m["finishedBefore"] = auditTime(f.FinishedBefore)
 	}
 	if f.UserID != "" {
 		m["userId"] = f.UserID
