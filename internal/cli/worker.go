@@ -136,6 +136,10 @@ func workerRun(ctx context.Context, f *cmdutil.Factory, cfg *config.Config, opts
 		return err
 	}
 	opts.Worker.Env = worker.Env{DSN: f.DSN().URL, Schema: f.Schema(), Supervisor: exe}
+	opts.Worker.Store = f.DSN().Redacted()
+	if f.Schema() != "" {
+		opts.Worker.Store += " (schema " + f.Schema() + ")"
+	}
 	// The root context ends at the first signal (graceful stop); a second
 	// one closes hard.
 	hard := make(chan struct{})

@@ -31,6 +31,9 @@ type Options struct {
 	ShutdownTimeout time.Duration // wait for running jobs on stop (default 30s)
 	Heartbeat       time.Duration // ping and cancel check (default 2s, at most Lease/3)
 	Env             Env           // what exec handlers are told about the store
+	// Store names the store in the worker's logs: its DSN with the
+	// password masked. The worker is never given anything to mask.
+	Store string
 	Logger          *slog.Logger
 	// Hard, when closed, stops the worker at once: running handlers are
 	// killed and their jobs left RUNNING for another worker to rescue.
@@ -62,6 +65,7 @@ type Worker struct {
 	store    store.Store
 	opts     Options
 	id       string
+	config   string // the config file's path
 	types    []string
 	handlers map[string]Handler
 	policies map[string]retry.Policy
@@ -130,6 +134,7 @@ func New(s store.Store, cfg *config.Config, opts Options) (*Worker, error) {
 		w.policies[t] = cfg.Policy(t)
 	}
 	w.types = types
+	w.config = cfg.Path
 	host, _ := os.Hostname()
 	w.id = fmt.Sprintf("%s-%d-%04x", host, os.Getpid(), rand.IntN(1<<16))
 	return w, nil
@@ -176,7 +181,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	if err := w.register(ctx); err != nil {
 		return err
 	}
-	w.log.Info("worker started", "worker", w.id, "types", w.types, "concurrency", w.opts.Concurrency)
+	w.log.Info("worker started", "worker", w.id, "store", w.opts.Store, "config", w.config, "types", w.types, "concurrency", w.opts.Concurrency)
 
 	// Handlers run under jobCtx, which outlives ctx so a graceful stop lets
 	// them finish. Bookkeeping runs under bg until every outcome is written.
