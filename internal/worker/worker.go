@@ -33,8 +33,8 @@ type Options struct {
 	Env             Env           // what exec handlers are told about the store
 	// Store names the store in the worker's logs: its DSN with the
 	// password masked. The worker is never given anything to mask.
-	Store string
-	Logger          *slog.Logger
+	Store  string
+	Logger *slog.Logger
 	// Hard, when closed, stops the worker at once: running handlers are
 	// killed and their jobs left RUNNING for another worker to rescue.
 	Hard <-chan struct{}
