@@ -88,6 +88,16 @@ func (w *Worker) write(ctx context.Context, batch []outcome) {
 			})
 		case errors.Is(o.cause, errHardStop):
 			// Left RUNNING on purpose: another worker rescues it.
+		case errors.As(o.err, new(*cannotStart)):
+			// Its handler never ran: back to PENDING, the attempt uncounted,
+			// for a worker whose handler can start.
+			released = append(released, o.job.ID)
+			logReleased = append(logReleased, func() {
+				w.log.Info("job handed back", "job", o.job.ID, "type", o.job.Type, "status", store.StatusPending, "reason", "handler cannot start")
+				if w.obs != nil {
+					w.obs.Finished(o.job, store.StatusPending, o.took)
+				}
+			})
 		default:
 			f := w.failure(o.job, jobError(o), now)
 			failures = append(failures, f)
