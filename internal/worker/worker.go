@@ -75,10 +75,11 @@ type Worker struct {
 
 	mu      sync.Mutex
 	running map[string]context.CancelCauseFunc
-	// claiming are the types still claimed: a type whose handler cannot
-	// start is dropped. Replaced, never changed in place.
-	claiming []string
 	held    map[string]bool // claimed, outcome not yet written
+
+	// claiming are the types still claimed (under mu): a type whose
+	// handler cannot start is dropped. Replaced, never changed in place.
+	claiming []string
 
 	inflight  atomic.Int64 // slots taken: handlers running or outcomes on their way
 	handling  atomic.Int64 // handlers running
