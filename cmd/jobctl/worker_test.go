@@ -490,6 +490,27 @@ func TestWorkerConfigErrors(t *testing.T) {
 			}
 		})
 
+		t.Run("example handlers missing", func(t *testing.T) {
+			// jobctl.example.yaml's ./handlers/* do not exist: the worker
+			// refuses to start rather than burn the queue.
+			example, err := filepath.Abs(filepath.Join("..", "..", "jobctl.example.yaml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			id := e.enqueue("CalendarSync")
+			r := e.run("", "worker", "run", "--drain", "--config", example)
+			if r.code != 2 {
+				t.Errorf("worker run --config jobctl.example.yaml exited %d, want 2", r.code)
+			}
+			want := "jobctl: worker: CalendarSync: handler ./handlers/calendar-sync: no such file (relative to the working directory " + e.dir + ")"
+			if msg := oneLine(t, r); msg != want {
+				t.Errorf("stderr %q, want %q", msg, want)
+			}
+			if j := byID(e.jobs())[id]; j.Status != "PENDING" || j.Attempts != 0 {
+				t.Errorf("the CalendarSync job is %s after %d attempts; want PENDING, untouched", j.Status, j.Attempts)
+			}
+		})
+
 		for _, tc := range []struct {
 			name, yaml string
 			line       int

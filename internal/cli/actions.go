@@ -621,6 +621,10 @@ PENDING and RETRYING jobs are CANCELLED at once. A RUNNING job
 is asked to stop: its worker sees the request within seconds, stops the
 handler and ends the job CANCELLED. --wait waits for that and reports how
 each job ended (a job that finished first keeps its own final status).
+A RUNNING job whose worker is gone (no row in 'jobctl worker list', or no
+ping for --lease, the default of 'worker run --lease') is CANCELLED at once:
+nobody is left to stop it. Set --lease to match workers run with a longer
+one.
 
 Other statuses are refused with the reason; a refused or missing job named
 by ID makes the exit code 1. A filter that matches more than one job asks
@@ -631,6 +635,9 @@ first on a terminal; without a terminal it proceeds (retry undoes a cancel).`,
   jobctl list --status retrying --type EmailSending -q | jobctl cancel -`,
 	}
 	checkWait := func(cmd *cobra.Command) error {
+		if opts.Params.Lease <= 0 {
+			return cmdutil.FlagErrorf("--lease must be positive, got %s", opts.Params.Lease)
+		}
 		if cmd.Flags().Changed("timeout") && !opts.Wait {
 			return cmdutil.FlagErrorf("--timeout needs --wait")
 		}
@@ -649,6 +656,7 @@ first on a terminal; without a terminal it proceeds (retry undoes a cancel).`,
 	fl := cmd.Flags()
 	fl.BoolVar(&opts.Wait, "wait", false, "wait until RUNNING jobs have stopped and report how each ended")
 	fl.DurationVar(&opts.Timeout, "timeout", 30*time.Second, "with --wait, give up after this long (exit 1)")
+	fl.DurationVar(&opts.Params.Lease, "lease", store.DefaultLease, "a RUNNING job whose worker has not pinged for this long is cancelled at once")
 	return cmd
 }
 

@@ -260,7 +260,11 @@ func TestCancelWait(t *testing.T) {
 	e := newCLIEnv(t, false)
 	running := e.seed("X", store.StatusRunning)
 	pending := e.seed("X", store.StatusPending)
-	// Play the worker: end the job once it has been asked to stop.
+	// Play the worker, alive (a gone one's job is cancelled at once): end
+	// the job once it has been asked to stop.
+	if err := e.store().RegisterWorker(context.Background(), &store.WorkerInfo{ID: "w1", Host: "h", PID: 1, Concurrency: 1}); err != nil {
+		t.Fatal(err)
+	}
 	stop := make(chan struct{})
 	defer close(stop)
 	go func() {

@@ -68,6 +68,13 @@ SIGTERM or Ctrl-C stops claiming and waits up to --shutdown-timeout for
 running jobs, then hands the rest back as PENDING without counting the
 attempt. A second signal stops at once; those jobs are rescued later.
 
+An exec handler whose program is missing or not executable is refused at
+start (exit 2): a relative path is taken from the worker's working
+directory, a bare name from its PATH. A handler that cannot be started
+later (its program removed) hands its job back as PENDING, the attempt
+uncounted, and the worker stops claiming that type; once it claims none,
+it exits 1. Failed attempts are logged at WARN, DEAD jobs at ERROR.
+
 If the store becomes unreachable, the worker keeps the outcomes of jobs that
 finish and retries until they are written. Stopped meanwhile, it tries until
 --shutdown-timeout, then exits 1 naming the jobs that will be rescued after
@@ -155,6 +162,15 @@ func textDuration(_ []string, a slog.Attr) slog.Attr {
 }
 
 func workerRun(ctx context.Context, f *cmdutil.Factory, cfg *config.Config, opts *WorkerRunOptions) error {
+	// Before the store is opened (and, for SQLite, created): a handler
+	// that cannot run is a bad deploy, refused before it fails a job.
+	if _, err := worker.CheckHandlers(cfg, opts.Worker.Types); err != nil {
+		var he *worker.HandlerError
+		if errors.As(err, &he) {
+			return &cmdutil.ExitError{Code: cmdutil.ExitUsage, Err: fmt.Errorf("worker: %w", err)}
+		}
+		return err
+	}
 	s, err := f.StoreCreate(ctx)
 	if err != nil {
 		return err
@@ -164,6 +180,10 @@ func workerRun(ctx context.Context, f *cmdutil.Factory, cfg *config.Config, opts
 		return err
 	}
 	opts.Worker.Env = worker.Env{DSN: f.DSN().URL, Schema: f.Schema(), Supervisor: exe}
+	opts.Worker.Store = f.DSN().Redacted()
+	if f.Schema() != "" {
+		opts.Worker.Store += " (schema " + f.Schema() + ")"
+	}
 	// The root context ends at the first signal (graceful stop); a second
 	// one closes hard.
 	hard := make(chan struct{})

@@ -86,6 +86,11 @@ type ActionParams struct {
 	BatchSize   int
 	DryRun      bool
 
+	// Cancel: a RUNNING job whose worker is gone (no "Worker" row, or
+	// none that pinged within Lease) is cancelled at once, since nobody
+	// would carry out a request to stop. Zero means DefaultLease.
+	Lease time.Duration
+
 	// Retry.
 	Delay         time.Duration
 	ResetAttempts bool
@@ -97,6 +102,10 @@ type ActionParams struct {
 	// batch that would change).
 	Progress func(batch []Changed)
 }
+
+// DefaultLease is how long a worker may go without a ping before its jobs
+// are taken for orphans: worker run's default --lease.
+const DefaultLease = 60 * time.Second
 
 // AllowedStatuses is p.Statuses, or the action's defaults.
 func (p *ActionParams) AllowedStatuses() []Status {

@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"os"
 	"os/exec"
@@ -97,6 +98,8 @@ type reply struct {
 	Pid    int     `json:"pid,omitempty"`
 	Err    string  `json:"err,omitempty"`
 	Status *uint32 `json:"status,omitempty"`
+	// Unrunnable: Err says the program cannot be run as it is.
+	Unrunnable bool `json:"unrunnable,omitempty"`
 }
 
 // maxMessage bounds a request: argv and environment, not the job's data.
@@ -107,7 +110,14 @@ const maxMessage = 1 << 20
 var ErrSupervisorDied = errors.New("the handler's supervisor died")
 
 // StartError is a run's error when the handler could not be started.
-type StartError struct{ Msg string }
+type StartError struct {
+	Msg string
+	// Unrunnable: the program is missing, not executable or not a valid
+	// executable, or its argv cannot be passed on. Trying again will not
+	// help until someone fixes it, unlike a fork that failed for want of
+	// memory or processes.
+	Unrunnable bool
+}
 
 func (e *StartError) Error() string { return e.Msg }
 
@@ -288,7 +298,7 @@ func (s *Supervisor) Run(ctx context.Context, c Cmd) (syscall.WaitStatus, error)
 	}
 	switch {
 	case errors.Is(err, syscall.EMSGSIZE):
-		return 0, &StartError{Msg: "argv and environment too large to pass on"}
+		return 0, &StartError{Msg: "argv and environment too large to pass on", Unrunnable: true}
 	case err != nil:
 		return 0, fmt.Errorf("supervisor: %w", err)
 	}
@@ -324,7 +334,7 @@ wait:
 		case r := <-ch:
 			switch {
 			case r.Err != "":
-				return 0, &StartError{Msg: r.Err}
+				return 0, &StartError{Msg: r.Err, Unrunnable: r.Unrunnable}
 			case r.Status != nil:
 				status = syscall.WaitStatus(*r.Status)
 				break wait
@@ -475,7 +485,7 @@ func (s *server) start(r request, files []*os.File) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	setDeathSignal(cmd.SysProcAttr, syscall.SIGKILL)
 	if err := cmd.Start(); err != nil {
-		s.send(reply{ID: r.ID, Err: err.Error()})
+		s.send(reply{ID: r.ID, Err: err.Error(), Unrunnable: unrunnable(err)})
 		return
 	}
 	pgid := cmd.Process.Pid
@@ -493,6 +503,19 @@ func (s *server) start(r request, files []*os.File) {
 		st := uint32(cmd.ProcessState.Sys().(syscall.WaitStatus))
 		s.send(reply{ID: r.ID, Status: &st})
 	}()
+}
+
+// unrunnable reports whether a failed start is the program's own doing:
+// not found (on PATH, or only through a relative PATH entry), not a file,
+// not executable, not a valid executable, or arguments too long.
+func unrunnable(err error) bool {
+	for _, target := range []error{exec.ErrNotFound, exec.ErrDot, fs.ErrNotExist, fs.ErrPermission,
+		syscall.ENOEXEC, syscall.EISDIR, syscall.ENOTDIR, syscall.ELOOP, syscall.ENAMETOOLONG, syscall.E2BIG} {
+		if errors.Is(err, target) {
+			return true
+		}
+	}
+	return false
 }
 
 // killAll kills every running handler's process group.

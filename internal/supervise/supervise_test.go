@@ -110,13 +110,23 @@ func TestCannotRun(t *testing.T) {
 	t.Parallel()
 	_, err := testSupervisor().Run(context.Background(), Cmd{Argv: []string{"./no-such-handler"}})
 	var se *StartError
-	if !errors.As(err, &se) || !strings.Contains(se.Msg, "no-such-handler") {
-		t.Errorf("err = %v; want a StartError naming the command", err)
+	if !errors.As(err, &se) || !strings.Contains(se.Msg, "no-such-handler") || !se.Unrunnable {
+		t.Errorf("err = %#v; want an unrunnable StartError naming the command", err)
+	}
+	if _, err := testSupervisor().Run(context.Background(), Cmd{Argv: []string{"no-such-command-on-path"}}); !errors.As(err, &se) || !se.Unrunnable {
+		t.Errorf("a bare name not on PATH: err = %#v; want an unrunnable StartError", err)
+	}
+	plain := filepath.Join(t.TempDir(), "plain")
+	if err := os.WriteFile(plain, []byte("#!/bin/sh\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := testSupervisor().Run(context.Background(), Cmd{Argv: []string{plain}}); !errors.As(err, &se) || !se.Unrunnable {
+		t.Errorf("not executable: err = %#v; want an unrunnable StartError", err)
 	}
 	// More environment than a message carries is the handler's problem,
 	// not a reason to retry.
 	huge := []string{"HUGE=" + strings.Repeat("x", 2<<20)}
-	if _, err := testSupervisor().Run(context.Background(), Cmd{Argv: []string{"true"}, Env: huge}); !errors.As(err, &se) {
+	if _, err := testSupervisor().Run(context.Background(), Cmd{Argv: []string{"true"}, Env: huge}); !errors.As(err, &se) || !se.Unrunnable {
 		t.Errorf("huge environment: err = %v; want a StartError", err)
 	}
 	bad := filepath.Join(t.TempDir(), "bad")
@@ -124,7 +134,7 @@ func TestCannotRun(t *testing.T) {
 	if err := os.WriteFile(bad, []byte{0x7f, 'E', 'L', 'F', 0, 0}, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := testSupervisor().Run(context.Background(), Cmd{Argv: []string{bad}}); !errors.As(err, &se) {
+	if _, err := testSupervisor().Run(context.Background(), Cmd{Argv: []string{bad}}); !errors.As(err, &se) || !se.Unrunnable {
 		t.Errorf("err = %v; want a StartError", err)
 	}
 }

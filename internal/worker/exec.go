@@ -6,10 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jobctl/jobctl/internal/store"
@@ -58,8 +62,13 @@ func (h *execHandler) Run(ctx context.Context, j *store.Job) (json.RawMessage, e
 	}
 	var start *supervise.StartError
 	switch {
+	case errors.As(err, &start) && start.Unrunnable:
+		// The handler never ran, and will not until someone fixes it.
+		return nil, &cannotStart{program: h.argv[0], err: err}
 	case errors.As(err, &start):
-		return nil, &JobError{Code: "HANDLER_ERROR", Message: fmt.Sprintf("cannot run %s: %v", h.argv[0], err), Retryable: no()}
+		// A fork that failed for want of memory or processes: worth
+		// another try later.
+		return nil, &JobError{Code: "HANDLER_ERROR", Message: fmt.Sprintf("cannot run %s: %v", h.argv[0], err), Retryable: yes()}
 	case err != nil:
 		// The supervisor died, taking the handler with it: not the
 		// handler's doing, so worth another try.
@@ -170,3 +179,59 @@ func (b *tailBuffer) Write(p []byte) (int, error) {
 }
 
 func (b *tailBuffer) String() string { return string(b.buf) }
+
+// cannotStart is an attempt whose handler program could not be started at
+// all: missing, not executable, not a valid executable. The job is not to
+// blame, so the attempt is handed back uncounted, and the worker stops
+// claiming the type rather than burn its queue.
+type cannotStart struct {
+	program string
+	err     error
+}
+
+func (e *cannotStart) Error() string { return e.program + ": " + e.err.Error() }
+func (e *cannotStart) Unwrap() error { return e.err }
+
+// HandlerError is an exec handler whose program cannot be run, found when
+// the worker starts: it refuses to start rather than fail every job of the
+// type.
+type HandlerError struct {
+	Type    string
+	Program string
+	Problem string
+}
+
+func (e *HandlerError) Error() string {
+	return e.Type + ": handler " + e.Program + ": " + e.Problem
+}
+
+// checkProgram says what keeps the supervisor from starting name, or "".
+// It looks as exec.Command does there: a name with a slash as a path from
+// the worker's working directory (the supervisor's, which it inherits),
+// any other on the worker's PATH.
+func checkProgram(name string) string {
+	_, err := exec.LookPath(name)
+	var problem string
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, exec.ErrDot):
+		return "found only through a relative directory in PATH, which exec refuses: give its path"
+	case errors.Is(err, exec.ErrNotFound):
+		return "not found on PATH"
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ENOTDIR):
+		problem = "no such file"
+	case errors.Is(err, fs.ErrPermission):
+		problem = "not executable"
+	case errors.Is(err, syscall.EISDIR):
+		problem = "is a directory"
+	default:
+		problem = err.Error()
+	}
+	if !filepath.IsAbs(name) {
+		if wd, err := os.Getwd(); err == nil {
+			problem += " (relative to the working directory " + wd + ")"
+		}
+	}
+	return problem
+}

@@ -127,15 +127,15 @@ func TestExecHandlerExitStatus(t *testing.T) {
 			t.Errorf("%s: %v; want %q", script, err, want)
 		}
 	}
-	// A missing command fails as it always did.
+	// A missing command cannot start: not the job's failure.
 	h, err := NewHandler(config.Handler{Kind: config.KindExec, Exec: []string{"./no-such-handler"}}, Env{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = h.Run(context.Background(), testJob())
-	var je *JobError
-	if !errors.As(err, &je) || je.Code != "HANDLER_ERROR" || !strings.HasPrefix(je.Message, "cannot run ./no-such-handler: ") || je.Retryable == nil || *je.Retryable {
-		t.Errorf("missing command: %#v", err)
+	var cs *cannotStart
+	if !errors.As(err, &cs) || cs.program != "./no-such-handler" || !strings.Contains(err.Error(), "no such file") {
+		t.Errorf("missing command: %#v; want cannotStart", err)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -87,6 +88,16 @@ func (w *Worker) write(ctx context.Context, batch []outcome) {
 			})
 		case errors.Is(o.cause, errHardStop):
 			// Left RUNNING on purpose: another worker rescues it.
+		case errors.As(o.err, new(*cannotStart)):
+			// Its handler never ran: back to PENDING, the attempt uncounted,
+			// for a worker whose handler can start.
+			released = append(released, o.job.ID)
+			logReleased = append(logReleased, func() {
+				w.log.Info("job handed back", "job", o.job.ID, "type", o.job.Type, "status", store.StatusPending, "reason", "handler cannot start")
+				if w.obs != nil {
+					w.obs.Finished(o.job, store.StatusPending, o.took)
+				}
+			})
 		default:
 			f := w.failure(o.job, jobError(o), now)
 			failures = append(failures, f)
@@ -126,10 +137,23 @@ func (w *Worker) write(ctx context.Context, batch []outcome) {
 
 func (w *Worker) finished(o outcome, st store.Status, msg string, attrs ...any) {
 	attrs = append([]any{"job", o.job.ID, "type", o.job.Type, "attempt", o.job.Attempts, "status", st, "duration", o.took}, attrs...)
-	w.log.Info(msg, attrs...)
+	w.log.Log(context.Background(), outcomeLevel(st), msg, attrs...)
 	if w.obs != nil {
 		w.obs.Finished(o.job, st, o.took)
 	}
+}
+
+// outcomeLevel is the level a job's outcome is logged at: a failed attempt
+// (RETRYING, FAILED) is a warning and a job out of attempts (DEAD) an
+// error, so that --log-level warn shows every failure and nothing else.
+func outcomeLevel(st store.Status) slog.Level {
+	switch st {
+	case store.StatusRetrying, store.StatusFailed:
+		return slog.LevelWarn
+	case store.StatusDead:
+		return slog.LevelError
+	}
+	return slog.LevelInfo
 }
 
 // writeTimeout bounds one try of an outcome write, so a store that hangs
@@ -313,7 +337,7 @@ func (w *Worker) rescue(ctx context.Context) {
 			continue
 		}
 		if n == 1 {
-			w.log.Info("job rescued", "job", j.ID, "type", j.Type, "from", j.WorkerID, "status", f.Status, "code", retry.CodeWorkerLost)
+			w.log.Log(ctx, outcomeLevel(f.Status), "job rescued", "job", j.ID, "type", j.Type, "from", j.WorkerID, "status", f.Status, "code", retry.CodeWorkerLost)
 		}
 	}
 	if _, err := w.store.PruneWorkers(ctx, cutoff); err != nil && ctx.Err() == nil {

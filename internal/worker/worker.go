@@ -31,7 +31,10 @@ type Options struct {
 	ShutdownTimeout time.Duration // wait for running jobs on stop (default 30s)
 	Heartbeat       time.Duration // ping and cancel check (default 2s, at most Lease/3)
 	Env             Env           // what exec handlers are told about the store
-	Logger          *slog.Logger
+	// Store names the store in the worker's logs: its DSN with the
+	// password masked. The worker is never given anything to mask.
+	Store  string
+	Logger *slog.Logger
 	// Hard, when closed, stops the worker at once: running handlers are
 	// killed and their jobs left RUNNING for another worker to rescue.
 	Hard <-chan struct{}
@@ -51,6 +54,7 @@ var (
 	errCancelled = errors.New("cancelled by an operator")
 	errShutdown  = errors.New("worker shutting down")
 	errHardStop  = errors.New("worker stopped at once")
+	errNoTypes   = errors.New("no job type left to claim: the handler of every one cannot start")
 	//lint:ignore ST1005 the guide's own message, recorded as the job's error
 	errTimeout = errors.New(retry.TimeoutMessage)
 	// ErrHardStop is Run's error after a second signal.
@@ -62,6 +66,7 @@ type Worker struct {
 	store    store.Store
 	opts     Options
 	id       string
+	config   string // the config file's path
 	types    []string
 	handlers map[string]Handler
 	policies map[string]retry.Policy
@@ -71,6 +76,10 @@ type Worker struct {
 	mu      sync.Mutex
 	running map[string]context.CancelCauseFunc
 	held    map[string]bool // claimed, outcome not yet written
+
+	// claiming are the types still claimed (under mu): a type whose
+	// handler cannot start is dropped. Replaced, never changed in place.
+	claiming []string
 
 	inflight  atomic.Int64 // slots taken: handlers running or outcomes on their way
 	handling  atomic.Int64 // handlers running
@@ -109,17 +118,9 @@ func New(s store.Store, cfg *config.Config, opts Options) (*Worker, error) {
 		retry:    backoff{first: retryFirst, limit: retryCap},
 	}
 	w.health = &storeHealth{log: w.log, unwritten: func() int64 { return w.pending.Load() - w.handling.Load() }}
-	types := cfg.Types()
-	if len(opts.Types) > 0 {
-		for _, t := range opts.Types {
-			if !slices.Contains(types, t) {
-				return nil, fmt.Errorf("--types: %s has no handler in %s", t, cfg.Path)
-			}
-		}
-		types = opts.Types
-	}
-	if len(types) == 0 {
-		return nil, fmt.Errorf("%s gives no job type a handler", cfg.Path)
+	types, err := CheckHandlers(cfg, opts.Types)
+	if err != nil {
+		return nil, err
 	}
 	for _, t := range types {
 		h, err := NewHandler(cfg.Jobs[t].Handler, opts.Env)
@@ -129,10 +130,40 @@ func New(s store.Store, cfg *config.Config, opts Options) (*Worker, error) {
 		w.handlers[t] = h
 		w.policies[t] = cfg.Policy(t)
 	}
-	w.types = types
+	w.types, w.claiming = types, types
+	w.config = cfg.Path
 	host, _ := os.Hostname()
 	w.id = fmt.Sprintf("%s-%d-%04x", host, os.Getpid(), rand.IntN(1<<16))
 	return w, nil
+}
+
+// CheckHandlers returns the job types a worker runs: the config's, or those
+// of only (--types) when given. It refuses an exec handler whose program is
+// missing or not executable with a *HandlerError, so that a bad deploy
+// stops the worker at once rather than fail every job of the type.
+func CheckHandlers(cfg *config.Config, only []string) ([]string, error) {
+	types := cfg.Types()
+	if len(only) > 0 {
+		for _, t := range only {
+			if !slices.Contains(types, t) {
+				return nil, fmt.Errorf("--types: %s has no handler in %s", t, cfg.Path)
+			}
+		}
+		types = only
+	}
+	if len(types) == 0 {
+		return nil, fmt.Errorf("%s gives no job type a handler", cfg.Path)
+	}
+	for _, t := range types {
+		h := cfg.Jobs[t].Handler
+		if h.Kind != config.KindExec || len(h.Exec) == 0 {
+			continue
+		}
+		if problem := checkProgram(h.Exec[0]); problem != "" {
+			return nil, &HandlerError{Type: t, Program: h.Exec[0], Problem: problem}
+		}
+	}
+	return types, nil
 }
 
 func withDefaults(o Options) Options {
@@ -176,7 +207,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	if err := w.register(ctx); err != nil {
 		return err
 	}
-	w.log.Info("worker started", "worker", w.id, "types", w.types, "concurrency", w.opts.Concurrency)
+	w.log.Info("worker started", "worker", w.id, "store", w.opts.Store, "config", w.config, "types", w.types, "concurrency", w.opts.Concurrency)
 
 	// Handlers run under jobCtx, which outlives ctx so a graceful stop lets
 	// them finish. Bookkeeping runs under bg until every outcome is written.
@@ -248,7 +279,7 @@ func (w *Worker) Run(ctx context.Context) error {
 func (w *Worker) register(ctx context.Context) error {
 	host, _ := os.Hostname()
 	return w.store.RegisterWorker(ctx, &store.WorkerInfo{
-		ID: w.id, Host: host, PID: os.Getpid(), Types: w.types,
+		ID: w.id, Host: host, PID: os.Getpid(), Types: w.claimTypes(),
 		Concurrency: w.opts.Concurrency, JobsDone: w.done.Load(),
 	})
 }
@@ -312,6 +343,10 @@ func (w *Worker) loop(ctx, jobCtx context.Context) error {
 			return errHardStop
 		default:
 		}
+		types := w.claimTypes()
+		if len(types) == 0 {
+			return errNoTypes
+		}
 		free := w.opts.Concurrency - int(w.inflight.Load())
 		claimed := 0
 		if free > 0 {
@@ -319,7 +354,7 @@ func (w *Worker) loop(ctx, jobCtx context.Context) error {
 			// commit on the server, and its jobs would sit RUNNING, unseen,
 			// until the lease ran out.
 			t0 := time.Now()
-			jobs, err := w.store.Claim(context.WithoutCancel(ctx), &store.ClaimParams{WorkerID: w.id, Types: w.types, Limit: free})
+			jobs, err := w.store.Claim(context.WithoutCancel(ctx), &store.ClaimParams{WorkerID: w.id, Types: types, Limit: free})
 			if err != nil {
 				w.health.failed("claim", err, t0, "claim failed")
 				unsure = unsure || errors.Is(err, store.ErrUnavailable)
@@ -380,6 +415,28 @@ func (w *Worker) loop(ctx, jobCtx context.Context) error {
 	}
 }
 
+// claimTypes are the types the worker still claims.
+func (w *Worker) claimTypes() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.claiming
+}
+
+// stopClaiming drops a type whose handler cannot start, saying so once.
+func (w *Worker) stopClaiming(typ string, err error) {
+	w.mu.Lock()
+	i := slices.Index(w.claiming, typ)
+	if i >= 0 {
+		w.claiming = slices.Delete(slices.Clone(w.claiming), i, i+1)
+	}
+	w.mu.Unlock()
+	if i < 0 {
+		return
+	}
+	w.log.Error(fmt.Sprintf("handler for %s cannot start: %v; no longer claiming %s", typ, err, typ), "type", typ, "worker", w.id)
+	w.nudge()
+}
+
 // drained reports whether nothing of the worker's types is due, running or
 // waiting to retry anywhere, rescuing expired jobs first. RETRYING jobs are
 // the unfinished part of the work at hand, so a drain waits for them;
@@ -387,7 +444,7 @@ func (w *Worker) loop(ctx, jobCtx context.Context) error {
 func (w *Worker) drained(ctx context.Context) bool {
 	w.rescue(ctx)
 	began := time.Now()
-	st, err := w.store.Drain(ctx, w.types)
+	st, err := w.store.Drain(ctx, w.claimTypes())
 	if err != nil {
 		w.health.failed("drain check", err, began, "drain check failed")
 		return false
@@ -417,6 +474,10 @@ func (w *Worker) start(jobCtx context.Context, j *store.Job) {
 		began := time.Now()
 		tctx, stop := context.WithTimeoutCause(ctx, policy.Timeout, errTimeout)
 		out, err := w.runHandler(tctx, j)
+		var cs *cannotStart
+		if errors.As(err, &cs) {
+			w.stopClaiming(j.Type, cs)
+		}
 		cause := context.Cause(tctx)
 		stop()
 		w.mu.Lock()

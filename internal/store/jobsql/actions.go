@@ -162,8 +162,9 @@ func (b *Base) actBatch(ctx context.Context, p *store.ActionParams, cond string,
 			return err
 		}
 		if p.DryRun {
-			changed = predict(p, rows)
-			return nil
+			gone, err := orphaned(ctx, tx, b.D, p, rows)
+			changed = predict(p, rows, gone)
+			return err
 		}
 		changed, err = apply(ctx, tx, b.D, p, rows, batch)
 		if err != nil && p.Sink != nil && p.Action == store.ActArchive {
@@ -225,7 +226,7 @@ func queryActionRows(ctx context.Context, db DB, sql string, args []any) ([]*sto
 }
 
 // predict is what a dry run reports: the change each job would get.
-func predict(p *store.ActionParams, rows []*store.Job) []store.Changed {
+func predict(p *store.ActionParams, rows []*store.Job, orphans map[string]bool) []store.Changed {
 	out := make([]store.Changed, len(rows))
 	for i, j := range rows {
 		c := store.Changed{ID: j.ID, Type: j.Type, PreviousStatus: j.Status, Status: j.Status, ScheduledFor: j.ScheduledFor}
@@ -233,7 +234,7 @@ func predict(p *store.ActionParams, rows []*store.Job) []store.Changed {
 		case store.ActRetry:
 			c.Status, c.ScheduledFor = store.StatusPending, time.Now().Add(p.Delay).UTC()
 		case store.ActCancel:
-			if j.Status == store.StatusRunning {
+			if j.Status == store.StatusRunning && !orphans[j.ID] {
 				c.CancelRequested = true
 			} else {
 				c.Status = store.StatusCancelled
@@ -277,6 +278,11 @@ func apply(ctx context.Context, tx DB, d *Dialect, p *store.ActionParams, rows [
 	case store.ActRestore:
 		return move(ctx, tx, d, p, rows, `"JobArchive"`, `"Job"`)
 	}
+	if p.Action == store.ActCancel {
+		if err := markCancelRequests(ctx, tx, d, p, ids); err != nil {
+			return nil, err
+		}
+	}
 	if err := auditBatch(ctx, tx, d, p, ids); err != nil {
 		return nil, err
 	}
@@ -284,17 +290,67 @@ func apply(ctx context.Context, tx DB, d *Dialect, p *store.ActionParams, rows [
 	case store.ActRetry:
 		return update(ctx, tx, d, prev, ids, func(a *Args) string { return retrySet(a, d, p) })
 	case store.ActCancel:
-		// A RUNNING job is only asked to stop: its worker sees the request
-		// at its next heartbeat, stops the handler and ends it CANCELLED.
+		// A RUNNING job with a live worker is only asked to stop (see
+		// markCancelRequests): its worker sees the request at its next
+		// heartbeat, stops the handler and ends it CANCELLED.
 		return update(ctx, tx, d, prev, ids, func(*Args) string {
-			return `status = CASE WHEN status = 'RUNNING' THEN status ELSE 'CANCELLED' END,
-			"cancelRequested" = CASE WHEN status = 'RUNNING' THEN TRUE ELSE "cancelRequested" END,
-			"completedAt" = CASE WHEN status = 'RUNNING' THEN "completedAt" ELSE ` + d.Now + ` END`
+			return `status = CASE WHEN ` + cancelRequested + ` THEN status ELSE 'CANCELLED' END,
+			"completedAt" = CASE WHEN ` + cancelRequested + ` THEN "completedAt" ELSE ` + d.Now + ` END`
 		})
 	case store.ActStart:
 		return update(ctx, tx, d, prev, ids, func(*Args) string { return `"scheduledFor" = ` + d.Now })
 	}
 	return nil, nil
+}
+
+// cancelRequested is true of a job a cancel only asks to stop, once
+// markCancelRequests has run: RUNNING under a live worker.
+const cancelRequested = `(status = 'RUNNING' AND "cancelRequested")`
+
+// workerGone is true of a job whose worker is gone: it has no "Worker" row,
+// or one silent for longer than the lease (as the rescue judges it).
+func workerGone(a *Args, p *store.ActionParams) string {
+	lease := p.Lease
+	if lease <= 0 {
+		lease = store.DefaultLease
+	}
+	return `("workerId" IS NULL OR NOT EXISTS (SELECT 1 FROM "Worker" w WHERE w.id = "Job"."workerId" AND w."lastPing" >= ` +
+		a.Add(time.Now().Add(-lease)) + `))`
+}
+
+// markCancelRequests decides, once, which of the locked batch's RUNNING jobs
+// are asked to stop and which are cancelled at once: a job whose worker is
+// gone would wait for a stop nobody carries out (until a rescue retried
+// it). The decision is kept in "cancelRequested", so the audit rows and the
+// update read the same one even if a worker pings in between; a worker
+// that pings after its lease ran out finds its job no longer its own, as
+// after a rescue.
+func markCancelRequests(ctx context.Context, tx DB, d *Dialect, p *store.ActionParams, ids []string) error {
+	a := d.Args()
+	_, err := tx.Exec(ctx, `UPDATE "Job" SET "cancelRequested" = NOT `+workerGone(a, p)+
+		` WHERE id`+d.InIDs(a, ids)+` AND status = 'RUNNING'`, a.Values...)
+	return err
+}
+
+// orphaned are the RUNNING jobs among rows whose worker is gone, for a dry
+// run's prediction.
+func orphaned(ctx context.Context, db DB, d *Dialect, p *store.ActionParams, rows []*store.Job) (map[string]bool, error) {
+	var running []string
+	for _, j := range rows {
+		if j.Status == store.StatusRunning {
+			running = append(running, j.ID)
+		}
+	}
+	out := map[string]bool{}
+	if p.Action != store.ActCancel || len(running) == 0 {
+		return out, nil
+	}
+	a := d.Args()
+	ids, err := queryStrings(ctx, db, `SELECT id FROM "Job" WHERE id`+d.InIDs(a, running)+` AND `+workerGone(a, p), a.Values...)
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out, err
 }
 
 // auditBatch writes one "AuditLog" row per job, built in SQL from the rows
@@ -395,7 +451,7 @@ func newStatusSQL(a store.Action) string {
 	case store.ActRetry:
 		return `'PENDING'`
 	case store.ActCancel:
-		return `CASE WHEN status = 'RUNNING' THEN 'RUNNING (cancel requested)' ELSE 'CANCELLED' END`
+		return `CASE WHEN ` + cancelRequested + ` THEN 'RUNNING (cancel requested)' ELSE 'CANCELLED' END`
 	}
 	return `status`
 }

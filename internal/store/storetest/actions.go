@@ -14,6 +14,7 @@ func exerciseActions(t *testing.T, newHarness NewFunc) {
 	t.Run("RetryByID", func(t *testing.T) { t.Parallel(); testRetryByID(t, newHarness(t)) })
 	t.Run("RetryByFilter", func(t *testing.T) { t.Parallel(); testRetryByFilter(t, newHarness(t)) })
 	t.Run("CancelStartDelete", func(t *testing.T) { t.Parallel(); testCancelStartDelete(t, newHarness(t)) })
+	t.Run("CancelOrphaned", func(t *testing.T) { t.Parallel(); testCancelOrphaned(t, newHarness(t)) })
 	t.Run("PurgeArchiveRestore", func(t *testing.T) { t.Parallel(); testPurgeArchiveRestore(t, newHarness(t)) })
 	t.Run("FailedBatchLeavesNothing", func(t *testing.T) { t.Parallel(); testFailedBatch(t, newHarness(t)) })
 }
@@ -181,6 +182,10 @@ func testCancelStartDelete(t *testing.T, h *Harness) {
 	running := jobIn(t, h, "A", store.StatusRunning, 1, now)
 	retrying := jobIn(t, h, "A", store.StatusRetrying, 1, now)
 	done := jobIn(t, h, "A", store.StatusCompleted, 1, now)
+	// The running job's worker is alive: it is asked to stop.
+	if err := s.RegisterWorker(ctx(), &store.WorkerInfo{ID: "w1", Host: "h", PID: 1, Concurrency: 1}); err != nil {
+		t.Fatal(err)
+	}
 
 	res := act(t, s, &store.ActionParams{Action: store.ActCancel, IDs: []string{pending.ID, running.ID, retrying.ID, done.ID}})
 	if res.Changed != 2 || res.Requested != 1 || len(res.Skipped) != 1 {
@@ -316,5 +321,93 @@ func testFailedBatch(t *testing.T, h *Harness) {
 	arch, _ = s.Count(ctx(), &store.Filter{}, true)
 	if res.Changed != 3 || arch != 5 {
 		t.Errorf("rerun archived %d (total %d); want 3 (total 5)", res.Changed, arch)
+	}
+}
+
+// testCancelOrphaned: a RUNNING job whose worker is gone (no "Worker" row,
+// or one silent past the lease) is cancelled at once, with its audit row;
+// one whose worker is alive is only asked to stop. A dry run predicts the
+// same.
+func testCancelOrphaned(t *testing.T, h *Harness) {
+	s := h.Store
+	now := time.Now().UTC()
+	setWorker := func(id string, j *store.Job) {
+		h.Exec(t, `UPDATE "Job" SET "workerId" = $1 WHERE id = $2`, id, j.ID)
+	}
+	noRow := jobIn(t, h, "A", store.StatusRunning, 1, now) // held by w1, which never registered
+	stale := jobIn(t, h, "A", store.StatusRunning, 1, now)
+	live := jobIn(t, h, "A", store.StatusRunning, 1, now)
+	for _, w := range []string{"stale", "live"} {
+		if err := s.RegisterWorker(ctx(), &store.WorkerInfo{ID: w, Host: "h", PID: 1, Concurrency: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.Exec(t, `UPDATE "Worker" SET "lastPing" = $1 WHERE id = 'stale'`, now.Add(-2*store.DefaultLease))
+	setWorker("stale", stale)
+	setWorker("live", live)
+	all := []string{noRow.ID, stale.ID, live.ID}
+
+	// A lease longer than the stale worker's silence keeps it alive.
+	dry := act(t, s, &store.ActionParams{Action: store.ActCancel, IDs: all, DryRun: true, Lease: 3 * store.DefaultLease})
+	if dry.Changed != 1 || dry.Requested != 2 {
+		t.Errorf("dry run with a 3-minute lease: %+v; want 1 cancelled (no worker row), 2 requested", dry)
+	}
+	var predicted []store.Changed
+	dry = act(t, s, &store.ActionParams{Action: store.ActCancel, IDs: all, DryRun: true, Progress: func(b []store.Changed) { predicted = append(predicted, b...) }})
+	if dry.Changed != 2 || dry.Requested != 1 {
+		t.Errorf("dry run: %+v; want 2 cancelled, 1 requested", dry)
+	}
+	for _, c := range predicted {
+		if want := c.ID == live.ID; c.CancelRequested != want || (c.Status == store.StatusCancelled) == want {
+			t.Errorf("dry run predicts %s: %s, cancel requested %v", c.ID, c.Status, c.CancelRequested)
+		}
+	}
+	for _, id := range all {
+		if st := status(t, s, id); st != store.StatusRunning {
+			t.Errorf("dry run changed %s to %s", id, st)
+		}
+	}
+
+	res := act(t, s, &store.ActionParams{Action: store.ActCancel, IDs: all})
+	if res.Changed != 2 || res.Requested != 1 || len(res.Skipped) != 0 {
+		t.Errorf("cancel: %+v; want 2 cancelled at once, 1 requested", res)
+	}
+	for _, j := range []*store.Job{noRow, stale} {
+		got, err := s.Get(ctx(), j.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status != store.StatusCancelled || got.CompletedAt == nil || got.CancelRequested {
+			t.Errorf("job of a gone worker after cancel: %s, completedAt %v, cancel requested %v; want CANCELLED at once", got.Status, got.CompletedAt, got.CancelRequested)
+		}
+		var meta map[string]any
+		es := auditFor(t, s, j.ID)
+		if len(es) != 1 || es[0].Action != store.ActionCancel {
+			t.Fatalf("audit of %s: %+v", j.ID, es)
+		}
+		_ = json.Unmarshal(es[0].Metadata, &meta)
+		if meta["previousStatus"] != "RUNNING" || meta["newStatus"] != "CANCELLED" {
+			t.Errorf("audit of %s: %v; want RUNNING → CANCELLED", j.ID, meta)
+		}
+	}
+	if got, _ := s.Get(ctx(), live.ID); got.Status != store.StatusRunning || !got.CancelRequested {
+		t.Errorf("job of a live worker after cancel: %s, cancel requested %v; want RUNNING, requested", got.Status, got.CancelRequested)
+	}
+	var meta map[string]any
+	_ = json.Unmarshal(auditFor(t, s, live.ID)[0].Metadata, &meta)
+	if meta["newStatus"] != "RUNNING (cancel requested)" {
+		t.Errorf("audit of the live worker's job: %v", meta)
+	}
+	// The live worker's next heartbeat carries the request out.
+	if ids, err := s.Heartbeat(ctx(), "live", 0); err != nil || len(ids) != 1 || ids[0] != live.ID {
+		t.Errorf("heartbeat of the live worker: %v, %v; want [%s]", ids, err, live.ID)
+	}
+	// The gone worker, pinging again, finds nothing to stop and cannot end
+	// the cancelled job.
+	if ids, err := s.Heartbeat(ctx(), "stale", 0); err != nil || len(ids) != 0 {
+		t.Errorf("heartbeat of the stale worker: %v, %v; want none", ids, err)
+	}
+	if n, err := s.Complete(ctx(), "stale", []store.Completion{{ID: stale.ID}}); err != nil || n != 0 {
+		t.Errorf("completing a cancelled job: %d, %v; want 0", n, err)
 	}
 }
