@@ -148,6 +148,12 @@ func auditRun(ctx context.Context, opts *AuditOptions) error {
 		if e.Resource != "Job" {
 			resource = e.Resource + " " + e.ResourceID
 		}
+		if e.Action == store.ActionRestore && meta.NewStatus != "" {
+			// Rows written before restores recorded ARCHIVED named the
+			// status the job kept in the archive; a restore always
+			// brings a job back from there.
+			meta.PreviousStatus = "ARCHIVED"
+		}
 		change := "-"
 		if meta.PreviousStatus != "" || meta.NewStatus != "" {
 			change = orDash(meta.PreviousStatus) + " → " + orDash(meta.NewStatus)
