@@ -3,7 +3,10 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -34,7 +37,7 @@ type AuditOptions struct {
 func NewCmdAudit(f *cmdutil.Factory, runF func(context.Context, *AuditOptions) error) *cobra.Command {
 	opts := &AuditOptions{IO: f.IO, Store: f.Store}
 	var actions []string
-	var job, since string
+	var job, since, after string
 	cmd := &cobra.Command{
 		Use:   "audit",
 		Short: "Show the audit log of operator actions, newest first",
@@ -44,11 +47,15 @@ newest first. Each row has the actor (--as, else the OS user), the change
 of status, and the operation ID shared by all rows of one command run.
 On Postgres each row also has the database login that wrote it ("dbRole",
 set by the database itself; -o wide and JSON show it). -q prints the IDs
-of the jobs and schedules the rows concern.`,
+of the jobs and schedules the rows concern.
+
+A table ends with "Showing 50 of 1,234 entries" and, when more follow,
+the --after that shows the next page.`,
 		Example: `  jobctl audit
   jobctl audit --action retry --since 1h
   jobctl audit --actor alice --action delete,purge -o json
-  jobctl audit --job job_12345abc`,
+  jobctl audit --job job_12345abc
+  jobctl audit --limit 100 --after 1184`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
@@ -74,6 +81,11 @@ of the jobs and schedules the rows concern.`,
 			if opts.Filter.Limit < 1 {
 				return cmdutil.FlagErrorf("--limit must be at least 1")
 			}
+			if after != "" {
+				if opts.Filter.After, err = strconv.ParseInt(strings.TrimSpace(after), 10, 64); err != nil || opts.Filter.After < 1 {
+					return cmdutil.FlagErrorf("--after: %q is not an audit entry ID (the \"id\" of -o json, or the one the footer names)", after)
+				}
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -86,6 +98,7 @@ of the jobs and schedules the rows concern.`,
 	fl.StringVar(&job, "job", "", "rows about this job ID (with or without job_)")
 	fl.StringVar(&since, "since", "", "recorded at or after: 1h, 7d, today, or RFC 3339")
 	fl.IntVar(&opts.Filter.Limit, "limit", 50, "at most this many rows")
+	fl.StringVar(&after, "after", "", "start after this audit entry ID (keyset paging: the footer names the next page's)")
 	return cmd
 }
 
@@ -106,9 +119,32 @@ func auditRun(ctx context.Context, opts *AuditOptions) error {
 	if err != nil {
 		return err
 	}
-	entries, err := s.Audit(ctx, &opts.Filter)
+	// One more entry than is shown tells whether another page follows.
+	f := opts.Filter
+	f.Limit++
+	entries, err := s.Audit(ctx, &f)
+	if errors.Is(err, store.ErrNotFound) && f.After != 0 {
+		return fmt.Errorf("--after %d: no such audit entry", f.After)
+	}
 	if err != nil {
 		return err
+	}
+	more := len(entries) > opts.Filter.Limit
+	if more {
+		entries = entries[:opts.Filter.Limit]
+	}
+	next := ""
+	if more {
+		next = fmt.Sprintf("--after %d", entries[len(entries)-1].ID)
+	}
+	human := !opts.Quiet && (opts.Format == render.FormatTable || opts.Format == render.FormatWide)
+	if more && !human {
+		total, err := s.CountAudit(ctx, &opts.Filter)
+		if err != nil {
+			return err
+		}
+		defer opts.IO.Warnf("jobctl: showing %s of %s matching entries; the next page is %s\n",
+			render.Count(int64(len(entries))), render.Count(total), next)
 	}
 	switch {
 	case opts.Quiet:
@@ -139,6 +175,12 @@ func auditRun(ctx context.Context, opts *AuditOptions) error {
 		if e.Resource != "Job" {
 			resource = e.Resource + " " + e.ResourceID
 		}
+		if e.Action == store.ActionRestore && meta.NewStatus != "" {
+			// Rows written before restores recorded ARCHIVED named the
+			// status the job kept in the archive; a restore always
+			// brings a job back from there.
+			meta.PreviousStatus = "ARCHIVED"
+		}
 		change := "-"
 		if meta.PreviousStatus != "" || meta.NewStatus != "" {
 			change = orDash(meta.PreviousStatus) + " → " + orDash(meta.NewStatus)
@@ -155,5 +197,18 @@ func auditRun(ctx context.Context, opts *AuditOptions) error {
 		header = append(header, "DB ROLE")
 	}
 	opts.IO.Table(header, rows)
+	total, err := s.CountAudit(ctx, &opts.Filter)
+	if err != nil {
+		return err
+	}
+	noun := "entries"
+	if total == 1 {
+		noun = "entry"
+	}
+	footer := fmt.Sprintf("Showing %s of %s %s", render.Count(int64(len(entries))), render.Count(total), noun)
+	if more {
+		footer += "; next page: " + next
+	}
+	opts.IO.Note("%s\n", footer)
 	return nil
 }

@@ -19,10 +19,12 @@ func NewCmdDemo(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:    "demo",
 		Hidden: true,
-		Short:  "Seed an empty store with a week of demo jobs",
-		Long: `Fill an empty store with about two hundred jobs from the last seven days:
+		Short:  "Seed an empty store with 60 days of demo jobs",
+		Long: `Fill an empty store with about three hundred jobs: a busy last week with
 every status, the guide's job types and its example job (job_12345abc),
-job chains, an import split into child jobs and a dead-letter queue.
+job chains, an import split into child jobs and a dead-letter queue, and
+a thinner history back to 60 days, of which the part older than 50 days
+is archived (by "cron"); one old dead job was retried by "alice".
 It seeds only an empty SQLite store unless given --force.`,
 		Example: `  jobctl demo --db sqlite:/tmp/demo.db
   jobctl list --db sqlite:/tmp/demo.db --status dead --since 7d`,
@@ -58,8 +60,8 @@ func demoRun(ctx context.Context, f *cmdutil.Factory, force bool) error {
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	jobs := demo.Jobs(f.Now())
-	if err := s.Import(ctx, jobs); err != nil {
+	jobs, err := demo.Seed(ctx, s, f.Now())
+	if err != nil {
 		return err
 	}
 	f.IO.Printf("Seeded %d demo jobs into %s\n", len(jobs), d.Redacted())

@@ -232,14 +232,22 @@ func enqueueRun(ctx context.Context, opts *EnqueueOptions) error {
 	if err != nil {
 		return enqueueError(err)
 	}
-	if res.Existing && opts.IO.IsTerminal() {
-		opts.IO.Warnf("%s (%s) already holds unique key %q; nothing added\n", res.Job.ID, res.Job.Status, opts.Params.UniqueKey)
+	if res.Existing {
+		// On stderr, piped or not: stdout still gets the live job's ID, so
+		// a script carries on with the job that holds the key.
+		opts.IO.Warnf("%s\n", existingNote(res.Job, opts.Params.UniqueKey))
 	}
 	if opts.Quiet || opts.Format == render.FormatTable || opts.Format == render.FormatWide {
 		opts.IO.IDs([]string{res.Job.ID})
 		return nil
 	}
 	return opts.IO.JobDetail(opts.Format, res.Job, nil)
+}
+
+// existingNote says that a unique key was already held by a live job, so
+// nothing was enqueued for it.
+func existingNote(j *store.Job, key string) string {
+	return fmt.Sprintf("existing job %s (%s) has unique key %q; nothing enqueued", j.ID, j.Status, key)
 }
 
 func enqueueError(err error) error {
@@ -271,6 +279,22 @@ type lineSource struct {
 	maxLine  int // bytes, to bound a line without a newline
 	line     int
 	buf      []byte
+
+	// existing counts the lines whose unique key a live job held, and
+	// notes says which, for the first maxExistingNotes of them.
+	existing int
+	notes    []string
+}
+
+// maxExistingNotes bounds the "existing job" lines a bulk enqueue prints.
+const maxExistingNotes = 10
+
+// Existing implements store.ExistingObserver.
+func (s *lineSource) Existing(line int, j *store.Job) {
+	s.existing++
+	if len(s.notes) < maxExistingNotes {
+		s.notes = append(s.notes, fmt.Sprintf("%s (line %d)", existingNote(j, j.UniqueKey), line))
+	}
 }
 
 func newLineSource(r io.Reader, defaults store.EnqueueParams, budget func(string) int) *lineSource {
@@ -417,7 +441,8 @@ func enqueueBulk(ctx context.Context, opts *EnqueueOptions) error {
 	}
 	prog := opts.IO.StartProgress("enqueued")
 	done := 0
-	n, err := s.EnqueueFrom(ctx, newLineSource(in, opts.Params, opts.Budget), func(id string) {
+	src := newLineSource(in, opts.Params, opts.Budget)
+	n, err := s.EnqueueFrom(ctx, src, func(id string) {
 		if spool != nil {
 			spool.Add(id)
 		}
@@ -429,10 +454,17 @@ func enqueueBulk(ctx context.Context, opts *EnqueueOptions) error {
 	if err != nil {
 		return bulkError(opts.From, err)
 	}
+	// Lines a live job's unique key absorbed: their IDs are that job's.
+	for _, note := range src.notes {
+		opts.IO.Warnf("%s\n", note)
+	}
+	if more := src.existing - len(src.notes); more > 0 {
+		opts.IO.Warnf("%s more held by existing jobs; nothing enqueued for them\n", render.CountOf(int64(more), "unique key"))
+	}
 	if spool != nil {
 		return spool.CopyTo(opts.IO.Out)
 	}
-	opts.IO.Printf("Enqueued %s\n", render.CountOf(int64(n), "job"))
+	opts.IO.Printf("Enqueued %s\n", render.CountOf(int64(n-src.existing), "job"))
 	return nil
 }
 

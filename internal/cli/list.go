@@ -96,6 +96,9 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := checkAfter(ctx, s, opts.Params.After, opts.Params.Archived); err != nil {
+		return err
+	}
 	if opts.Quiet || opts.Format == render.FormatJSONL || opts.Format == render.FormatCSV {
 		return streamList(ctx, s, opts)
 	}

@@ -47,7 +47,7 @@ JOBCTL_DATABASE_URL, else DATABASE_URL, else the embedded default.`,
 		Example: `  jobctl list --status dead --since 1h
   jobctl show job_01jd8x6r3e
   jobctl enqueue CalendarSync --data '{"userId":"user_123"}'`,
-		Version:       Version,
+		Version:       buildInfo().Version,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		PersistentPreRun: func(cmd *cobra.Command, args []string) {
@@ -56,6 +56,8 @@ JOBCTL_DATABASE_URL, else DATABASE_URL, else the embedded default.`,
 			}
 		},
 	}
+	// --version prints what `jobctl version` prints.
+	root.SetVersionTemplate(versionLine(buildInfo()))
 	root.SetOut(f.IO.Out)
 	root.SetErr(f.IO.ErrOut)
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
@@ -88,6 +90,7 @@ JOBCTL_DATABASE_URL, else DATABASE_URL, else the embedded default.`,
 		NewCmdServe(f, nil),
 		NewCmdSchedule(f),
 		NewCmdDemo(f),
+		NewCmdVersion(f),
 	)
 	return root
 }

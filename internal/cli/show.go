@@ -32,7 +32,7 @@ attempt) and related jobs (parent, children, dependencies, dependents).
 The ID may be given with or without its job_ prefix.`,
 		Example: `  jobctl show job_01jd8x6r3e
   jobctl show 01jd8x6r3e -o json`,
-		Args: exactArgs(1, "a job ID"),
+		Args: oneJobID,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
 			if opts.Format, err = f.FormatFor("show", render.FormatTable, render.FormatJSON, render.FormatYAML); err != nil {
@@ -64,4 +64,13 @@ func showRun(ctx context.Context, opts *ShowOptions) error {
 		return err
 	}
 	return opts.IO.JobDetail(opts.Format, j, rel)
+}
+
+// oneJobID refuses a show without an ID, or with several: show prints one
+// job's page.
+func oneJobID(cmd *cobra.Command, args []string) error {
+	if len(args) > 1 {
+		return cmdutil.FlagErrorf("%s takes one job ID, got %d (see '%s --help')", cmd.Name(), len(args), cmd.CommandPath())
+	}
+	return exactArgs(1, "a job ID")(cmd, args)
 }

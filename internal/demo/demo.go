@@ -1,11 +1,14 @@
-// Package demo makes a week of believable jobs for a fresh store, so every
-// screen of jobctl has something to show: the guide's six job types, all
+// Package demo makes a week of believable jobs for a fresh store, and a
+// thinner history back to 60 days, so every screen of jobctl and every
+// README example has something to show: the guide's six job types, all
 // seven statuses, its example job, job chains, an import split into child
-// jobs and a dead-letter queue with recurring error messages.
+// jobs, a dead-letter queue with recurring error messages, and finished
+// jobs old enough to archive and purge.
 package demo
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -57,7 +60,81 @@ func Jobs(now time.Time) []*store.Job {
 	g.imports()
 	g.chains()
 	g.queue()
+	// The older history draws from a stream of its own, so the week's jobs
+	// (and the guide's examples) stay as they were.
+	week := g.r
+	g.r = rand.New(rand.NewPCG(seed, seed+60))
+	g.olderHistory()
+	g.recentDead()
+	g.r = week
 	return g.finish()
+}
+
+// HistoryDays is how far back the demo's history goes.
+const HistoryDays = 60
+
+// ArchivedDays is the age past which Seed archives finished jobs, as a
+// monthly cron would have: `list --archived` has jobs to show, and
+// `archive --older 30d` still finds the ones between 30 and 50 days old.
+const ArchivedDays = 50
+
+// Seed imports Jobs(now) into an empty store, then does what operators
+// would have done: cron archived jobs finished more than ArchivedDays
+// ago, and alice retried the oldest dead job still live. The audit log so
+// has rows to show. It returns the jobs imported.
+func Seed(ctx context.Context, s store.Store, now time.Time) ([]*store.Job, error) {
+	jobs := Jobs(now)
+	if err := s.Import(ctx, jobs); err != nil {
+		return nil, err
+	}
+	cutoff := now.Add(-ArchivedDays * 24 * time.Hour)
+	if _, err := s.Act(ctx, &store.ActionParams{Action: store.ActArchive, Actor: "cron",
+		Filter: store.Filter{FinishedBefore: cutoff}}); err != nil {
+		return nil, err
+	}
+	for _, j := range jobs {
+		if j.Status == store.StatusDead && j.CompletedAt != nil && !j.CompletedAt.Before(cutoff) {
+			_, err := s.Act(ctx, &store.ActionParams{Action: store.ActRetry, Actor: "alice", IDs: []string{j.ID}})
+			return jobs, err
+		}
+	}
+	return jobs, nil
+}
+
+// olderHistory adds a thinner history before the week: most days a few
+// finished jobs, among them dead and cancelled ones, so `archive --older
+// 30d`, `purge --status dead --older 30d` and `archive --older 7d --status
+// dead,cancelled` have work on the demo store.
+func (g *gen) olderHistory() {
+	for d := HistoryDays; d >= 8; d-- {
+		day := g.now.Add(-time.Duration(d) * 24 * time.Hour)
+		for i := range 1 + g.r.IntN(2) {
+			typ := []string{CalendarSync, EmailSending, ReportGeneration, DataImport}[g.r.IntN(4)]
+			j := g.job(typ, day.Add(time.Duration(i)*5*time.Hour+g.duration(0, 4*time.Hour)), g.user(typ))
+			j.Priority = g.priority(typ)
+			start := j.CreatedAt.Add(g.duration(100*time.Millisecond, 3*time.Second))
+			switch {
+			case d == HistoryDays || d%9 == 0 && i == 0:
+				cause := g.transient(typ)
+				fails := make([]failure, j.MaxAttempts)
+				for k := range fails {
+					fails[k] = cause
+				}
+				g.run(j, start, store.StatusDead, fails...)
+			case d%13 == 0 && i == 0:
+				g.run(j, start, store.StatusCancelled)
+			default:
+				g.run(j, start, store.StatusCompleted)
+			}
+		}
+	}
+}
+
+// recentDead adds a calendar sync that ran out of attempts in the last
+// hour: the guide's `list --status dead --since 1h`.
+func (g *gen) recentDead() {
+	j := g.job(CalendarSync, g.now.Add(-14*time.Minute), g.user(CalendarSync))
+	g.run(j, j.CreatedAt.Add(900*time.Millisecond), store.StatusDead, rateLimited, rateLimited, rateLimited, rateLimited, rateLimited)
 }
 
 // gen builds the population. Jobs refer to each other by pointer until

@@ -50,6 +50,10 @@ func (ios *IO) jobsTable(wide bool, jobs []*store.Job, total int64) error {
 // scripts that want bare rows use -q, -o csv or -o json.
 func (ios *IO) note(format string, a ...any) { ios.Printf(format, a...) }
 
+// Note writes a line about a listing, such as its footer, where the jobs
+// listing writes its own.
+func (ios *IO) Note(format string, a ...any) { ios.note(format, a...) }
+
 func (ios *IO) jobRow(j *store.Job, wide bool) []string {
 	row := []string{
 		Inert(j.ID),

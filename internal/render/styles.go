@@ -9,11 +9,13 @@ import (
 // The palette: the guide's status colours, as 256-colour codes so that
 // orange and dark red survive on terminals without true colour.
 var (
-	colorBlue    = lipgloss.Color("33")
-	colorYellow  = lipgloss.Color("220")
-	colorGreen   = lipgloss.Color("34")
-	colorRed     = lipgloss.Color("196")
-	colorOrange  = lipgloss.Color("208")
+	colorBlue   = lipgloss.Color("33")
+	colorYellow = lipgloss.Color("220")
+	colorGreen  = lipgloss.Color("34")
+	colorRed    = lipgloss.Color("196")
+	// With 16 colours, 208 would round to the same red as FAILED's 196;
+	// RETRYING is yellow there (RUNNING's 220 rounds to bright yellow).
+	colorOrange  = lipgloss.CompleteColor{TrueColor: "208", ANSI256: "208", ANSI: "3"}
 	colorGray    = lipgloss.Color("245")
 	colorDarkRed = lipgloss.Color("88")
 	colorCyan    = lipgloss.Color("37")
@@ -21,7 +23,7 @@ var (
 
 // statusLook is the guide's colour and icon for each status.
 var statusLook = map[store.Status]struct {
-	color lipgloss.Color
+	color lipgloss.TerminalColor
 	icon  string
 }{
 	store.StatusPending:   {colorBlue, "⏳"},

@@ -41,6 +41,9 @@ type AuditFilter struct {
 	ResourceID string
 	Since      time.Time
 	Limit      int
+	// After is the ID of the last entry of the previous page (keyset
+	// paging, newest first); an ID no entry has is ErrNotFound.
+	After int64
 }
 
 // Schedules is the store's side of recurring jobs.

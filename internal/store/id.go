@@ -61,9 +61,11 @@ func (s *IDSeq) Next(now time.Time) string {
 	return IDPrefix + string(s.last[:])
 }
 
-// NormalizeID accepts an ID with or without its "job_" prefix.
+// NormalizeID accepts an ID with or without its "job_" prefix, in any
+// case: IDs are lower-case ULIDs, and Crockford base32 is case-insensitive,
+// so "12345ABC" and "JOB_12345abc" both name job_12345abc.
 func NormalizeID(id string) string {
-	id = strings.TrimSpace(id)
+	id = strings.ToLower(strings.TrimSpace(id))
 	if id == "" || strings.HasPrefix(id, IDPrefix) {
 		return id
 	}

@@ -108,6 +108,9 @@ type Store interface {
 
 	// Audit lists the audit log, newest first.
 	Audit(ctx context.Context, f *AuditFilter) ([]*AuditEntry, error)
+	// CountAudit returns how many audit entries match f, ignoring its
+	// After and Limit.
+	CountAudit(ctx context.Context, f *AuditFilter) (int64, error)
 
 	// Backend names the implementation: "postgres" or "sqlite".
 	Backend() string

@@ -310,6 +310,14 @@ type BulkSource interface {
 	Next() (p *EnqueueParams, line int, err error)
 }
 
+// ExistingObserver is a BulkSource that wants to know which of its jobs
+// were not inserted because a live job already held their unique key: the
+// ID reported for such a line is that job's. Existing is called inside the
+// batch's transaction, which may still roll back.
+type ExistingObserver interface {
+	Existing(line int, j *Job)
+}
+
 // SliceSource yields ps in order; a job's line is its position, from 1.
 func SliceSource(ps []*EnqueueParams) BulkSource { return &sliceSource{ps: ps} }
 

@@ -378,7 +378,12 @@ func auditInsert(a *Args, d *Dialect, p *store.ActionParams, source string) stri
 	case p.Action == store.ActRetry && p.ResetAttempts:
 		extra["resetAttempts"] = true
 	}
-	pairs := `'jobType', type, 'previousStatus', status, 'newStatus', ` + newStatusSQL(p.Action)
+	// A restored job comes from the archive, whatever status it kept there.
+	prevStatus := `status`
+	if p.Action == store.ActRestore {
+		prevStatus = `'ARCHIVED'`
+	}
+	pairs := `'jobType', type, 'previousStatus', ` + prevStatus + `, 'newStatus', ` + newStatusSQL(p.Action)
 	for _, k := range sortedKeys(extra) {
 		v := string(AuditMetadata(map[string]any{"v": extra[k]}))
 		pairs += ", '" + k + "', " + d.JSONPath(a.Add(v), "v")

@@ -3,6 +3,8 @@ package jobsql
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -42,9 +44,8 @@ func AuditMetadata(m map[string]any) json.RawMessage {
 	return b
 }
 
-// Audit lists audit entries, newest first.
-func Audit(ctx context.Context, db DB, d *Dialect, f *store.AuditFilter) ([]*store.AuditEntry, error) {
-	a := d.Args()
+// auditConditions returns f's conditions, ANDed, without After.
+func auditConditions(a *Args, f *store.AuditFilter) string {
 	var cs []string
 	if len(f.Actions) > 0 {
 		cs = append(cs, "action IN "+In(a, f.Actions))
@@ -58,9 +59,36 @@ func Audit(ctx context.Context, db DB, d *Dialect, f *store.AuditFilter) ([]*sto
 	if !f.Since.IsZero() {
 		cs = append(cs, `"createdAt" >= `+a.Add(f.Since))
 	}
-	where := "TRUE"
-	if len(cs) > 0 {
-		where = strings.Join(cs, " AND ")
+	if len(cs) == 0 {
+		return "TRUE"
+	}
+	return strings.Join(cs, " AND ")
+}
+
+// CountAudit counts the entries f matches, ignoring After and Limit.
+func CountAudit(ctx context.Context, db DB, d *Dialect, f *store.AuditFilter) (int64, error) {
+	a := d.Args()
+	var n int64
+	err := db.QueryRow(ctx, `SELECT count(*) FROM "AuditLog" WHERE `+auditConditions(a, f), a.Values...).Scan(&n)
+	return n, err
+}
+
+// Audit lists audit entries, newest first, a page after f.After when it
+// is set: the anchor's keys are read in a subquery, so the boundary is
+// exact even when entries share a timestamp.
+func Audit(ctx context.Context, db DB, d *Dialect, f *store.AuditFilter) ([]*store.AuditEntry, error) {
+	a := d.Args()
+	where := auditConditions(a, f)
+	if f.After != 0 {
+		var one int
+		err := db.QueryRow(ctx, `SELECT 1 FROM "AuditLog" WHERE id = $1`, f.After).Scan(&one)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("audit entry %d: %w", f.After, store.ErrNotFound)
+		}
+		if err != nil {
+			return nil, err
+		}
+		where += ` AND ("createdAt", id) < (SELECT "createdAt", id FROM "AuditLog" WHERE id = ` + a.Add(f.After) + `)`
 	}
 	limit := f.Limit
 	if limit <= 0 {

@@ -173,6 +173,12 @@ func (b *Base) Audit(ctx context.Context, f *store.AuditFilter) ([]*store.AuditE
 	return es, b.Wrap("audit log", store.PermRead, err)
 }
 
+// CountAudit implements store.Store.
+func (b *Base) CountAudit(ctx context.Context, f *store.AuditFilter) (int64, error) {
+	n, err := CountAudit(ctx, b.DB, b.D, f)
+	return n, b.Wrap("count audit log", store.PermRead, err)
+}
+
 // AddSchedule implements store.Schedules.
 func (b *Base) AddSchedule(ctx context.Context, s *store.Schedule, actor string) error {
 	return b.Wrap("add schedule", store.PermWrite, b.write(ctx, func(tx DB) error { return AddSchedule(ctx, tx, b.D, s, actor) }))

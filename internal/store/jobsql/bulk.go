@@ -70,6 +70,9 @@ func EnqueueFrom(ctx context.Context, db DB, d *Dialect, src store.BulkSource, e
 			}
 			return b.done, &store.RowError{Line: line, Err: err}
 		}
+		if o, ok := b.src.(store.ExistingObserver); ok && res.Existing {
+			o.Existing(line, res.Job)
+		}
 		b.emit(res.Job.ID)
 	}
 }

@@ -275,6 +275,13 @@ func testPurgeArchiveRestore(t *testing.T, h *Harness) {
 	}
 	if es := auditFor(t, s, oldDone[0]); len(es) != 2 || es[0].Action != store.ActionRestore || es[1].Action != store.ActionArchive {
 		t.Errorf("archive+restore audit: %+v", es)
+	} else {
+		// A restore comes from the archive: ARCHIVED → the job's status.
+		var meta map[string]any
+		_ = json.Unmarshal(es[0].Metadata, &meta)
+		if meta["previousStatus"] != "ARCHIVED" || meta["newStatus"] != "COMPLETED" {
+			t.Errorf("restore audit metadata = %s; want previousStatus ARCHIVED, newStatus COMPLETED", es[0].Metadata)
+		}
 	}
 
 	// Purge: terminal jobs only by default; an explicit status may reach PENDING.
