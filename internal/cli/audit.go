@@ -52,7 +52,7 @@ of the jobs and schedules the rows concern.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
-			if opts.Format, err = f.FormatFor("audit", render.FormatTable, render.FormatWide, render.FormatJSON, render.FormatJSONL, render.FormatYAML); err != nil {
+			if opts.Format, err = f.Format(); err != nil {
 				return err
 			}
 			opts.Quiet = f.Quiet
@@ -86,6 +86,7 @@ of the jobs and schedules the rows concern.`,
 	fl.StringVar(&job, "job", "", "rows about this job ID (with or without job_)")
 	fl.StringVar(&since, "since", "", "recorded at or after: 1h, 7d, today, or RFC 3339")
 	fl.IntVar(&opts.Filter.Limit, "limit", 50, "at most this many rows")
+	cmdutil.SetFormats(cmd, cmdutil.DataFormats...)
 	return cmd
 }
 

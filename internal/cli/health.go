@@ -57,7 +57,7 @@ stderr says why.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
-			if opts.Format, err = f.FormatFor("health", render.FormatTable, render.FormatWide, render.FormatJSON, render.FormatJSONL, render.FormatYAML); err != nil {
+			if opts.Format, err = f.Format(); err != nil {
 				return err
 			}
 			if err := check.validate(); err != nil {
@@ -74,6 +74,7 @@ stderr says why.`,
 		},
 	}
 	check.register(cmd)
+	cmdutil.SetFormats(cmd, cmdutil.DataFormats...)
 	return cmd
 }
 
