@@ -100,8 +100,9 @@ func (f *Factory) CheckFormat(cmd *cobra.Command) error {
 	if len(allowed) > 1 {
 		list = strings.Join(allowed[:len(allowed)-1], ", ") + " or " + allowed[len(allowed)-1]
 	}
+	name := strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ")
 	if note := cmd.Annotations[formatsNoteAnnotation]; note != "" {
-		return FlagErrorf("%s prints %s, not %q: %s", cmd.CommandPath(), list, ff, note)
+		return FlagErrorf("%s prints %s, not %q: %s", name, list, ff, note)
 	}
-	return FlagErrorf("%s prints %s, not %q (see '%s --help')", cmd.CommandPath(), list, ff, cmd.CommandPath())
+	return FlagErrorf("%s prints %s, not %q (see '%s --help')", name, list, ff, cmd.CommandPath())
 }
