@@ -77,7 +77,7 @@ func FlagErrorFunc(cmd *cobra.Command, err error) error {
 		}
 		return &FlagError{Err: fmt.Errorf("%s: %s", name, why)}
 	}
-	if strings.HasPrefix(msg, "unknown flag") || strings.HasPrefix(msg, "unknown shorthand flag") {
+	if strings.HasPrefix(msg, "unknown flag") || strings.HasPrefix(msg, "unknown shorthand flag") || strings.HasPrefix(msg, "flag needs an argument") {
 		return &FlagError{Err: errors.New(msg), Hint: fmt.Sprintf("See '%s --help'.", cmd.CommandPath())}
 	}
 	return &FlagError{Err: err}

@@ -66,6 +66,7 @@ func TestFlagErrorFunc(t *testing.T) {
 		{[]string{"-w", "1x"}, `--watch: invalid duration "1x" (use e.g. 90s, 10m, 1h, 30d)`, ""},
 		{[]string{"--foo"}, "unknown flag: --foo", "See 'jobctl list --help'."},
 		{[]string{"-z"}, "unknown shorthand flag: 'z' in -z", "See 'jobctl list --help'."},
+		{[]string{"--limit"}, "flag needs an argument: --limit", "See 'jobctl list --help'."},
 	} {
 		err := FlagErrorFunc(list, list.ParseFlags(tt.args))
 		var fe *FlagError
