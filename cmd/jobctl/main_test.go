@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -193,10 +194,21 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 		return
 	}
 	stderr := ts.ReadFile("stderr")
-	if strings.Count(stderr, "\n") != 1 || !strings.HasSuffix(stderr, "\n") || strings.TrimSpace(stderr) == "" {
+	if !strings.HasSuffix(stderr, "\n") || strings.TrimSpace(stderr) == "" {
 		ts.Fatalf("stderr is not exactly one line: %q", stderr)
 	}
+	// A usage error may add cobra's suggestion or a pointer at --help, each
+	// on lines of its own; nothing else.
+	lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
+	for _, l := range lines[1:] {
+		if want != 2 || !usageHint.MatchString(l) {
+			ts.Fatalf("stderr is not exactly one line: %q", stderr)
+		}
+	}
 }
+
+// usageHint is a line a usage error may print after its message.
+var usageHint = regexp.MustCompile(`^(Did you mean this\?|\t[a-z-]+|See 'jobctl( [a-z-]+)* --help'\.)$`)
 
 // cmdSQL runs one statement against the script's store, the one
 // JOBCTL_DATABASE_URL (and JOBCTL_SCHEMA) name:

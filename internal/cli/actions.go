@@ -86,6 +86,7 @@ func (o *ActionOptions) spec() actionSpec { return actionSpecs[o.Params.Action] 
 
 // register adds the flags every bulk action has.
 func (o *ActionOptions) register(cmd *cobra.Command) {
+	cmdutil.SetFormats(cmd, cmdutil.DataFormats...)
 	fl := cmd.Flags()
 	fl.BoolVar(&o.Params.DryRun, "dry-run", false, "list what would change and change nothing")
 	fl.BoolVarP(&o.Yes, "yes", "y", false, "do not ask for confirmation (needed to delete or purge without a terminal)")
@@ -96,7 +97,7 @@ func (o *ActionOptions) register(cmd *cobra.Command) {
 // usage error, raised before the store is opened.
 func (o *ActionOptions) prepare(f *cmdutil.Factory, sel *selection, args []string) error {
 	var err error
-	if o.Format, err = f.FormatFor(string(o.Params.Action), render.FormatTable, render.FormatWide, render.FormatJSON, render.FormatJSONL, render.FormatYAML); err != nil {
+	if o.Format, err = f.Format(); err != nil {
 		return err
 	}
 	o.Quiet = f.Quiet
@@ -655,8 +656,8 @@ first on a terminal; without a terminal it proceeds (retry undoes a cancel).`,
 	})
 	fl := cmd.Flags()
 	fl.BoolVar(&opts.Wait, "wait", false, "wait until RUNNING jobs have stopped and report how each ended")
-	fl.DurationVar(&opts.Timeout, "timeout", 30*time.Second, "with --wait, give up after this long (exit 1)")
-	fl.DurationVar(&opts.Params.Lease, "lease", store.DefaultLease, "a RUNNING job whose worker has not pinged for this long is cancelled at once")
+	cmdutil.DurationVar(fl, &opts.Timeout, "timeout", 30*time.Second, "with --wait, give up after this long (exit 1)")
+	cmdutil.DurationVar(fl, &opts.Params.Lease, "lease", store.DefaultLease, "a RUNNING job whose worker has not pinged for this long is cancelled at once")
 	return cmd
 }
 

@@ -60,6 +60,11 @@ On a terminal a spinner shows the running count.`,
   jobctl archive --all --status completed
   jobctl archive restore job_12345abc`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// archive takes no IDs: a word close to a subcommand is a typo
+			// of it, anything else gets prepare's hint about restore.
+			if len(args) > 0 && len(cmd.SuggestionsFor(args[0])) > 0 {
+				return unknownCommand(cmd, args[0])
+			}
 			if err := opts.prepare(f, sel, args); err != nil {
 				return err
 			}

@@ -59,7 +59,7 @@ the --after that shows the next page.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
-			if opts.Format, err = f.FormatFor("audit", render.FormatTable, render.FormatWide, render.FormatJSON, render.FormatJSONL, render.FormatYAML); err != nil {
+			if opts.Format, err = f.Format(); err != nil {
 				return err
 			}
 			opts.Quiet = f.Quiet
@@ -99,6 +99,7 @@ the --after that shows the next page.`,
 	fl.StringVar(&since, "since", "", "recorded at or after: 1h, 7d, today, or RFC 3339")
 	fl.IntVar(&opts.Filter.Limit, "limit", 50, "at most this many rows")
 	fl.StringVar(&after, "after", "", "start after this audit entry ID (keyset paging: the footer names the next page's)")
+	cmdutil.SetFormats(cmd, cmdutil.DataFormats...)
 	return cmd
 }
 

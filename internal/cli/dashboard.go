@@ -46,11 +46,8 @@ colour or icons.`,
   jobctl dashboard --limit 20 | mail -s "queue" oncall@example.com`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := f.Format()
-			if err != nil {
-				return err
-			}
-			if format != render.FormatTable || f.Quiet {
+			// -o other than table was refused with the note below.
+			if f.Quiet {
 				return cmdutil.FlagErrorf("dashboard draws for people only; for data use `jobctl list -o json`")
 			}
 			if opts.Limit < 1 {
@@ -68,7 +65,8 @@ colour or icons.`,
 	}
 	fl := cmd.Flags()
 	fl.IntVar(&opts.Limit, "limit", 10, "how many recent jobs to show")
-	fl.DurationVarP(&opts.Watch, "watch", "w", 0, "redraw every interval (e.g. 2s) until Ctrl-C; ignored when stdout is not a terminal")
+	cmdutil.DurationVarP(fl, &opts.Watch, "watch", "w", 0, "redraw every interval (e.g. 2s) until Ctrl-C; ignored when stdout is not a terminal")
+	cmdutil.SetFormatsNote(cmd, "dashboard draws for people only; for data use `jobctl list -o json`")
 	return cmd
 }
 

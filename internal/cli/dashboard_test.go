@@ -56,6 +56,8 @@ func TestDashboardFlags(t *testing.T) {
 		{args: []string{"dashboard"}, wantLimit: 10},
 		{args: []string{"dash", "--watch", "2s", "--limit", "3"}, wantLimit: 3, wantWatch: 2 * time.Second},
 		{args: []string{"dash", "-w", "500ms"}, wantLimit: 10, wantWatch: 500 * time.Millisecond},
+		{args: []string{"dash", "--watch", "1d"}, wantLimit: 10, wantWatch: 24 * time.Hour},
+		{args: []string{"dashboard", "--watch", "1x"}, wantErr: `--watch: invalid duration "1x" (use e.g. 90s, 10m, 1h, 30d)`},
 		{args: []string{"dashboard", "--limit", "0"}, wantErr: "--limit must be at least 1"},
 		{args: []string{"dashboard", "--watch", "10ms"}, wantErr: "--watch must be at least 100ms"},
 		{args: []string{"dashboard", "-o", "json"}, wantErr: "dashboard draws for people only"},

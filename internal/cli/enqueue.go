@@ -171,6 +171,7 @@ flags give defaults for lines that leave a field out.`,
 	fl.StringVar(&opts.Params.UserID, "user", "", "user the job belongs to (userId)")
 	fl.StringVar(&opts.Params.ParentID, "parent", "", "parent job ID (parentId)")
 	fl.StringVar(&opts.From, "from", "", "enqueue in bulk from a JSONL file, or - for stdin")
+	cmdutil.SetFormats(cmd, cmdutil.AllFormats...)
 	return cmd
 }
 
@@ -194,9 +195,8 @@ func readData(flag string, stdin io.Reader) (json.RawMessage, error) {
 	raw = bytes.TrimSpace(raw)
 	// Into a RawMessage: only the syntax is checked here, so a number
 	// beyond float64 (which Postgres keeps exactly) is not refused.
-	var v json.RawMessage
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return nil, cmdutil.FlagErrorf("--data is not valid JSON: %v", err)
+	if err := store.CheckJSON(raw); err != nil {
+		return nil, cmdutil.FlagErrorf("--data: %v", err)
 	}
 	return raw, nil
 }

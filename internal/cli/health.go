@@ -62,12 +62,20 @@ error). When it is not 0, one line on stderr says why.`,
   jobctl health >/dev/null 2>&1 || page-oncall`,
 		// A Nagios plugin's usage error is UNKNOWN, 3: exit 2 would read
 		// as CRITICAL and page someone about the queue.
+		// The root's pre-run refuses an unsupported -o with exit 2, which a
+		// Nagios plugin must not use: health runs the same check as UNKNOWN.
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if f.NoColor {
+				f.IO.DisableColor()
+			}
+			return healthUsage(f.IO, f.CheckFormat(cmd))
+		},
 		Args: func(cmd *cobra.Command, args []string) error {
 			return healthUsage(f.IO, cobra.NoArgs(cmd, args))
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
-			if opts.Format, err = f.FormatFor("health", render.FormatTable, render.FormatWide, render.FormatJSON, render.FormatJSONL, render.FormatYAML); err != nil {
+			if opts.Format, err = f.Format(); err != nil {
 				return healthUsage(f.IO, err)
 			}
 			if err := check.validate(); err != nil {
@@ -95,6 +103,7 @@ error). When it is not 0, one line on stderr says why.`,
 		return healthUsage(f.IO, err)
 	})
 	check.register(cmd)
+	cmdutil.SetFormats(cmd, cmdutil.DataFormats...)
 	return cmd
 }
 

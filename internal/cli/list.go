@@ -88,6 +88,7 @@ short, a note on stderr says how many matched.`,
 	fl.StringVar(&opts.Params.After, "after", "", "start after this job ID (keyset paging: pass the last ID of the previous page)")
 	fl.StringVar(&sort, "sort", string(store.SortCreatedDesc), "order: -created (newest first), created, or priority")
 	fl.BoolVar(&opts.Params.Archived, "archived", false, "list archived jobs instead of live ones")
+	cmdutil.SetFormats(cmd, cmdutil.AllFormats...)
 	return cmd
 }
 

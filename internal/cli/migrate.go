@@ -24,7 +24,12 @@ only ever migrated by this command.`,
 		Example: `  jobctl migrate --db postgres://jobctl@db.internal/jobs
   jobctl migrate --db postgres://jobctl@db.internal/app --schema jobctl
   jobctl migrate status`,
-		Args: cobra.NoArgs,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return unknownCommand(cmd, args[0])
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := f.OpenStoreWith(cmd.Context(), cmdutil.OpenOptions{Create: true, Migrating: true})
 			if err != nil {
@@ -46,10 +51,11 @@ only ever migrated by this command.`,
 		},
 	}
 	cmd.AddCommand(&cobra.Command{
-		Use:     "status",
-		Short:   "Show applied and pending migrations",
-		Example: `  jobctl migrate status -o json`,
-		Args:    cobra.NoArgs,
+		Use:         "status",
+		Short:       "Show applied and pending migrations",
+		Example:     `  jobctl migrate status -o json`,
+		Args:        cobra.NoArgs,
+		Annotations: cmdutil.FormatsAnnotation(cmdutil.DataFormats...),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			format, err := f.Format()
 			if err != nil {

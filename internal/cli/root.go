@@ -6,6 +6,8 @@ package cli
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"os/signal"
 	"strings"
@@ -31,7 +33,7 @@ func Main(args []string) int {
 	defer stop()
 	root := NewCmdRoot(f)
 	root.SetArgs(args)
-	return cmdutil.HandleError(ios, root.ExecuteContext(ctx))
+	return cmdutil.HandleError(ios, rootError(root.ExecuteContext(ctx)))
 }
 
 // NewCmdRoot builds the command tree.
@@ -50,31 +52,38 @@ JOBCTL_DATABASE_URL, else DATABASE_URL, else the embedded default.`,
 		Version:       buildInfo().Version,
 		SilenceErrors: true,
 		SilenceUsage:  true,
-		PersistentPreRun: func(cmd *cobra.Command, args []string) {
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
 			if f.NoColor {
 				f.IO.DisableColor()
 			}
+			return f.CheckFormat(cmd)
 		},
 	}
 	// --version prints what `jobctl version` prints.
 	root.SetVersionTemplate(versionLine(buildInfo()))
 	root.SetOut(f.IO.Out)
 	root.SetErr(f.IO.ErrOut)
-	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		return &cmdutil.FlagError{Err: err}
-	})
-	root.CompletionOptions.HiddenDefaultCmd = true
+	root.SetFlagErrorFunc(cmdutil.FlagErrorFunc)
 
 	pf := root.PersistentFlags()
 	pf.StringVar(&f.DBFlag, "db", "", "store DSN: postgres://…, host=… dbname=…, sqlite:PATH or a file path (default: $JOBCTL_DATABASE_URL, $DATABASE_URL, then ~/.local/share/jobctl/jobs.db)")
 	pf.StringVar(&f.SchemaFlag, "schema", "", "Postgres schema holding jobctl's tables (default: $JOBCTL_SCHEMA, else the connection's search_path)")
 	pf.StringVar(&f.ConfigFlag, "config", "", "config file (default: $JOBCTL_CONFIG, else ./jobctl.yaml)")
-	pf.StringVarP(&f.Output, "output", "o", "table", "output format: "+strings.Join(render.Formats, "|"))
+	pf.StringVarP(&f.Output, "output", "o", "table", "output format (each command's --help lists its own)")
 	pf.BoolVarP(&f.Quiet, "quiet", "q", false, "print only job IDs, one a line")
 	pf.BoolVar(&f.NoColor, "no-color", false, "disable colour and icons (also: NO_COLOR=1)")
 	pf.StringVar(&f.Actor, "as", "", "actor recorded in the audit log (default: the OS user)")
-	_ = root.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return render.Formats, cobra.ShellCompDirectiveNoFileComp
+	_ = root.RegisterFlagCompletionFunc("output", func(cmd *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
+		return cmdutil.FormatNames(cmd), cobra.ShellCompDirectiveNoFileComp
+	})
+	// -o is one global flag, but its help names the formats of the command
+	// asked about.
+	help := root.HelpFunc()
+	root.SetHelpFunc(func(cmd *cobra.Command, args []string) {
+		if o := root.PersistentFlags().Lookup("output"); o != nil && cmd.HasParent() {
+			o.Usage = cmdutil.FormatUsage(cmd)
+		}
+		help(cmd, args)
 	})
 
 	root.AddCommand(
@@ -92,7 +101,57 @@ JOBCTL_DATABASE_URL, else DATABASE_URL, else the embedded default.`,
 		NewCmdDemo(f),
 		NewCmdVersion(f),
 	)
+	registerCompletions(root, f)
+	// cobra adds `completion` as the command runs; made now, it is listed
+	// in the help and refuses an unknown shell like any parent command.
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" {
+			parentCommand(c)
+		}
+	}
 	return root
+}
+
+// parentCommand makes cmd, which only groups subcommands, print its help
+// when given none (exit 0) and refuse an unknown one as a usage error,
+// where cobra would print the help and exit 0.
+func parentCommand(cmd *cobra.Command) *cobra.Command {
+	cmd.Args = func(c *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			return unknownCommand(c, args[0])
+		}
+		return nil
+	}
+	cmd.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
+	return cmd
+}
+
+// unknownCommand is the usage error for an argument that names no
+// subcommand of cmd, with cobra's suggestion on lines of its own.
+func unknownCommand(cmd *cobra.Command, arg string) error {
+	err := &cmdutil.FlagError{Err: fmt.Errorf("unknown command %q for %q", arg, cmd.CommandPath())}
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2 // cobra's default, set only on its own path
+	}
+	if s := cmd.SuggestionsFor(arg); len(s) > 0 {
+		err.Hint = "Did you mean this?\n\t" + strings.Join(s, "\n\t")
+	}
+	return err
+}
+
+// rootError gives cobra's own unknown-command error at the top level the
+// shape unknownCommand gives it below: one line, then the suggestion.
+func rootError(err error) error {
+	var fe *cmdutil.FlagError
+	if err == nil || errors.As(err, &fe) {
+		return err
+	}
+	msg, hint, _ := strings.Cut(err.Error(), "\n")
+	if !strings.HasPrefix(msg, "unknown command ") {
+		return err
+	}
+	return &cmdutil.FlagError{Err: errors.New(msg), Hint: strings.TrimSpace(hint)}
 }
 
 // exactArgs is cobra.ExactArgs with a usage error that says what is missing.

@@ -27,7 +27,7 @@ of them enqueues the job, however many run. Ticks missed while no worker ran
 are not replayed: the schedule fires once and moves to its next tick.`,
 	}
 	cmd.AddCommand(newCmdScheduleAdd(f), newCmdScheduleList(f), newCmdScheduleRemove(f))
-	return cmd
+	return parentCommand(cmd)
 }
 
 func newCmdScheduleAdd(f *cmdutil.Factory) *cobra.Command {
@@ -100,7 +100,8 @@ func newCmdScheduleList(f *cmdutil.Factory) *cobra.Command {
 		Short:   "List recurring jobs with their next and last runs",
 		Example: `  jobctl schedule list
   jobctl schedule list -o json`,
-		Args: cobra.NoArgs,
+		Args:        cobra.NoArgs,
+		Annotations: cmdutil.FormatsAnnotation(cmdutil.DataFormats...),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			format, err := f.Format()
 			if err != nil {

@@ -72,7 +72,7 @@ most once per --metrics-cache, however many scrapers ask.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Addr, "addr", "127.0.0.1:8080", "listen on this host:port (port 0 picks a free one; the start line says which)")
-	fl.DurationVar(&opts.MetricsCache, "metrics-cache", 5*time.Second, "answer scrapes from a reading of the store this recent; 0 reads it on every scrape")
+	cmdutil.DurationVar(fl, &opts.MetricsCache, "metrics-cache", 5*time.Second, "answer scrapes from a reading of the store this recent; 0 reads it on every scrape")
 	opts.Check.register(cmd)
 	return cmd
 }
@@ -190,9 +190,9 @@ func (cf *checkFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.Int64Var(&cf.thresholds.MaxPending, "max-pending", def.MaxPending, "warn above this many PENDING jobs (overrides the config file)")
 	fl.Int64Var(&cf.thresholds.MaxFailed, "max-failed", def.MaxFailed, "warn above this many FAILED jobs (overrides the config file)")
-	fl.DurationVar(&cf.thresholds.MaxWorkerSilence, "max-worker-silence", def.MaxWorkerSilence, "critical when no worker has pinged for this long (overrides the config file)")
-	fl.DurationVar(&cf.thresholds.MaxOldestPending, "max-oldest-pending", def.MaxOldestPending, "warn when a due PENDING job has waited this long (overrides the config file)")
-	fl.DurationVar(&cf.lease, "lease", 60*time.Second, "a RUNNING job is stuck after its type's timeout plus this")
+	cmdutil.DurationVar(fl, &cf.thresholds.MaxWorkerSilence, "max-worker-silence", def.MaxWorkerSilence, "critical when no worker has pinged for this long (overrides the config file)")
+	cmdutil.DurationVar(fl, &cf.thresholds.MaxOldestPending, "max-oldest-pending", def.MaxOldestPending, "warn when a due PENDING job has waited this long (overrides the config file)")
+	cmdutil.DurationVar(fl, &cf.lease, "lease", 60*time.Second, "a RUNNING job is stuck after its type's timeout plus this")
 }
 
 // validate rejects values the config file's parser would reject too.

@@ -32,10 +32,11 @@ attempt) and related jobs (parent, children, dependencies, dependents).
 The ID may be given with or without its job_ prefix.`,
 		Example: `  jobctl show job_01jd8x6r3e
   jobctl show 01jd8x6r3e -o json`,
-		Args: oneJobID,
+		Args:        oneJobID,
+		Annotations: cmdutil.FormatsAnnotation(render.FormatTable, render.FormatJSON, render.FormatYAML),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
-			if opts.Format, err = f.FormatFor("show", render.FormatTable, render.FormatJSON, render.FormatYAML); err != nil {
+			if opts.Format, err = f.Format(); err != nil {
 				return err
 			}
 			opts.ID = store.NormalizeID(args[0])

@@ -46,7 +46,7 @@ bound.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
-			if opts.Format, err = f.FormatFor("stats", render.FormatTable, render.FormatWide, render.FormatJSON, render.FormatJSONL, render.FormatYAML); err != nil {
+			if opts.Format, err = f.Format(); err != nil {
 				return err
 			}
 			if opts.Params.TopErrors < 1 {
@@ -78,6 +78,7 @@ bound.`,
 	fl.StringVar(&since, "since", "24h", "run times and top errors of jobs finished since: 90s, 1h, 30d, today, RFC 3339, or all")
 	fl.StringSliceVar(&types, "type", nil, "only these job types; repeat or comma-separate")
 	fl.IntVar(&opts.Params.TopErrors, "top", 5, "list this many of the most common error messages")
+	cmdutil.SetFormats(cmd, cmdutil.DataFormats...)
 	return cmd
 }
 

@@ -82,9 +82,10 @@ line. -o json prints {"version","commit","go","os","arch"}; commit is null
 when the build recorded none.`,
 		Example: `  jobctl version
   jobctl version -o json`,
-		Args: cobra.NoArgs,
+		Args:        cobra.NoArgs,
+		Annotations: cmdutil.FormatsAnnotation(render.FormatTable, render.FormatJSON, render.FormatYAML),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := f.FormatFor("version", render.FormatTable, render.FormatJSON, render.FormatYAML)
+			format, err := f.Format()
 			if err != nil {
 				return err
 			}

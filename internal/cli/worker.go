@@ -38,7 +38,7 @@ func NewCmdWorker(f *cmdutil.Factory) *cobra.Command {
   jobctl worker list`,
 	}
 	cmd.AddCommand(newCmdWorkerRun(f), newCmdWorkerList(f))
-	return cmd
+	return parentCommand(cmd)
 }
 
 // WorkerRunOptions are `jobctl worker run`'s inputs.
@@ -109,10 +109,10 @@ the lease.`,
 	fl.IntVar(&opts.Worker.Concurrency, "concurrency", 10, "jobs run at once")
 	fl.StringSliceVar(&types, "types", nil, "claim only these job types (default: every type in the config)")
 	fl.BoolVar(&opts.Worker.Drain, "drain", false, "exit 0 once no job of these types is due, running or waiting to retry (delayed jobs are left)")
-	fl.DurationVar(&opts.Worker.PollInterval, "poll-interval", time.Second, "look for due jobs this often (Postgres also wakes on LISTEN/NOTIFY)")
-	fl.DurationVar(&opts.Worker.Lease, "lease", 60*time.Second, "rescue jobs of workers silent this long")
-	fl.DurationVar(&opts.Worker.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM, wait this long for running jobs and unwritten outcomes")
-	fl.DurationVar(&opts.Worker.Heartbeat, "heartbeat", 2*time.Second, "refresh the lease and check for cancels this often")
+	cmdutil.DurationVar(fl, &opts.Worker.PollInterval, "poll-interval", time.Second, "look for due jobs this often (Postgres also wakes on LISTEN/NOTIFY)")
+	cmdutil.DurationVar(fl, &opts.Worker.Lease, "lease", 60*time.Second, "rescue jobs of workers silent this long")
+	cmdutil.DurationVar(fl, &opts.Worker.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM, wait this long for running jobs and unwritten outcomes")
+	cmdutil.DurationVar(fl, &opts.Worker.Heartbeat, "heartbeat", 2*time.Second, "refresh the lease and check for cancels this often")
 	fl.StringVar(&opts.LogFormat, "log-format", "text", "log format: text or json")
 	fl.StringVar(&opts.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fl.StringVar(&opts.MetricsAddr, "metrics-addr", "", "serve this worker's Prometheus metrics at http://ADDR/metrics (e.g. :9090) until it stops")
@@ -238,7 +238,8 @@ func newCmdWorkerList(f *cmdutil.Factory) *cobra.Command {
 		Short:   "List registered workers with their last ping and jobs in hand",
 		Example: `  jobctl worker list
   jobctl worker list -o json`,
-		Args: cobra.NoArgs,
+		Args:        cobra.NoArgs,
+		Annotations: cmdutil.FormatsAnnotation(cmdutil.DataFormats...),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			format, err := f.Format()
 			if err != nil {

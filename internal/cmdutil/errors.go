@@ -16,8 +16,12 @@ const (
 )
 
 // FlagError is bad usage: an unknown flag, a bad flag value, a missing
-// argument. It exits 2.
-type FlagError struct{ Err error }
+// argument. It exits 2. Hint, when set, follows the one-line message on
+// lines of its own (a suggestion, a pointer at --help).
+type FlagError struct {
+	Err  error
+	Hint string
+}
 
 func (e *FlagError) Error() string { return e.Err.Error() }
 func (e *FlagError) Unwrap() error { return e.Err }

@@ -31,6 +31,10 @@ func HandleError(ios *render.IO, err error) int {
 		return ExitFailure
 	}
 	printError(ios, err)
+	var fe *FlagError
+	if errors.As(err, &fe) && fe.Hint != "" {
+		fmt.Fprintln(ios.ErrOut, render.InertBlock(fe.Hint))
+	}
 	if IsUsageError(err) {
 		return ExitUsage
 	}

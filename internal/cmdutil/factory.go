@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os/user"
-	"strings"
 	"time"
 
 	"github.com/jobctl/jobctl/internal/config"
@@ -126,33 +125,14 @@ func (f *Factory) Close() {
 	}
 }
 
-// Format parses -o.
+// Format parses -o. The root command has already checked it against the
+// running command's declared formats (CheckFormat).
 func (f *Factory) Format() (render.Format, error) {
 	ff, err := render.ParseFormat(f.Output)
 	if err != nil {
 		return "", &FlagError{Err: err}
 	}
 	return ff, nil
-}
-
-// FormatFor parses -o for a command that prints only some formats (not
-// csv, say): anything else is a usage error naming what it prints.
-func (f *Factory) FormatFor(command string, allowed ...render.Format) (render.Format, error) {
-	ff, err := f.Format()
-	if err != nil {
-		return "", err
-	}
-	for _, a := range allowed {
-		if ff == a {
-			return ff, nil
-		}
-	}
-	names := make([]string, len(allowed))
-	for i, a := range allowed {
-		names[i] = string(a)
-	}
-	list := strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
-	return "", FlagErrorf("%s prints %s, not %s", command, list, ff)
 }
 
 // ActorName is who the audit log records: --as, else the OS user.

@@ -89,6 +89,21 @@ func CheckMaxAttempts(name string, n int) error {
 	return nil
 }
 
+// CheckJSON checks only JSON's syntax, saying where it breaks: "invalid
+// JSON at byte 2: …" (counted from 1), not the decoder's bare words.
+func CheckJSON(data []byte) error {
+	var v json.RawMessage
+	err := json.Unmarshal(data, &v)
+	var se *json.SyntaxError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &se):
+		return fmt.Errorf("invalid JSON at byte %d: %s", se.Offset, se.Error())
+	}
+	return fmt.Errorf("invalid JSON: %v", err)
+}
+
 // ValidateData checks a job's data: valid JSON of at most limit bytes (see
 // EnqueueParams.MaxDataBytes) that Postgres's jsonb can hold too: UTF-8,
 // no \u0000, no unpaired surrogate escape, numbers within numeric's range.
@@ -102,8 +117,8 @@ func ValidateData(data []byte, limit int) error {
 	if len(data) == 0 {
 		return nil
 	}
-	if !json.Valid(data) {
-		return errors.New("data is not valid JSON")
+	if err := CheckJSON(data); err != nil {
+		return fmt.Errorf("data: %w", err)
 	}
 	if !utf8.Valid(data) {
 		return errors.New("data is not valid UTF-8")

@@ -50,7 +50,7 @@ func TestValidateRefusals(t *testing.T) {
 		{"parent ID too long", func(p *EnqueueParams) { p.ParentID = "job_" + strings.Repeat("p", 252) }, "invalid parent ID: 256 characters (at most 255)"},
 		{"parent ID with newline", func(p *EnqueueParams) { p.ParentID = "job_1\n" }, `invalid parent ID "job_1\n": control character '\n'`},
 		{"dependency ID too long", func(p *EnqueueParams) { p.DependsOn = []string{"job_1", strings.Repeat("d", 256)} }, "invalid dependency ID: 256 characters (at most 255)"},
-		{"data not JSON", func(p *EnqueueParams) { p.Data = json.RawMessage(`{"a":`) }, "data is not valid JSON"},
+		{"data not JSON", func(p *EnqueueParams) { p.Data = json.RawMessage(`{"a":`) }, "data: invalid JSON at byte 5: unexpected end of JSON input"},
 		{"data with NUL escape", func(p *EnqueueParams) { p.Data = json.RawMessage(`{"a":"x\u0000y"}`) }, `data holds \u0000 (NUL), which Postgres cannot store`},
 		{"data with NUL escape in a key", func(p *EnqueueParams) { p.Data = json.RawMessage(`{"\u0000":1}`) }, `data holds \u0000 (NUL), which Postgres cannot store`},
 		{"data with lone high surrogate", func(p *EnqueueParams) { p.Data = json.RawMessage(`["\ud83d"]`) }, `data holds an unpaired surrogate escape \ud83d, which Postgres cannot store`},

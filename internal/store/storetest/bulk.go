@@ -68,7 +68,7 @@ func testBulkRefusals(t *testing.T, h *Harness) {
 		{"data with a lone surrogate", store.EnqueueParams{Type: "A", Data: json.RawMessage(`{"s":"\udead"}`)}, `data holds an unpaired surrogate escape \udead, which Postgres cannot store`},
 		{"data number out of range", store.EnqueueParams{Type: "A", Data: json.RawMessage(`[1e131072]`)},
 			"data holds the number 1e131072, beyond what Postgres can store (131072 digits before the decimal point, 16383 after)"},
-		{"data not JSON", store.EnqueueParams{Type: "A", Data: json.RawMessage(`{`)}, "data is not valid JSON"},
+		{"data not JSON", store.EnqueueParams{Type: "A", Data: json.RawMessage(`{`)}, "data: invalid JSON at byte 1: unexpected end of JSON input"},
 		{"data too big", store.EnqueueParams{Type: "A", Data: json.RawMessage(`"` + strings.Repeat("x", 1<<20) + `"`)},
 			"data is 1048578 bytes, over the limit of 1048576 (limits.maxDataBytes in the config file)"},
 		{"max attempts over 1000", store.EnqueueParams{Type: "A", MaxAttempts: 1001}, "maxAttempts must be between 1 and 1000 (got 1001)"},
