@@ -103,7 +103,7 @@ func widthStats() *store.Stats {
 				Completed: 98000, P50: 1.25, P95: 125.5},
 			{Type: "請求書の照合", Counts: map[store.Status]int64{store.StatusPending: 34, store.StatusCompleted: 765}, Completed: 765, P50: 0.12, P95: 0.9},
 		},
-		Completed1h: 1234, Failed1h: 5, Completed24h: 123456, Failed24h: 7890,
+		Completed1h: 1234, Failed1h: 5, Completed24h: 123456, Failed24h: 78901,
 		TopErrors: []store.ErrorCount{
 			{Code: "AUTH_ERROR", Message: "Token refresh failed: Invalid refresh token", Count: 3},
 			{Code: "NETWORK_ERROR", Message: "SMTP connection refused by mail.example.com:587 after 3 attempts", Count: 2},
