@@ -6,9 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"syscall"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
