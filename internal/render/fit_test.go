@@ -169,3 +169,20 @@ func assertFits(t *testing.T, out string, width int) {
 		}
 	}
 }
+
+// TestSizeFromEnvironment checks that $COLUMNS and $LINES set the size,
+// as they do for gh and less, and that nonsense in them is ignored.
+func TestSizeFromEnvironment(t *testing.T) {
+	t.Setenv("COLUMNS", "77")
+	t.Setenv("LINES", " 19 ")
+	ios := System()
+	if ios.Width != 77 || ios.Height != 19 {
+		t.Errorf("size %d×%d, want 77×19", ios.Width, ios.Height)
+	}
+	t.Setenv("COLUMNS", "wide")
+	t.Setenv("LINES", "-3")
+	// go test hands the test its stdout as a pipe, which has no size.
+	if ios = System(); !ios.StdoutTTY && (ios.Width != 0 || ios.Height != 0 || ios.TerminalWidth() != defaultWidth) {
+		t.Errorf("size %d×%d from nonsense, want unknown", ios.Width, ios.Height)
+	}
+}
