@@ -132,7 +132,8 @@ func TestTerminalShowsJobDataInert(t *testing.T) {
 				args      []string
 			}{
 				{`history:\x1b]0;pwned`, false, []string{"show", id}},
-				{`code:\x1b]0;pwned`, false, []string{"list", "-o", "wide"}},
+				// The wide table fits the terminal by cutting the error column.
+				{`type:\x1b]0;pwned`, false, []string{"list", "-o", "wide"}},
 				{`code:\x1b]0;pwned`, false, []string{"list", "-o", "csv"}},
 				{`message:\x1b]0;pwned`, false, []string{"stats"}},
 				{`type:\x1b]0;pwned`, false, []string{"dashboard"}},

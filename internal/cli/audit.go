@@ -197,7 +197,7 @@ func auditRun(ctx context.Context, opts *AuditOptions) error {
 	if opts.Format == render.FormatWide {
 		header = append(header, "DB ROLE")
 	}
-	opts.IO.Table(header, rows)
+	opts.IO.FitTable(header, rows, auditFit)
 	total, err := s.CountAudit(ctx, &opts.Filter)
 	if err != nil {
 		return err
@@ -212,4 +212,17 @@ func auditRun(ctx context.Context, opts *AuditOptions) error {
 	}
 	opts.IO.Note("%s\n", footer)
 	return nil
+}
+
+// auditFit fits the audit log to the terminal: the action and what it
+// touched are the row; operation IDs, cut at their start since their
+// ends tell them apart, and the database role give way first, then the
+// actor. Times and changes are whole or absent.
+var auditFit = render.Fit{
+	Keep:  []string{"ACTION"},
+	Cut:   []string{"OPERATION", "DB ROLE", "ACTOR", "CHANGE", "TIME", "JOB/RESOURCE"},
+	Hide:  []string{"DB ROLE", "OPERATION", "ACTOR", "TIME", "CHANGE", "JOB/RESOURCE"},
+	Min:   map[string]int{"OPERATION": 10, "ACTOR": 6, "JOB/RESOURCE": 14, "CHANGE": 6},
+	Whole: []string{"TIME", "CHANGE"},
+	Left:  []string{"OPERATION", "JOB/RESOURCE"},
 }

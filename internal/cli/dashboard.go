@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -76,49 +77,64 @@ func dashboardRun(ctx context.Context, opts *DashboardOptions) error {
 		return err
 	}
 	watching := opts.Watch > 0 && opts.IO.IsTerminal()
-	frame := func(ctx context.Context) (string, error) {
+	// load reads a frame's data and returns what lays it out at the
+	// terminal's size of the moment, so a resize redraws without a query.
+	load := func(ctx context.Context) (func() string, error) {
 		v, err := loadDashboard(ctx, s, opts.Limit)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		v.Source = opts.Source
-		if watching {
-			v.Every = opts.Watch
-		}
-		return opts.IO.Dashboard(v), nil
+		return func() string {
+			if watching {
+				v.Every = opts.Watch
+				v.Height = opts.IO.TerminalHeight()
+			}
+			return opts.IO.Dashboard(v)
+		}, nil
 	}
 	if !watching {
-		out, err := frame(ctx)
+		draw, err := load(ctx)
 		if err != nil {
 			return err
 		}
-		opts.IO.Printf("%s", out)
+		opts.IO.Printf("%s", draw())
 		return nil
 	}
-	return watch(ctx, opts.IO, opts.Watch, frame)
+	resized, stop := opts.IO.NotifyResize()
+	defer stop()
+	return watch(ctx, opts.IO, opts.Watch, resized, load)
 }
 
 // watch draws a frame every interval on the alternate screen until ctx is
-// cancelled (Ctrl-C), which is a normal end. The terminal is restored
-// before any error is returned, so the error prints on the normal screen.
-func watch(ctx context.Context, ios *render.IO, every time.Duration, frame func(context.Context) (string, error)) error {
+// cancelled (Ctrl-C), which is a normal end. A resize lays the last data
+// out again at once for the new size. The terminal is restored before any
+// error is returned, so the error prints on the normal screen.
+func watch(ctx context.Context, ios *render.IO, every time.Duration, resized <-chan os.Signal, load func(context.Context) (func() string, error)) error {
 	screen := ios.OpenScreen()
 	defer screen.Close()
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
-		out, err := frame(ctx)
+		draw, err := load(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		screen.Draw(out)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tick.C:
+		screen.Draw(draw())
+	wait:
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-tick.C:
+				break wait
+			case <-resized:
+				ios.Resize()
+				screen.Draw(draw())
+			}
 		}
 	}
 }

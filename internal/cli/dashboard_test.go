@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -140,12 +143,17 @@ type frameCounter struct {
 	frames int
 	stopAt int
 	cancel context.CancelFunc
+	// onFrame, when set, runs after each frame but the last.
+	onFrame func(n int)
 }
 
 func (w *frameCounter) Write(p []byte) (int, error) {
-	w.frames += strings.Count(string(p), clearFrame)
+	n := strings.Count(string(p), clearFrame)
+	w.frames += n
 	if w.frames >= w.stopAt {
 		w.cancel()
+	} else if n > 0 && w.onFrame != nil {
+		defer w.onFrame(w.frames)
 	}
 	return w.buf.Write(p)
 }
@@ -194,12 +202,12 @@ func TestWatchRestoresOnError(t *testing.T) {
 	ios, _, out, _ := render.Test(true, true)
 	boom := errors.New("store went away")
 	calls := 0
-	err := watch(context.Background(), ios, time.Millisecond, func(context.Context) (string, error) {
+	err := watch(context.Background(), ios, time.Millisecond, nil, func(context.Context) (func() string, error) {
 		calls++
 		if calls == 2 {
-			return "", boom
+			return nil, boom
 		}
-		return "frame\n", nil
+		return func() string { return "frame\n" }, nil
 	})
 	if !errors.Is(err, boom) {
 		t.Fatalf("err = %v, want %v", err, boom)
@@ -207,5 +215,40 @@ func TestWatchRestoresOnError(t *testing.T) {
 	want := enterScreen + clearFrame + "frame" + leaveScreen
 	if out.String() != want {
 		t.Errorf("got %q, want %q", out.String(), want)
+	}
+}
+
+// TestWatchRelaysOutOnResize checks that a resize redraws the last frame's
+// data at once, laid out for the new size, without reading the store again.
+func TestWatchRelaysOutOnResize(t *testing.T) {
+	ios, _, _, _ := render.Test(true, true)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	resized := make(chan os.Signal, 1)
+	w := &frameCounter{stopAt: 3, cancel: cancel}
+	w.onFrame = func(n int) {
+		// The terminal shrinks after each frame is drawn.
+		ios.Width -= 20
+		resized <- syscall.SIGWINCH
+	}
+	ios.Out = w
+	loads := 0
+	err := watch(ctx, ios, time.Hour, resized, func(context.Context) (func() string, error) {
+		loads++
+		return func() string { return fmt.Sprintf("width %d\n", ios.Width) }, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		t.Fatalf("drew %d frames in 10s, want 3", w.frames)
+	}
+	got := w.buf.String()
+	want := enterScreen + clearFrame + "width 100" + clearFrame + "width 80" + clearFrame + "width 60" + leaveScreen
+	if got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if loads != 1 {
+		t.Errorf("loaded %d times, want once: a resize only lays out again", loads)
 	}
 }

@@ -231,6 +231,17 @@ func workerRun(ctx context.Context, f *cmdutil.Factory, cfg *config.Config, opts
 	return nil
 }
 
+// workerListFit fits `worker list` to the terminal: the worker's ID and
+// last ping say whether it is alive; the list of types and the host give
+// way first, and figures and times are whole or absent.
+var workerListFit = render.Fit{
+	Keep:  []string{"ID", "LAST PING"},
+	Cut:   []string{"TYPES", "HOST", "CONCURRENCY", "STARTED", "RUNNING", "PID", "DONE"},
+	Hide:  []string{"PID", "STARTED", "CONCURRENCY", "TYPES", "HOST", "DONE", "RUNNING"},
+	Min:   map[string]int{"TYPES": 8, "HOST": 8},
+	Whole: []string{"PID", "CONCURRENCY", "STARTED", "RUNNING", "DONE"},
+}
+
 func newCmdWorkerList(f *cmdutil.Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:     "list",
@@ -266,7 +277,7 @@ func newCmdWorkerList(f *cmdutil.Factory) *cobra.Command {
 					strconv.Itoa(w.Concurrency), f.IO.TimeCell(w.StartedAt), f.IO.TimeCell(w.LastPing),
 					fmt.Sprint(w.Running), render.Count(w.JobsDone)}
 			}
-			f.IO.Table([]string{"ID", "HOST", "PID", "TYPES", "CONCURRENCY", "STARTED", "LAST PING", "RUNNING", "DONE"}, rows)
+			f.IO.FitTable([]string{"ID", "HOST", "PID", "TYPES", "CONCURRENCY", "STARTED", "LAST PING", "RUNNING", "DONE"}, rows, workerListFit)
 			return nil
 		},
 	}

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"fmt"
 	"io"
 	"strings"
 	"sync"
@@ -26,6 +27,10 @@ type DashboardView struct {
 	Counts map[store.Status]int64
 	// Jobs are the most recent jobs, newest first.
 	Jobs []*store.Job
+	// Height is the most lines the frame may take, the screen's height
+	// for a watched dashboard; 0 for no limit. The recent jobs give way
+	// first, the oldest of them first.
+	Height int
 }
 
 // DashboardAction is the action the dashboard offers for a job in status
@@ -81,11 +86,43 @@ func (ios *IO) Dashboard(v *DashboardView) string {
 	width := ios.TerminalWidth()
 	// The box's borders and its padding of one column each side.
 	inner := max(width-4, 1)
-	return ios.box(width,
-		ios.dashboardTitle(v, inner),
-		ios.paint(ios.styles.header, "Status Summary")+"\n"+ios.statusSummary(v.Counts, inner),
-		ios.paint(ios.styles.header, "Recent Jobs")+"\n"+ios.recentJobs(v.Jobs, inner),
-	) + "\n"
+	shown := len(v.Jobs)
+	for {
+		frame := ios.box(width,
+			ios.dashboardTitle(v, inner),
+			ios.paint(ios.styles.header, "Status Summary")+"\n"+ios.statusSummary(v.Counts, inner),
+			ios.recentSection(v.Jobs, shown, inner),
+		) + "\n"
+		over := strings.Count(frame, "\n") - v.Height
+		if v.Height <= 0 || over <= 0 {
+			return frame
+		}
+		if shown == 0 {
+			// Too short even for the summary: the top of the frame,
+			// rather than a scrolled screen.
+			lines := strings.SplitAfter(frame, "\n")
+			return strings.Join(lines[:v.Height], "")
+		}
+		// Each job is one line of the table; without room for one, the
+		// table's four lines of rules and headers go too.
+		shown = max(shown-over, 0)
+	}
+}
+
+// recentSection is the recent jobs' heading and table, with the newest
+// shown of jobs: all of them, unless the screen is too short.
+func (ios *IO) recentSection(jobs []*store.Job, shown int, width int) string {
+	title := ios.paint(ios.styles.header, "Recent Jobs")
+	switch {
+	case shown >= len(jobs):
+		return title + "\n" + ios.recentJobs(jobs, width)
+	case shown == 0:
+		return title + "\n " + ios.paint(ios.styles.muted, truncate(fmt.Sprintf("%s hidden: the terminal is too short", CountOf(int64(len(jobs)), "job")), width-1))
+	}
+	if note := fmt.Sprintf(" (newest %d of %d)", shown, len(jobs)); lipgloss.Width(title+note) <= width {
+		title += ios.paint(ios.styles.muted, note)
+	}
+	return title + "\n" + ios.recentJobs(jobs[:shown], width)
 }
 
 // box frames sections one under another, with a rule between them as in

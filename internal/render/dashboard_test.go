@@ -135,3 +135,57 @@ func TestScreen(t *testing.T) {
 		t.Errorf("got %q, want %q", out.String(), want)
 	}
 }
+
+// TestDashboardHeight fits a watched frame to short screens: the oldest
+// recent jobs give way, then the table, then the frame's bottom; no frame
+// is taller than the screen, and every line still fits its width.
+func TestDashboardHeight(t *testing.T) {
+	tests := []struct {
+		height       int
+		want, absent []string
+	}{
+		// Tall enough: all eight jobs, no note.
+		{height: 30, want: []string{"01jddead"}, absent: []string{"newest"}},
+		{height: 22, want: []string{"01jddead"}, absent: []string{"newest"}},
+		// Four lines short: the four oldest go.
+		{height: 18, want: []string{"Recent Jobs (newest 4 of 8)", "01jdpend"}, absent: []string{"01jddone", "01jddead"}},
+		// One job left.
+		{height: 15, want: []string{"Recent Jobs (newest 1 of 8)", "9a0bc"}, absent: []string{"12345abc"}},
+		// No room for a table at all.
+		{height: 12, want: []string{"8 jobs hidden: the terminal is too short", "Completed: 1,234,567"}, absent: []string{"9a0bc"}},
+		// Shorter than the summary: the top of the frame.
+		{height: 5, want: []string{"Job Queue Dashboard", "Pending:"}, absent: []string{"Recent Jobs"}},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.height), func(t *testing.T) {
+			ios, _, _, _ := Test(false, false)
+			ios.Width = 60
+			v := dashboardView()
+			v.Height = tt.height
+			frame := ios.Dashboard(v)
+			if n := strings.Count(frame, "\n"); n > tt.height {
+				t.Errorf("frame is %d lines, screen %d:\n%s", n, tt.height, frame)
+			}
+			if tt.height >= 12 {
+				checkFits(t, frame, 60)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(frame, w) {
+					t.Errorf("frame lacks %q:\n%s", w, frame)
+				}
+			}
+			for _, a := range tt.absent {
+				if strings.Contains(frame, a) {
+					t.Errorf("frame has %q:\n%s", a, frame)
+				}
+			}
+		})
+	}
+	runModes(t, "dashboard_60x18", func(ios *IO) error {
+		ios.Width = 60
+		v := dashboardView()
+		v.Height = 18
+		ios.Printf("%s", ios.Dashboard(v))
+		return nil
+	})
+}

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/charmbracelet/lipgloss"
@@ -32,12 +34,17 @@ type IO struct {
 
 	// Width is the terminal's width in columns; 0 means unknown.
 	Width int
+	// Height is the terminal's height in lines; 0 means unknown.
+	Height int
 	// Now is the clock that relative times are measured against.
 	Now func() time.Time
 
 	color    bool
 	renderer *lipgloss.Renderer
 	styles   styles
+	// term is the terminal stdout writes to, whose size Resize reads
+	// again; nil when stdout is not a terminal.
+	term *os.File
 }
 
 // System returns an IO for the process's standard streams. Colour is on
@@ -54,9 +61,16 @@ func System() *IO {
 		Now:       time.Now,
 	}
 	if ios.StdoutTTY {
-		if w, _, err := term.GetSize(int(os.Stdout.Fd())); err == nil {
-			ios.Width = w
-		}
+		ios.term = os.Stdout
+		ios.Resize()
+	}
+	// $COLUMNS and $LINES override the terminal's own size, as they do
+	// for gh and less: for tests, and for a terminal that misreports.
+	if n := envSize("COLUMNS"); n > 0 {
+		ios.Width = n
+	}
+	if n := envSize("LINES"); n > 0 {
+		ios.Height = n
 	}
 	ios.renderer = lipgloss.NewRenderer(os.Stdout)
 	ios.color = colorWanted(ios.StdoutTTY, os.Getenv("NO_COLOR"), os.Getenv("TERM"))
@@ -76,6 +90,27 @@ func System() *IO {
 // turns colour off, as does a pipe or a dumb terminal.
 func colorWanted(stdoutTTY bool, noColor, termName string) bool {
 	return stdoutTTY && noColor == "" && termName != "dumb"
+}
+
+// Resize reads the terminal's size again, as after SIGWINCH. The size
+// the terminal reports wins over $COLUMNS and $LINES here: after a resize
+// they are stale. An IO not on a terminal keeps its size.
+func (ios *IO) Resize() {
+	if ios.term == nil {
+		return
+	}
+	if w, h, err := term.GetSize(int(ios.term.Fd())); err == nil && w > 0 && h > 0 {
+		ios.Width, ios.Height = w, h
+	}
+}
+
+// envSize is a positive whole number from the environment, or 0.
+func envSize(name string) int {
+	n, err := strconv.Atoi(strings.TrimSpace(os.Getenv(name)))
+	if err != nil || n <= 0 {
+		return 0
+	}
+	return n
 }
 
 func isTerminal(f *os.File) bool {
@@ -131,6 +166,9 @@ func (ios *IO) IsTerminal() bool { return ios.StdoutTTY }
 func (ios *IO) CanPrompt() bool {
 	return ios.StdinTTY && (ios.StdoutTTY || ios.StderrTTY)
 }
+
+// TerminalHeight is Height, or 0 when the height is unknown.
+func (ios *IO) TerminalHeight() int { return max(ios.Height, 0) }
 
 // TerminalWidth is Width, or a default when the width is unknown.
 func (ios *IO) TerminalWidth() int {

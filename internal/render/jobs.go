@@ -14,6 +14,34 @@ import (
 // long message would push every row past the screen's edge.
 const errorWidth = 60
 
+// listFit fits `list` to the terminal. A row is its ID and status, so
+// those are never cut; the type goes last. Times, durations and attempts
+// would read wrong if cut, so only their headers narrow, and they are left
+// out when the rest does not fit, the times an operator looks at least
+// first.
+var listFit = Fit{
+	Keep:  []string{"ID", "STATUS"},
+	Cut:   []string{"COMPLETED", "STARTED", "CREATED", "DURATION", "ATTEMPTS", "TYPE"},
+	Hide:  []string{"STARTED", "COMPLETED", "ATTEMPTS", "DURATION", "CREATED", "TYPE"},
+	Min:   map[string]int{"TYPE": 8, "CREATED": 5, "STARTED": 5, "COMPLETED": 5, "DURATION": 5, "ATTEMPTS": 5},
+	Whole: []string{"CREATED", "STARTED", "COMPLETED", "DURATION", "ATTEMPTS"},
+}
+
+// wideFit fits `list -o wide`, whose point is the error: the ERROR column
+// takes the whole shortfall while it can, and the columns wide adds are
+// the first to go after it.
+var wideFit = Fit{
+	Keep: listFit.Keep,
+	Cut: append([]string{"ERROR", "USER", "PARENT", "SCHEDULED", "PRIORITY"},
+		listFit.Cut...),
+	Hide: append([]string{"USER", "PARENT", "SCHEDULED", "PRIORITY", "STARTED", "COMPLETED", "ATTEMPTS", "DURATION", "CREATED", "ERROR"},
+		"TYPE"),
+	Min: map[string]int{"TYPE": 8, "CREATED": 5, "STARTED": 5, "COMPLETED": 5, "DURATION": 5, "ATTEMPTS": 5,
+		"PRIORITY": 5, "SCHEDULED": 5, "USER": 6, "PARENT": 8, "ERROR": 16},
+	Whole: append([]string{"PRIORITY", "SCHEDULED"}, listFit.Whole...),
+	Left:  []string{"PARENT"},
+}
+
 // Jobs prints a listing of jobs, of which total match the filter.
 func (ios *IO) Jobs(f Format, jobs []*store.Job, total int64) error {
 	switch f {
@@ -38,7 +66,11 @@ func (ios *IO) jobsTable(wide bool, jobs []*store.Job, total int64) error {
 	for i, j := range jobs {
 		rows[i] = ios.jobRow(j, wide)
 	}
-	if err := ios.writeTable(headers, rows); err != nil {
+	fit := listFit
+	if wide {
+		fit = wideFit
+	}
+	if err := ios.writeTable(headers, rows, fit); err != nil {
 		return err
 	}
 	ios.note("Showing %s of %s jobs\n", Count(int64(len(jobs))), Count(total))

@@ -29,8 +29,13 @@ func (ios *IO) Stats(f Format, st *store.Stats, window string) error {
 	if err := ios.statsByType(st.ByType, window); err != nil {
 		return err
 	}
-	ios.Printf("\nLast hour: %s completed, %s failed · Last 24h: %s completed, %s failed\n",
-		Count(st.Completed1h), Count(st.Failed1h), Count(st.Completed24h), Count(st.Failed24h))
+	hour := fmt.Sprintf("Last hour: %s completed, %s failed", Count(st.Completed1h), Count(st.Failed1h))
+	day := fmt.Sprintf("Last 24h: %s completed, %s failed", Count(st.Completed24h), Count(st.Failed24h))
+	if sep := " · "; !ios.StdoutTTY || cellWidth(hour+sep+day) <= ios.TerminalWidth() {
+		ios.Printf("\n%s%s%s\n", hour, sep, day)
+	} else {
+		ios.Printf("\n%s\n%s\n", hour, day)
+	}
 	return ios.statsTopErrors(st.TopErrors, window)
 }
 
@@ -76,7 +81,25 @@ func (ios *IO) statsByType(types []*store.TypeStats, window string) error {
 		}
 		rows[i] = append(row, statsRunTime(ts.Completed, ts.P50), statsRunTime(ts.Completed, ts.P95))
 	}
-	return ios.writeTable(headers, rows)
+	return ios.writeTable(headers, rows, byTypeFit)
+}
+
+// byTypeFit fits the per-type table: counts are never cut, only the
+// status headers above them narrow, then the type names, which tell the
+// rows apart.
+var byTypeFit = Fit{
+	Cut:   []string{"COMPLETED", "CANCELLED", "RETRYING", "PENDING", "RUNNING", "FAILED", "TYPE"},
+	Hide:  []string{"P95", "P50", "CANCELLED", "RETRYING", "RUNNING", "PENDING", "DEAD", "FAILED", "COMPLETED"},
+	Min:   map[string]int{"TYPE": 8, "PENDING": 5, "RUNNING": 5, "RETRYING": 5, "COMPLETED": 5, "FAILED": 6, "CANCELLED": 5},
+	Whole: []string{"PENDING", "RUNNING", "RETRYING", "COMPLETED", "FAILED", "CANCELLED", "DEAD", "P50", "P95"},
+}
+
+// topErrorsFit lets the message take the shortfall, then the code.
+var topErrorsFit = Fit{
+	Keep: []string{"COUNT"},
+	Cut:  []string{"MESSAGE", "CODE"},
+	Hide: []string{"CODE", "MESSAGE"},
+	Min:  map[string]int{"MESSAGE": 16, "CODE": 8},
 }
 
 // statsRunTime is a percentile in seconds as a duration, or "-" when no job
@@ -105,7 +128,7 @@ func (ios *IO) statsTopErrors(errs []store.ErrorCount, window string) error {
 		}
 		rows[i] = []string{Count(e.Count), orDash(Inert(e.Code)), msg}
 	}
-	return ios.writeTable([]string{"COUNT", "CODE", "MESSAGE"}, rows)
+	return ios.writeTable([]string{"COUNT", "CODE", "MESSAGE"}, rows, topErrorsFit)
 }
 
 // statsJSON is store.Stats for machine-readable output: every status

@@ -12,18 +12,26 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 )
 
-// Table prints rows under headers: an aligned, borderless table on a
-// terminal, tab-separated values when piped.
+// Table prints rows under headers: an aligned, borderless table as wide
+// as the terminal at most, or tab-separated values when piped. On a
+// narrow terminal its columns give way from the right, the first never.
 func (ios *IO) Table(headers []string, rows [][]string) {
-	// An error here is a failed write to stdout (a closed pipe, say),
-	// which the caller could not report anywhere either.
-	_ = ios.writeTable(headers, rows)
+	ios.FitTable(headers, rows, Fit{Keep: headers[:min(1, len(headers))]})
 }
 
-func (ios *IO) writeTable(headers []string, rows [][]string) error {
+// FitTable is Table with fit saying which columns give way first on a
+// narrow terminal.
+func (ios *IO) FitTable(headers []string, rows [][]string, fit Fit) {
+	// An error here is a failed write to stdout (a closed pipe, say),
+	// which the caller could not report anywhere either.
+	_ = ios.writeTable(headers, rows, fit)
+}
+
+func (ios *IO) writeTable(headers []string, rows [][]string, fit Fit) error {
 	if !ios.StdoutTTY {
 		return writeTSV(ios.Out, headers, rows)
 	}
+	headers, rows = fitTable(headers, rows, ios.TerminalWidth(), fit)
 	return ios.writeAligned(headers, rows)
 }
 
