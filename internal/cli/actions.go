@@ -343,7 +343,10 @@ func (o *ActionOptions) report(out *outcome, actErr error) error {
 		}
 		// The summary and how each job ended are about the output, not of
 		// it: stderr, where a terminal shows them and a pipe is spared.
-		if actErr == nil || out.done > 0 && !errors.Is(actErr, store.ErrUnavailable) {
+		// Named jobs of which none changed were each refused on a line of
+		// their own already, which is the whole story.
+		said := o.Explicit && res.Changed+res.Requested == 0 && len(res.Skipped)+len(res.NotFound) > 0
+		if !said && (actErr == nil || out.done > 0 && !errors.Is(actErr, store.ErrUnavailable)) {
 			o.IO.Warnf("%s\n", o.summary(out))
 		}
 		o.printFinal(out)
