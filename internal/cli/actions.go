@@ -782,8 +782,10 @@ stdin). Any job but a RUNNING or RETRYING one can be deleted; those are
 refused (cancel them first), and a refused or missing job makes the exit
 code 1. To delete by filter, use 'jobctl purge'.
 
-Deleting cannot be undone: on a terminal jobctl asks first; without one
-(a script, cron, IDs on stdin) it needs --yes.`,
+Deleting cannot be undone: on a terminal jobctl asks first, naming the job
+when there is one; without one (a script, cron, IDs on stdin) it needs
+--yes. Answering no, or Ctrl-D, exits 1 and Ctrl-C exits 130, each having
+changed nothing.`,
 		Example: `  jobctl delete job_12345abc
   jobctl list --status cancelled --type EmailSending -q | jobctl delete - --yes`,
 	}, opts, byIDs, nil, runAction(opts, runF))
