@@ -683,8 +683,8 @@ func bulkBesideWorker(t *testing.T, e *workerEnv, old int) {
 	}
 	t1 := time.Now()
 	t.Logf("%s: archive: %s in %v; purge: %s in %v", e.backend,
-		strings.TrimSpace(arch.stdout.String()), took[0].Round(time.Millisecond),
-		strings.TrimSpace(purge.stdout.String()), took[1].Round(time.Millisecond))
+		strings.TrimSpace(arch.stderr.String()), took[0].Round(time.Millisecond),
+		strings.TrimSpace(purge.stderr.String()), took[1].Round(time.Millisecond))
 
 	// Stop the stream, stop the worker, finish the backlog.
 	stopEnqueue()
