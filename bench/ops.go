@@ -305,7 +305,7 @@ func (b *batchRun) plans(label string) []string {
 // archiveRun is what (b) and (c) measured.
 type archiveRun struct {
 	wall                time.Duration
-	summary             string // its summary line, from stderr
+	summary             string          // its summary line, from stderr
 	claims, base        []time.Duration // claim took= during the archive, and before it
 	enq                 []time.Duration // bench enqueue calls during the archive
 	pickup99, pickupMax time.Duration
