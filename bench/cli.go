@@ -17,7 +17,7 @@ func benchCLI(ctx context.Context, e *env) error {
 	}
 	runs := e.cfg.cliRuns
 	note("method: whole-process wall time (fork/exec to exit, stdout to a pipe), median of %d runs", runs)
-	note("each after 1 unmeasured warm-up run; store: SQLite seeded by `jobctl demo` (%s)", firstLine(seeded.stdout))
+	note("each after 1 unmeasured warm-up run; store: SQLite seeded by `jobctl demo` (%s)", firstLine(seeded.stderr))
 	t := newTable("command", "p50", "min", "max", "target", "meets")
 	for _, c := range []struct {
 		args   []string

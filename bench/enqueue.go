@@ -80,8 +80,8 @@ func benchEnqueue(ctx context.Context, e *env) error {
 			if err != nil {
 				return err
 			}
-			if want := "Enqueued " + count(int64(n)) + " jobs"; !strings.Contains(p.stdout, want) {
-				return fmt.Errorf("%s: output %q, want %q", b.name, firstLine(p.stdout), want)
+			if want := "Enqueued " + count(int64(n)) + " jobs"; !strings.Contains(p.stderr, want) {
+				return fmt.Errorf("%s: stderr %q, want %q", b.name, firstLine(p.stderr), want)
 			}
 			r := rate(n, p.wall)
 			rates = append(rates, r)

@@ -157,6 +157,7 @@ type proc struct {
 	user     time.Duration
 	sys      time.Duration
 	stdout   string
+	stderr   string // notes and summaries, such as "Enqueued 3 jobs"
 }
 
 // run runs jobctl to completion and times it from start to exit.
@@ -182,7 +183,7 @@ func (e *env) runPolled(ctx context.Context, poll time.Duration, childEnv []stri
 		return nil, fmt.Errorf("jobctl %s: %v: %s", strings.Join(args, " "), err, firstLine(stderr.String()))
 	}
 	p := &proc{wall: wall, peakKB: peak(), user: cmd.ProcessState.UserTime(),
-		sys: cmd.ProcessState.SystemTime(), stdout: stdout.String()}
+		sys: cmd.ProcessState.SystemTime(), stdout: stdout.String(), stderr: stderr.String()}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		p.rusageKB = ru.Maxrss
 	}

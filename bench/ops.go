@@ -132,7 +132,7 @@ func benchOps(ctx context.Context, e *env) error {
 	}
 	retried := int(failed0 - failed1)
 	t.add("(a) retry --type "+retryType+" --status failed", ms(p.wall), "< "+ms(retryTarget), verdict(p.wall < retryTarget),
-		fmt.Sprintf("%s jobs, %s; %s", count(retried), perSec(rate(retried, p.wall)), firstLine(p.stdout)))
+		fmt.Sprintf("%s jobs, %s; %s", count(retried), perSec(rate(retried, p.wall)), firstLine(p.stderr)))
 	plans = append(plans, retryB.plans("retry")...)
 
 	// Reset, then (b) archive with (c) a worker claiming meanwhile.
@@ -163,7 +163,7 @@ func benchOps(ctx context.Context, e *env) error {
 	}
 	ar := rate(int(archived), aw.wall)
 	t.add("(b) archive --older 30d", ms(aw.wall), "≥ "+perSec(archiveTarget), verdict(ar >= archiveTarget),
-		fmt.Sprintf("%s of %s jobs, %s; %s", count(archived), count(archivable), perSec(ar), firstLine(aw.stdout)))
+		fmt.Sprintf("%s of %s jobs, %s; %s", count(archived), count(archivable), perSec(ar), firstLine(aw.summary)))
 	t.add("(c) claim latency during (b): max", ms(percentile(aw.claims, 100)), "< "+ms(claimTarget),
 		verdict(len(aw.claims) > 0 && percentile(aw.claims, 100) < claimTarget), fmt.Sprintf("%d claims (took= of msg=claimed)", len(aw.claims)))
 	t.add("(c) claim latency during (b): p99", ms(percentile(aw.claims, 99)), "< "+ms(claimTarget),
@@ -305,7 +305,7 @@ func (b *batchRun) plans(label string) []string {
 // archiveRun is what (b) and (c) measured.
 type archiveRun struct {
 	wall                time.Duration
-	stdout              string
+	summary             string          // its summary line, from stderr
 	claims, base        []time.Duration // claim took= during the archive, and before it
 	enq                 []time.Duration // bench enqueue calls during the archive
 	pickup99, pickupMax time.Duration
@@ -388,7 +388,7 @@ func archiveUnderLoad(ctx context.Context, e *env, bt *bigTable) (*archiveRun, e
 		return nil, fmt.Errorf("stopping worker: %v: %s", err, firstLine(w.stderr.String()))
 	}
 	_ = os.WriteFile(filepath.Join(e.tmp, "ops-worker.log"), w.stderr.Bytes(), 0o644) // for -keep
-	r := &archiveRun{wall: aEnd.Sub(aStart), stdout: p.stdout, left: left0, drained: drained,
+	r := &archiveRun{wall: aEnd.Sub(aStart), summary: p.stderr, left: left0, drained: drained,
 		walMB: float64(wal1-wal0) / (1 << 20), checkpoints: ckpt1 - ckpt0}
 	sc := bufio.NewScanner(strings.NewReader(w.stderr.String()))
 	for sc.Scan() {

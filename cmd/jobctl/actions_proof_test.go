@@ -439,10 +439,11 @@ func TestArchiveKilledMidRun(t *testing.T) {
 		}
 
 		t0 = time.Now()
-		out := e.mustRun("", args...)
+		r := e.run("", args...)
 		t.Logf("%s: rerun archived the other %d in %v", e.backend, n-partial, time.Since(t0).Round(time.Millisecond))
-		if want := fmt.Sprintf("Archived %s jobs to archive.jsonl\n", commas(n-partial)); out != want {
-			t.Errorf("rerun printed %q, want %q", out, want)
+		// The summary is on stderr; stdout carries only data.
+		if want := fmt.Sprintf("Archived %s jobs to archive.jsonl\n", commas(n-partial)); r.code != 0 || r.stderr != want || r.stdout != "" {
+			t.Errorf("rerun: exit %d, stdout %q, stderr %q, want stderr %q", r.code, r.stdout, r.stderr, want)
 		}
 
 		live = p.count(`SELECT COUNT(*) FROM "Job"`)
@@ -682,8 +683,8 @@ func bulkBesideWorker(t *testing.T, e *workerEnv, old int) {
 	}
 	t1 := time.Now()
 	t.Logf("%s: archive: %s in %v; purge: %s in %v", e.backend,
-		strings.TrimSpace(arch.stdout.String()), took[0].Round(time.Millisecond),
-		strings.TrimSpace(purge.stdout.String()), took[1].Round(time.Millisecond))
+		strings.TrimSpace(arch.stderr.String()), took[0].Round(time.Millisecond),
+		strings.TrimSpace(purge.stderr.String()), took[1].Round(time.Millisecond))
 
 	// Stop the stream, stop the worker, finish the backlog.
 	stopEnqueue()
@@ -818,12 +819,12 @@ func TestRetry100k(t *testing.T) {
 	t.Logf("seeded %d + 20,000 jobs in %v", n, time.Since(t0).Round(time.Millisecond))
 
 	t0 = time.Now()
-	out := e.mustRun("", "retry", "--type", "CalendarSync", "--status", "failed")
+	r := e.run("", "retry", "--type", "CalendarSync", "--status", "failed")
 	wall := time.Since(t0)
 	t.Logf("retry of %d FAILED CalendarSync jobs: %v wall, %.0f jobs/s (%q)", n, wall.Round(time.Millisecond),
-		float64(n)/wall.Seconds(), strings.TrimSpace(out))
-	if want := "Retried 100,000 jobs\n"; out != want {
-		t.Errorf("retry printed %q, want %q", out, want)
+		float64(n)/wall.Seconds(), strings.TrimSpace(r.stderr))
+	if want := "Retried 100,000 jobs\n"; r.code != 0 || r.stderr != want || r.stdout != "" {
+		t.Errorf("retry: exit %d, stdout %q, stderr %q, want stderr %q", r.code, r.stdout, r.stderr, want)
 	}
 
 	if got := p.count(`SELECT COUNT(*) FROM "Job" WHERE type = 'CalendarSync' AND status = 'FAILED'`); got != 0 {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -91,6 +92,14 @@ func (s *ptyStore) count(t *testing.T, typ, st string) int {
 // the terminal showed and the exit code.
 func (s *ptyStore) onTerminal(t *testing.T, answer string, args ...string) (string, int) {
 	t.Helper()
+	shown, code, _ := s.onTerminalKeys(t, answer+"\n", args...)
+	return shown, code
+}
+
+// onTerminalKeys is onTerminal typing keys as they are (Ctrl-C is "\x03",
+// Ctrl-D "\x04"), and also returns how long jobctl took to exit after them.
+func (s *ptyStore) onTerminalKeys(t *testing.T, keys string, args ...string) (string, int, time.Duration) {
+	t.Helper()
 	cmd := exec.Command(filepath.Join(binDir, "jobctl"), args...)
 	cmd.Env = s.env
 	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 24, Cols: 100})
@@ -129,10 +138,21 @@ func (s *ptyStore) onTerminal(t *testing.T, answer string, args ...string) (stri
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if _, err := tty.Write([]byte(answer + "\n")); err != nil {
+	typed := time.Now()
+	if _, err := tty.Write([]byte(keys)); err != nil {
 		t.Fatal(err)
 	}
-	err = cmd.Wait()
+	// A jobctl that ignores the keys is killed, not waited for forever.
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case err = <-exited:
+	case <-time.After(10 * time.Second):
+		_ = cmd.Process.Kill()
+		<-exited
+		t.Fatalf("jobctl %s did not end within 10s of %q; the terminal shows:\n%s", strings.Join(args, " "), keys, shown())
+	}
+	took := time.Since(typed)
 	select {
 	case <-done:
 	case <-time.After(5 * time.Second):
@@ -144,7 +164,7 @@ func (s *ptyStore) onTerminal(t *testing.T, answer string, args ...string) (stri
 	} else if err != nil {
 		t.Fatal(err)
 	}
-	return shown(), code
+	return shown(), code, took
 }
 
 // TestTerminalQuestions runs jobctl on a real terminal: a filter over
@@ -162,7 +182,7 @@ func TestTerminalQuestions(t *testing.T) {
 			s.seed(t, 1, "EmailSending", "FAILED", "2025-10-01T10:00:00.000Z")
 
 			shown, code := s.onTerminal(t, "n", "retry", "--type", "CalendarSync", "--status", "failed")
-			if !strings.Contains(shown, "Retry 3 CalendarSync jobs? [y/N]") || !strings.Contains(shown, "Cancelled; nothing changed.") || code != 1 {
+			if !strings.Contains(shown, "Retry 3 CalendarSync jobs? [y/N]") || !strings.Contains(shown, "Aborted; nothing changed.") || code != 1 {
 				t.Errorf("answering n: exit %d, terminal:\n%s", code, shown)
 			}
 			if n := s.count(t, "CalendarSync", "FAILED"); n != 3 {
@@ -190,6 +210,79 @@ func TestTerminalQuestions(t *testing.T) {
 			}
 			if n := s.count(t, "CalendarSync", "PENDING"); n != 3 {
 				t.Errorf("purge deleted live jobs: %d of 3 PENDING left", n)
+			}
+		})
+	}
+}
+
+// snapshot is every job's ID, status and attempts, in ID order, and the
+// number of audit rows: what an aborted question must leave as it was.
+func (s *ptyStore) snapshot(t *testing.T) string {
+	t.Helper()
+	rows, err := s.db.Query(`SELECT id, status, attempts FROM "Job" ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var b strings.Builder
+	for rows.Next() {
+		var id, st string
+		var n int
+		if err := rows.Scan(&id, &st, &n); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "%s %s %d\n", id, st, n)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	var audit int
+	if err := s.db.QueryRow(`SELECT count(*) FROM "AuditLog"`).Scan(&audit); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(&b, "audit rows: %d\n", audit)
+	return b.String()
+}
+
+// TestTerminalAbort: Ctrl-C at a question ends jobctl within a second with
+// exit 130; Ctrl-D (end of input) and declining end it with exit 1. Each
+// says "Aborted; nothing changed." and changes nothing. A delete of one job
+// names it in the question.
+func TestTerminalAbort(t *testing.T) {
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
+			if backend == "postgres" {
+				pgtest.URL(t)
+			}
+			s := newPTYStore(t, backend)
+			s.seed(t, 3, "CalendarSync", "FAILED", "2025-10-01T10:00:00.000Z")
+			one := s.jobctl(t, "list", "-q", "--limit", "1")
+			before := s.snapshot(t)
+			for _, tc := range []struct {
+				name, keys string
+				code       int
+				args       []string
+				question   string
+			}{
+				{"ctrl-c retry", "\x03", 130, []string{"retry", "--type", "CalendarSync"}, "Retry 3 CalendarSync jobs? [y/N]"},
+				{"ctrl-c purge", "\x03", 130, []string{"purge", "--all"}, "Purge 3 jobs? This cannot be undone. [y/N]"},
+				{"ctrl-c delete", "\x03", 130, []string{"delete", one}, "Delete " + one + " (CalendarSync, FAILED)? This cannot be undone. [y/N]"},
+				{"ctrl-d delete", "\x04", 1, []string{"delete", one}, "Delete " + one + " (CalendarSync, FAILED)? This cannot be undone. [y/N]"},
+				{"ctrl-d retry", "\x04", 1, []string{"retry", "--all"}, "Retry 3 jobs? [y/N]"},
+				{"enter", "\r", 1, []string{"purge", "--all"}, "Purge 3 jobs? This cannot be undone. [y/N]"},
+				{"n", "n\r", 1, []string{"delete", one}, "Delete " + one + " (CalendarSync, FAILED)? This cannot be undone. [y/N]"},
+			} {
+				shown, code, took := s.onTerminalKeys(t, tc.keys, tc.args...)
+				if code != tc.code || !strings.Contains(shown, tc.question) || !strings.Contains(shown, "Aborted; nothing changed.") {
+					t.Errorf("%s: exit %d, want %d; the terminal shows:\n%s", tc.name, code, tc.code, shown)
+				}
+				if tc.code == 130 && took > time.Second {
+					t.Errorf("%s: jobctl took %s to end after Ctrl-C, want under 1s", tc.name, took)
+				}
+				if after := s.snapshot(t); after != before {
+					t.Errorf("%s changed the store:\nbefore:\n%safter:\n%s", tc.name, before, after)
+				}
 			}
 		})
 	}

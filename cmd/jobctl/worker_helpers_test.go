@@ -143,9 +143,8 @@ func (e *workerEnv) enqueueN(jobType string, n int) []string {
 	for i := range n {
 		fmt.Fprintf(&b, `{"type":%q,"data":{"n":%d}}`+"\n", jobType, i)
 	}
-	out := e.mustRun(b.String(), "enqueue", "--from", "-")
-	if !strings.Contains(out, "Enqueued") {
-		e.t.Fatalf("enqueue --from -: %q", out)
+	if r := e.run(b.String(), "enqueue", "--from", "-"); r.code != 0 || !strings.Contains(r.stderr, "Enqueued") {
+		e.t.Fatalf("enqueue --from -: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
 	jobs := e.jobs("--type", jobType)
 	if len(jobs) != n {

@@ -137,26 +137,67 @@ func (o *ActionOptions) mayAsk() bool {
 	return o.spec().ask != askNever && !o.Yes && !o.Params.DryRun && o.canPrompt()
 }
 
-// question is what to ask, if anything, before acting on total jobs.
-func (o *ActionOptions) question(total int64) (string, bool) {
+// question is what to ask, if anything, before acting on total jobs. A
+// single job named by ID is named in the question, with its type and
+// status; one that is missing or in a status the action refuses is not
+// asked about, since nothing would change.
+func (o *ActionOptions) question(ctx context.Context, s store.Store, total int64) (string, bool, error) {
 	if !o.mayAsk() {
-		return "", false
+		return "", false, nil
 	}
 	verb := string(o.Params.Action)
 	verb = strings.ToUpper(verb[:1]) + verb[1:]
 	switch o.spec().ask {
 	case askBulk:
 		if o.Explicit || total <= 1 {
-			return "", false
+			return "", false, nil
 		}
-		return fmt.Sprintf("%s %s?", verb, o.jobsText(total)), true
+		return fmt.Sprintf("%s %s?", verb, o.jobsText(total)), true, nil
 	case askAlways:
 		if total == 0 {
-			return "", false
+			return "", false, nil
 		}
-		return fmt.Sprintf("%s %s? This cannot be undone.", verb, o.jobsText(total)), true
+		what := o.jobsText(total)
+		if o.Explicit && len(o.Params.IDs) == 1 {
+			j, err := s.Get(ctx, o.Params.IDs[0])
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+				return "", false, nil
+			case err != nil:
+				return "", false, err
+			case !slices.Contains(o.Params.AllowedStatuses(), j.Status):
+				return "", false, nil
+			}
+			what = fmt.Sprintf("%s (%s, %s)", j.ID, j.Type, j.Status)
+		}
+		return fmt.Sprintf("%s %s? This cannot be undone.", verb, what), true, nil
 	}
-	return "", false
+	return "", false, nil
+}
+
+// exitInterrupted is the shell's code for a command ended by SIGINT.
+const exitInterrupted = 130
+
+// aborted is what a question not answered yes leaves behind.
+const aborted = "Aborted; nothing changed.\n"
+
+// confirm asks prompt and returns nil only for a yes. No (or Enter) and
+// the end of input exit 1; Ctrl-C ends the command at once with 130.
+// Each says that nothing changed, and nothing has: the question comes
+// before the first batch.
+func (o *ActionOptions) confirm(ctx context.Context, prompt string) error {
+	yes, err := o.IO.Confirm(ctx, prompt)
+	switch {
+	case yes:
+		return nil
+	case ctx.Err() != nil:
+		o.IO.Warnf(aborted)
+		return &cmdutil.ExitError{Code: exitInterrupted}
+	case err != nil && !errors.Is(err, render.ErrNoAnswer):
+		return err
+	}
+	o.IO.Warnf(aborted)
+	return cmdutil.ErrSilent
 }
 
 // jobsText is "1,234 CalendarSync jobs", naming the type when exactly one
@@ -222,14 +263,13 @@ func (o *ActionOptions) act(ctx context.Context, s store.Store) (*outcome, error
 		return nil, err
 	}
 	out.total = total
-	if prompt, ok := o.question(total); ok {
-		yes, err := o.IO.Confirm(prompt)
-		if err != nil {
+	prompt, ok, err := o.question(ctx, s, total)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		if err := o.confirm(ctx, prompt); err != nil {
 			return nil, err
-		}
-		if !yes {
-			o.IO.Warnf("Cancelled; nothing changed.\n")
-			return nil, cmdutil.ErrSilent
 		}
 	}
 	mode := o.listing()
@@ -271,7 +311,7 @@ func (o *ActionOptions) total(ctx context.Context, s store.Store) (int64, error)
 }
 
 // report prints each refusal on stderr, then the changed jobs (-q, -o json
-// and friends, a dry run's table) or a summary on stdout. A named job that
+// and friends, a dry run's table) on stdout or a summary on stderr. A named job that
 // was refused or missing makes the exit code 1.
 func (o *ActionOptions) report(out *outcome, actErr error) error {
 	res := out.res
@@ -302,8 +342,13 @@ func (o *ActionOptions) report(out *outcome, actErr error) error {
 		if o.Params.DryRun && len(out.changed) > 0 {
 			o.dryRunTable(out.changed)
 		}
-		if actErr == nil || out.done > 0 && !errors.Is(actErr, store.ErrUnavailable) {
-			o.IO.Printf("%s\n", render.Inert(o.summary(out)))
+		// The summary and how each job ended are about the output, not of
+		// it: stderr, where a terminal shows them and a pipe is spared.
+		// Named jobs of which none changed were each refused on a line of
+		// their own already, which is the whole story.
+		said := o.Explicit && res.Changed+res.Requested == 0 && len(res.Skipped)+len(res.NotFound) > 0
+		if !said && (actErr == nil || out.done > 0 && !errors.Is(actErr, store.ErrUnavailable)) {
+			o.IO.Warnf("%s\n", o.summary(out))
 		}
 		o.printFinal(out)
 	}
@@ -503,9 +548,9 @@ func (o *ActionOptions) printFinal(out *outcome) {
 		switch {
 		case !ok:
 		case st == "":
-			o.IO.Printf("%s is gone (deleted or archived while it stopped)\n", render.Inert(c.ID))
+			o.IO.Warnf("%s is gone (deleted or archived while it stopped)\n", c.ID)
 		default:
-			o.IO.Printf("%s ended %s\n", render.Inert(c.ID), o.IO.StatusText(st))
+			o.IO.Warnf("%s ended %s\n", c.ID, st)
 		}
 	}
 }
@@ -756,8 +801,10 @@ stdin). Any job but a RUNNING or RETRYING one can be deleted; those are
 refused (cancel them first), and a refused or missing job makes the exit
 code 1. To delete by filter, use 'jobctl purge'.
 
-Deleting cannot be undone: on a terminal jobctl asks first; without one
-(a script, cron, IDs on stdin) it needs --yes.`,
+Deleting cannot be undone: on a terminal jobctl asks first, naming the job
+when there is one; without one (a script, cron, IDs on stdin) it needs
+--yes. Answering no, or Ctrl-D, exits 1 and Ctrl-C exits 130, each having
+changed nothing.`,
 		Example: `  jobctl delete job_12345abc
   jobctl list --status cancelled --type EmailSending -q | jobctl delete - --yes`,
 	}, opts, byIDs, nil, runAction(opts, runF))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -186,7 +187,7 @@ func TestConfirm(t *testing.T) {
 	if code := e.run("n\n", "retry", "--type", "X", "--status", "failed"); code != 1 {
 		t.Fatalf("answering no: exit %d, want 1", code)
 	}
-	if w := "Retry 3 X jobs? [y/N] Cancelled; nothing changed.\n"; e.errOut.String() != w {
+	if w := "Retry 3 X jobs? [y/N] Aborted; nothing changed.\n"; e.errOut.String() != w || e.out.Len() != 0 {
 		t.Errorf("stderr = %q, want %q", e.errOut, w)
 	}
 	for _, id := range ids {
@@ -197,8 +198,8 @@ func TestConfirm(t *testing.T) {
 	if code := e.run("y\n", "retry", "--type", "X", "--status", "failed"); code != 0 {
 		t.Fatalf("answering yes: exit %d: %s", code, e.errOut)
 	}
-	if e.out.String() != "Retried 3 jobs\n" {
-		t.Errorf("stdout = %q", e.out)
+	if e.out.Len() != 0 || e.errOut.String() != "Retry 3 X jobs? [y/N] Retried 3 jobs\n" {
+		t.Errorf("stdout = %q, stderr = %q", e.out, e.errOut)
 	}
 	// A single match, IDs, --yes and --dry-run never ask.
 	for _, args := range [][]string{
@@ -213,11 +214,34 @@ func TestConfirm(t *testing.T) {
 	}
 	// Delete and purge ask even for one job, and say it cannot be undone.
 	gone := e.seed("Z", store.StatusCompleted)
-	if code := e.run("\n", "delete", gone); code != 1 || e.errOut.String() != "Delete 1 job? This cannot be undone. [y/N] Cancelled; nothing changed.\n" {
-		t.Errorf("delete, answer empty: exit %d, stderr %q", code, e.errOut)
+	// One job named by ID is named in the question, with its type and status.
+	if code := e.run("\n", "delete", gone); code != 1 || e.out.Len() != 0 ||
+		e.errOut.String() != "Delete "+gone+" (Z, COMPLETED)? This cannot be undone. [y/N] Aborted; nothing changed.\n" {
+		t.Errorf("delete, answer empty: exit %d, stdout %q, stderr %q", code, e.out, e.errOut)
 	}
-	if code := e.run("yes\n", "purge", "--type", "Z"); code != 0 || e.out.String() != "Purged 1 job\n" ||
-		e.errOut.String() != "Purge 1 Z job? This cannot be undone. [y/N] " {
+	// The end of input (Ctrl-D) aborts: exit 1, and a newline after the
+	// question, where the cursor was.
+	if code := e.run("", "delete", gone, "-o", "json"); code != 1 || e.out.Len() != 0 ||
+		e.errOut.String() != "Delete "+gone+" (Z, COMPLETED)? This cannot be undone. [y/N] \nAborted; nothing changed.\n" {
+		t.Errorf("delete, end of input: exit %d, stdout %q, stderr %q", code, e.out, e.errOut)
+	}
+	// Several IDs are counted; a missing or refused one alone is not asked about.
+	other := e.seed("Z", store.StatusCompleted)
+	if code := e.run("n\n", "delete", gone, other); code != 1 || !strings.HasPrefix(e.errOut.String(), "Delete 2 jobs? This cannot be undone. [y/N] ") {
+		t.Errorf("delete two: exit %d, stderr %q", code, e.errOut)
+	}
+	if code := e.run("", "delete", "job_01m8ts07d298xzpp1e38edxrd9"); code != 1 || strings.Contains(e.errOut.String(), "[y/N]") {
+		t.Errorf("delete a missing job: exit %d, stderr %q", code, e.errOut)
+	}
+	live := e.seed("Z", store.StatusRunning)
+	if code := e.run("", "delete", live); code != 1 || strings.Contains(e.errOut.String(), "[y/N]") || e.status(live) != store.StatusRunning {
+		t.Errorf("delete a RUNNING job: exit %d, stderr %q", code, e.errOut)
+	}
+	if st := e.status(gone); st != store.StatusCompleted {
+		t.Fatalf("%s is %s after the delete was declined", gone, st)
+	}
+	if code := e.run("yes\n", "purge", "--type", "Z", "--status", "completed"); code != 0 || e.out.Len() != 0 ||
+		e.errOut.String() != "Purge 2 Z jobs? This cannot be undone. [y/N] Purged 2 jobs\n" {
 		t.Errorf("purge, answer yes: exit %d, stdout %q, stderr %q", code, e.out, e.errOut)
 	}
 }
@@ -237,10 +261,12 @@ func TestNoTerminal(t *testing.T) {
 	if e.status(a) != store.StatusCompleted {
 		t.Fatal("a usage error deleted a job")
 	}
-	if code := e.run("", "purge", "--older", "1h", "--dry-run"); code != 0 || !strings.Contains(e.out.String(), "Would purge 2 jobs (dry run: nothing changed)") {
-		t.Errorf("purge --dry-run: exit %d, stdout %q", code, e.out)
+	// The dry run's rows are data, on stdout; what it says of them is not.
+	if code := e.run("", "purge", "--older", "1h", "--dry-run"); code != 0 || strings.Count(e.out.String(), "\tDELETED\n") != 2 ||
+		strings.Contains(e.out.String(), "Would") || e.errOut.String() != "Would purge 2 jobs (dry run: nothing changed)\n" {
+		t.Errorf("purge --dry-run: exit %d, stdout %q, stderr %q", code, e.out, e.errOut)
 	}
-	if code := e.run(a+"\n", "delete", "-", "--yes"); code != 0 || e.out.String() != "Deleted 1 job\n" {
+	if code := e.run(a+"\n", "delete", "-", "--yes"); code != 0 || e.out.Len() != 0 || e.errOut.String() != "Deleted 1 job\n" {
 		t.Errorf("delete - --yes: exit %d, stdout %q, stderr %q", code, e.out, e.errOut)
 	}
 	if code := e.run("", "purge", "--older", "1h", "-y", "-q"); code != 0 || e.out.String() != b+"\n" {
@@ -248,8 +274,8 @@ func TestNoTerminal(t *testing.T) {
 	}
 	// Nothing on stdin: nothing happens, and nothing widens to a filter.
 	c := e.seed("X", store.StatusFailed)
-	if code := e.run("", "retry", "-"); code != 0 || e.out.String() != "No job IDs on stdin; nothing to retry\n" {
-		t.Errorf("retry - with empty stdin: exit %d, stdout %q", code, e.out)
+	if code := e.run("", "retry", "-"); code != 0 || e.out.Len() != 0 || e.errOut.String() != "No job IDs on stdin; nothing to retry\n" {
+		t.Errorf("retry - with empty stdin: exit %d, stdout %q, stderr %q", code, e.out, e.errOut)
 	}
 	if e.status(c) != store.StatusFailed {
 		t.Error("an empty stdin retried jobs")
@@ -286,8 +312,8 @@ func TestCancelWait(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, e.errOut)
 	}
 	want := "Cancelled 1 job; cancel requested for 1 running job\n" + running + " ended CANCELLED\n"
-	if e.out.String() != want {
-		t.Errorf("stdout = %q, want %q", e.out, want)
+	if e.out.Len() != 0 || e.errOut.String() != want {
+		t.Errorf("stdout = %q, stderr = %q, want %q", e.out, e.errOut, want)
 	}
 }
 
@@ -321,4 +347,52 @@ func TestOneNamedJobIsAnObject(t *testing.T) {
 			t.Errorf("%v: want an array of one for %s: %v\n%s", args, b, err, e.out)
 		}
 	}
+}
+
+// silentTerminal is a terminal nobody types at: Read blocks until the
+// test ends.
+type silentTerminal struct{ done chan struct{} }
+
+func (r silentTerminal) Read([]byte) (int, error) {
+	<-r.done
+	return 0, io.EOF
+}
+
+// TestConfirmInterrupt: Ctrl-C (the root context cancelled, as Main's
+// signal.NotifyContext does) at a question ends the command at once with
+// exit 130, says nothing changed, and changes nothing.
+func TestConfirmInterrupt(t *testing.T) {
+	e := newCLIEnv(t, true)
+	ids := []string{e.seed("X", store.StatusFailed), e.seed("X", store.StatusFailed)}
+	for _, args := range [][]string{
+		{"retry", "--type", "X"},
+		{"delete", ids[0]},
+		{"purge", "--type", "X", "-o", "json"},
+	} {
+		e.out.Reset()
+		e.errOut.Reset()
+		term := silentTerminal{done: make(chan struct{})}
+		e.f.IO.In = term
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(100*time.Millisecond, cancel)
+		root := NewCmdRoot(e.f)
+		root.SetArgs(args)
+		start := time.Now()
+		code := cmdutil.HandleError(e.f.IO, root.ExecuteContext(ctx))
+		took := time.Since(start)
+		close(term.done)
+		cancel()
+		if code != 130 || took > time.Second {
+			t.Errorf("%v: exit %d after %s, want 130 within 1s", args, code, took)
+		}
+		if !strings.HasSuffix(e.errOut.String(), "[y/N] \nAborted; nothing changed.\n") || e.out.Len() != 0 {
+			t.Errorf("%v: stdout %q, stderr %q", args, e.out, e.errOut)
+		}
+		for _, id := range ids {
+			if st := e.status(id); st != store.StatusFailed {
+				t.Errorf("%v: %s is %s after Ctrl-C", args, id, st)
+			}
+		}
+	}
+	e.f.IO.In = e.in
 }

@@ -92,7 +92,7 @@ func archiveRun(ctx context.Context, opts *ArchiveOptions) error {
 			return err
 		}
 		if file.cut > 0 {
-			opts.IO.Printf("Cut %s bytes from the end of %s: a batch an interrupted run left half-written (its jobs were not archived, and are archived again now)\n",
+			opts.IO.Warnf("Cut %s bytes from the end of %s: a batch an interrupted run left half-written (its jobs were not archived, and are archived again now)\n",
 				render.Count(file.cut), opts.To)
 		}
 		opts.Params.Sink = file.write

@@ -161,7 +161,7 @@ func auditRun(ctx context.Context, opts *AuditOptions) error {
 		return opts.IO.Encode(opts.Format, render.AuditJSON(entries))
 	}
 	if len(entries) == 0 {
-		opts.IO.Printf("No audit entries found\n")
+		opts.IO.Warnf("No audit entries found\n") // a note, not a row: stderr
 		return nil
 	}
 	rows := make([][]string, len(entries))

@@ -64,6 +64,6 @@ func demoRun(ctx context.Context, f *cmdutil.Factory, force bool) error {
 	if err != nil {
 		return err
 	}
-	f.IO.Printf("Seeded %d demo jobs into %s\n", len(jobs), d.Redacted())
+	f.IO.Warnf("Seeded %d demo jobs into %s\n", len(jobs), d.Redacted())
 	return nil
 }

@@ -92,7 +92,9 @@ func NewCmdEnqueue(f *cmdutil.Factory, runF func(context.Context, *EnqueueOption
 second one. With --from, enqueue one job per JSONL line, all or nothing:
 a bad line, or a row the database refuses, rejects the whole batch naming
 its line. The input streams into one transaction, so its size does not
-matter; -q prints the new IDs, one a line, once the batch is committed.
+matter; once the batch is committed, -q prints the new IDs, one a line,
+and -o json or jsonl the new jobs as 'list' does. Otherwise the count goes
+to stderr and stdout stays empty.
 
 A type is 1-128 letters, digits and _ - . :; user IDs, unique keys and
 job IDs are at most 255 characters; data is at most 1 MiB of JSON
@@ -138,6 +140,13 @@ flags give defaults for lines that leave a field out.`,
 				return err
 			}
 			opts.Quiet = f.Quiet
+			if opts.From != "" && !opts.Quiet {
+				switch opts.Format {
+				case render.FormatTable, render.FormatWide, render.FormatJSON, render.FormatJSONL:
+				default:
+					return cmdutil.FlagErrorf("enqueue --from prints the new jobs as json or jsonl, or their IDs with -q, not %s", opts.Format)
+				}
+			}
 			if opts.Budget, opts.MaxDataBytes, err = enqueuePolicy(f); err != nil {
 				return err
 			}
@@ -415,9 +424,10 @@ func (bl *bulkLine) apply(p *store.EnqueueParams) error {
 }
 
 // enqueueBulk streams the input into the store's one transaction. With -q
-// it prints every job's ID, one a line, once the batch is committed: they
-// are spooled to a temporary file meanwhile, so that memory stays flat and
-// no ID of a batch rolled back is ever printed.
+// it prints every job's ID, one a line, once the batch is committed, and
+// with -o json or jsonl every job, read back: the IDs are spooled to a
+// temporary file meanwhile, so that memory stays flat and no job of a
+// batch rolled back is ever printed. The count is a message, on stderr.
 func enqueueBulk(ctx context.Context, opts *EnqueueOptions) error {
 	in := opts.IO.In
 	if opts.From != "-" {
@@ -433,7 +443,8 @@ func enqueueBulk(ctx context.Context, opts *EnqueueOptions) error {
 		return err
 	}
 	var spool *idSpool
-	if opts.Quiet {
+	listJobs := !opts.Quiet && (opts.Format == render.FormatJSON || opts.Format == render.FormatJSONL)
+	if opts.Quiet || listJobs {
 		if spool, err = newIDSpool(); err != nil {
 			return err
 		}
@@ -461,11 +472,69 @@ func enqueueBulk(ctx context.Context, opts *EnqueueOptions) error {
 	if more := src.existing - len(src.notes); more > 0 {
 		opts.IO.Warnf("%s more held by existing jobs; nothing enqueued for them\n", render.CountOf(int64(more), "unique key"))
 	}
-	if spool != nil {
+	switch {
+	case listJobs:
+		return printEnqueued(ctx, s, spool, render.NewJobWriter(opts.IO.Out, opts.Format))
+	case spool != nil:
 		return spool.CopyTo(opts.IO.Out)
 	}
-	opts.IO.Printf("Enqueued %s\n", render.CountOf(int64(n-src.existing), "job"))
+	opts.IO.Warnf("Enqueued %s\n", render.CountOf(int64(n-src.existing), "job"))
 	return nil
+}
+
+// enqueuedPage is how many spooled jobs printEnqueued reads back per query.
+const enqueuedPage = 500
+
+// printEnqueued reads back the jobs whose IDs spool holds, a page at a
+// time, and writes them in input order (a line a deduplicated job answered
+// repeats that job, as -q repeats its ID).
+func printEnqueued(ctx context.Context, s store.Store, spool *idSpool, jw *render.JobWriter) error {
+	ids, err := spool.Reader()
+	if err != nil {
+		return err
+	}
+	sc := bufio.NewScanner(ids)
+	page := make([]string, 0, enqueuedPage)
+	flush := func() error {
+		if len(page) == 0 {
+			return nil
+		}
+		jobs, err := s.List(ctx, &store.ListParams{Filter: store.Filter{IDs: page}, Limit: len(page)})
+		if err != nil {
+			return fmt.Errorf("%w (the jobs were enqueued)", err)
+		}
+		byID := make(map[string]*store.Job, len(jobs))
+		for _, j := range jobs {
+			byID[j.ID] = j
+		}
+		for _, id := range page {
+			j, ok := byID[id]
+			if !ok {
+				// Deleted (or run and purged) between the commit and now.
+				return fmt.Errorf("%s was enqueued but is gone now", id)
+			}
+			if err := jw.Write(j); err != nil {
+				return err
+			}
+		}
+		page = page[:0]
+		return nil
+	}
+	for sc.Scan() {
+		page = append(page, sc.Text())
+		if len(page) == enqueuedPage {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	return jw.Close()
 }
 
 // bulkError names the input line a refusal is about.
@@ -503,14 +572,23 @@ func (s *idSpool) Add(id string) {
 }
 
 func (s *idSpool) CopyTo(w io.Writer) error {
-	if err := s.w.Flush(); err != nil {
-		return fmt.Errorf("spooling job IDs: %w (the jobs were enqueued)", err)
-	}
-	if _, err := s.f.Seek(0, io.SeekStart); err != nil {
+	r, err := s.Reader()
+	if err != nil {
 		return err
 	}
-	_, err := io.Copy(w, s.f)
+	_, err = io.Copy(w, r)
 	return err
+}
+
+// Reader flushes the spool and reads it from the start, one ID a line.
+func (s *idSpool) Reader() (io.Reader, error) {
+	if err := s.w.Flush(); err != nil {
+		return nil, fmt.Errorf("spooling job IDs: %w (the jobs were enqueued)", err)
+	}
+	if _, err := s.f.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	return s.f, nil
 }
 
 func (s *idSpool) Close() {

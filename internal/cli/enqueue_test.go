@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -142,5 +143,68 @@ func TestBulkErrorNamesTheInput(t *testing.T) {
 	}
 	if got, want := bulkError("-", &store.RowError{Line: 3, Err: errors.New("data is not valid JSON")}).Error(), "line 3: data is not valid JSON (nothing was enqueued)"; got != want {
 		t.Errorf("bulkError = %q; want %q", got, want)
+	}
+}
+
+// TestBulkEnqueueStreams: --from prints only what was asked for on stdout:
+// nothing but a count on stderr by default, the IDs with -q, and the new
+// jobs with -o json or jsonl, in input order, as `list` prints them.
+func TestBulkEnqueueStreams(t *testing.T) {
+	e := newCLIEnv(t, false)
+	input := `{"type":"A"}` + "\n" + `{"type":"B","uniqueKey":"k"}` + "\n" + `{"type":"B","uniqueKey":"k"}` + "\n"
+	if code := e.run(input, "enqueue", "--from", "-"); code != 0 || e.out.Len() != 0 || e.errOut.String() != "Enqueued 3 jobs\n" {
+		t.Fatalf("table: exit %d, stdout %q, stderr %q", code, e.out, e.errOut)
+	}
+	if code := e.run(input, "enqueue", "--from", "-", "-q"); code != 0 || e.errOut.Len() != 0 {
+		t.Fatalf("-q: exit %d, stderr %q", code, e.errOut)
+	}
+	ids := strings.Fields(e.out.String())
+	if len(ids) != 3 || ids[1] != ids[2] {
+		t.Fatalf("-q printed %q: want three IDs, the deduplicated line's twice", e.out)
+	}
+	e.run(input, "enqueue", "--from", "-", "-o", "jsonl")
+	if e.errOut.Len() != 0 {
+		t.Fatalf("jsonl: stderr %q", e.errOut)
+	}
+	var lines []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(e.out.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("jsonl line %q: %v", l, err)
+		}
+		lines = append(lines, m)
+	}
+	if len(lines) != 3 || lines[0]["type"] != "A" || lines[0]["status"] != "PENDING" || lines[1]["type"] != "B" ||
+		lines[1]["id"] != lines[2]["id"] || lines[1]["id"] != ids[1] {
+		t.Errorf("jsonl: %q", e.out)
+	}
+	// -o json is one array of the same objects as list -o json prints.
+	if code := e.run(`{"type":"C"}`+"\n", "enqueue", "--from", "-", "-o", "json"); code != 0 {
+		t.Fatalf("json: exit %d: %s", code, e.errOut)
+	}
+	var arr []map[string]any
+	if err := json.Unmarshal(e.out.Bytes(), &arr); err != nil || len(arr) != 1 || arr[0]["type"] != "C" {
+		t.Fatalf("json: %v: %q", err, e.out)
+	}
+	got := e.out.String()
+	e.run("", "list", "--type", "C", "-o", "json")
+	if got != e.out.String() {
+		t.Errorf("enqueue --from -o json printed\n%s\nlist -o json prints\n%s", got, e.out)
+	}
+	// An empty input is [] in JSON, nothing in jsonl.
+	if e.run("", "enqueue", "--from", "-", "-o", "json"); e.out.String() != "[]\n" {
+		t.Errorf("empty json: %q", e.out)
+	}
+	if e.run("", "enqueue", "--from", "-", "-o", "jsonl"); e.out.Len() != 0 {
+		t.Errorf("empty jsonl: %q", e.out)
+	}
+	// A format it cannot stream is a usage error, before anything is read.
+	for _, f := range []string{"yaml", "csv"} {
+		if code := e.run(`{"type":"D"}`+"\n", "enqueue", "--from", "-", "-o", f); code != 2 || !strings.Contains(e.errOut.String(), "not "+f) {
+			t.Errorf("-o %s: exit %d, stderr %q", f, code, e.errOut)
+		}
+	}
+	if e.run("", "list", "--type", "D", "-q"); e.out.Len() != 0 {
+		t.Errorf("a refused format enqueued %q", e.out)
 	}
 }

@@ -45,8 +45,9 @@ func NewCmdList(f *cmdutil.Factory, runF func(context.Context, *ListOptions) err
 		Aliases: []string{"ls"},
 		Short:   "List jobs, newest first, with the guide's columns",
 		Long: `List jobs with the Job List View's columns: ID, Type, Status, Created,
-Started, Completed, Duration and Attempts. The last line says how many were
-shown of how many matched. Page on with --after and the last ID shown.
+Started, Completed, Duration and Attempts. A line on stderr says how many
+were shown of how many matched, so stdout holds only the header and rows.
+Page on with --after and the last ID shown.
 
 -q, -o jsonl and -o csv are for pipes: they list every match, page by page,
 unless --limit is given. A table, -o json and -o yaml show the first --limit

@@ -39,14 +39,16 @@ only ever migrated by this command.`,
 			if err != nil {
 				return err
 			}
+			// What was done is a message, not data: stderr. `migrate
+			// status` prints the schema's state as data.
 			if len(applied) == 0 {
-				f.IO.Printf("Schema is up to date (%s)\n", describeStore(f, s))
+				f.IO.Warnf("Schema is up to date (%s)\n", describeStore(f, s))
 				return nil
 			}
 			for _, m := range applied {
-				f.IO.Printf("Applied %03d_%s\n", m.Version, m.Name)
+				f.IO.Warnf("Applied %03d_%s\n", m.Version, m.Name)
 			}
-			f.IO.Printf("Schema is at version %d (%s)\n", applied[len(applied)-1].Version, describeStore(f, s))
+			f.IO.Warnf("Schema is at version %d (%s)\n", applied[len(applied)-1].Version, describeStore(f, s))
 			return nil
 		},
 	}

@@ -80,7 +80,8 @@ func newCmdScheduleAdd(f *cmdutil.Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			f.IO.Printf("%s\n", render.Inert(fmt.Sprintf("Added schedule %s (%s %s): next run %s", s.Name, s.Cron, s.Timezone, next.Format(time.RFC3339))))
+			// What was done is a message, not data: stderr, as gh says it.
+			f.IO.Warnf("%s\n", fmt.Sprintf("Added schedule %s (%s %s): next run %s", s.Name, s.Cron, s.Timezone, next.Format(time.RFC3339)))
 			return nil
 		},
 	}
@@ -119,7 +120,7 @@ func newCmdScheduleList(f *cmdutil.Factory) *cobra.Command {
 				return f.IO.Encode(format, render.SchedulesJSON(ss))
 			}
 			if len(ss) == 0 {
-				f.IO.Printf("No schedules\n")
+				f.IO.Warnf("No schedules\n") // a note, not a row: stderr
 				return nil
 			}
 			rows := make([][]string, len(ss))
@@ -156,7 +157,7 @@ func newCmdScheduleRemove(f *cmdutil.Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			f.IO.Printf("Removed schedule %s\n", render.Inert(args[0]))
+			f.IO.Warnf("Removed schedule %s\n", args[0])
 			return nil
 		},
 	}

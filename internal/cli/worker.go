@@ -268,7 +268,7 @@ func newCmdWorkerList(f *cmdutil.Factory) *cobra.Command {
 				return f.IO.Encode(format, render.WorkersJSON(ws))
 			}
 			if len(ws) == 0 {
-				f.IO.Printf("No workers registered\n")
+				f.IO.Warnf("No workers registered\n") // a note, not a row: stderr
 				return nil
 			}
 			rows := make([][]string, len(ws))

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"context"
 	"encoding/json"
 	"regexp"
 	"strings"
@@ -283,7 +284,7 @@ func TestHostileJobIsInert(t *testing.T) {
 		// Refusals on stderr and the question before a bulk action.
 		runHostile(t, "messages", func(ios *IO) error {
 			ios.Warnf("jobctl: %s is FAILED: its unique key %s is held\n", "job_x"+hostile, hostile)
-			_, err := ios.Confirm("Delete 3 " + hostile + " jobs?")
+			_, err := ios.Confirm(context.Background(), "Delete 3 "+hostile+" jobs?")
 			return err
 		})
 	})

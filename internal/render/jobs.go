@@ -77,10 +77,10 @@ func (ios *IO) jobsTable(wide bool, jobs []*store.Job, total int64) error {
 	return nil
 }
 
-// note writes a line about the output rather than of it. It goes to
-// stdout either way: stderr stays for errors when nothing watches it, and
-// scripts that want bare rows use -q, -o csv or -o json.
-func (ios *IO) note(format string, a ...any) { ios.Printf(format, a...) }
+// note writes a line about the output rather than of it (a footer, an
+// empty result) to stderr, as gh does: a terminal still shows it, and a
+// pipe gets only rows, so `| wc -l` counts jobs.
+func (ios *IO) note(format string, a ...any) { fmt.Fprintf(ios.ErrOut, format, a...) }
 
 // Note writes a line about a listing, such as its footer, where the jobs
 // listing writes its own.

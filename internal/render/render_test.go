@@ -247,3 +247,30 @@ func TestStartProgressIsSilentOffTerminal(t *testing.T) {
 		}
 	}
 }
+
+// TestJobWriter: jobs written one at a time read exactly as the whole
+// slice does through -o json and -o jsonl, empty included.
+func TestJobWriter(t *testing.T) {
+	all := listJobs()
+	for _, f := range []Format{FormatJSON, FormatJSONL} {
+		for _, n := range []int{0, 1, len(all)} {
+			ios, _, want, _ := Test(false, false)
+			if err := ios.Jobs(f, all[:n], int64(n)); err != nil {
+				t.Fatal(err)
+			}
+			var got strings.Builder
+			jw := NewJobWriter(&got, f)
+			for _, j := range all[:n] {
+				if err := jw.Write(j); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := jw.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if got.String() != want.String() {
+				t.Errorf("%s, %d jobs: JobWriter wrote\n%s\nlist writes\n%s", f, n, got.String(), want)
+			}
+		}
+	}
+}

@@ -65,7 +65,7 @@ func (ios *IO) statsByType(types []*store.TypeStats, window string) error {
 	ios.Printf("\n")
 	ios.statsTitle("By Type (P50 and P95 run times: " + window + ")")
 	if len(types) == 0 {
-		ios.note("  No jobs\n")
+		ios.Printf("  No jobs\n") // a section of the report, not a note about it
 		return nil
 	}
 	headers := []string{"TYPE"}
@@ -117,7 +117,7 @@ func (ios *IO) statsTopErrors(errs []store.ErrorCount, window string) error {
 	ios.Printf("\n")
 	ios.statsTitle("Top Errors (FAILED and DEAD, " + window + ")")
 	if len(errs) == 0 {
-		ios.note("  None\n")
+		ios.Printf("  None\n")
 		return nil
 	}
 	rows := make([][]string, len(errs))

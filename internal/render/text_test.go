@@ -1,6 +1,9 @@
 package render
 
 import (
+	"context"
+	"errors"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -86,15 +89,16 @@ func TestConfirm(t *testing.T) {
 	tests := []struct {
 		input string
 		want  bool
+		eof   bool // ErrNoAnswer, and a newline after the question
 	}{
-		{"y\n", true},
-		{"yes\n", true},
-		{" YES \n", true},
-		{"y", true}, // answer then end of input, no newline
-		{"n\n", false},
-		{"\n", false},
-		{"", false}, // end of input
-		{"yep\n", false},
+		{"y\n", true, false},
+		{"yes\n", true, false},
+		{" YES \n", true, false},
+		{"y", false, true}, // typed, then Ctrl-D: never confirmed
+		{"n\n", false, false},
+		{"\n", false, false},
+		{"", false, true}, // end of input
+		{"yep\n", false, false},
 	}
 	for _, tt := range tests {
 		ios, in, out, errOut := Test(true, true)
@@ -102,20 +106,54 @@ func TestConfirm(t *testing.T) {
 		if strings.HasSuffix(tt.input, "\n") {
 			in.WriteString("rest")
 		}
-		got, err := ios.Confirm("Delete 3 jobs?")
-		if err != nil {
-			t.Fatalf("Confirm(%q): %v", tt.input, err)
+		got, err := ios.Confirm(context.Background(), "Delete 3 jobs?")
+		if tt.eof != errors.Is(err, ErrNoAnswer) || err != nil && !tt.eof {
+			t.Fatalf("Confirm(%q): error %v, want ErrNoAnswer %v", tt.input, err, tt.eof)
 		}
 		if got != tt.want {
 			t.Errorf("Confirm(%q) = %v, want %v", tt.input, got, tt.want)
 		}
-		if errOut.String() != "Delete 3 jobs? [y/N] " || out.Len() != 0 {
+		want := "Delete 3 jobs? [y/N] "
+		if tt.eof {
+			want += "\n"
+		}
+		if errOut.String() != want || out.Len() != 0 {
 			t.Errorf("prompt went to stdout %q / stderr %q", out, errOut)
 		}
 		// Only the answer's line is consumed.
 		if strings.HasSuffix(tt.input, "\n") && in.String() != "rest" {
 			t.Errorf("Confirm(%q) left %q unread, want %q", tt.input, in, "rest")
 		}
+	}
+}
+
+// blockedReader is a terminal nobody types at: Read waits until released.
+type blockedReader struct{ release chan struct{} }
+
+func (r blockedReader) Read([]byte) (int, error) {
+	<-r.release
+	return 0, io.EOF
+}
+
+// TestConfirmInterrupt: a cancelled context (Ctrl-C) ends the question at
+// once, though the read it started cannot be interrupted.
+func TestConfirmInterrupt(t *testing.T) {
+	ios, _, out, errOut := Test(true, true)
+	r := blockedReader{release: make(chan struct{})}
+	defer close(r.release)
+	ios.In = r
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	start := time.Now()
+	got, err := ios.Confirm(ctx, "Delete 3 jobs?")
+	if got || !errors.Is(err, context.Canceled) {
+		t.Fatalf("Confirm after Ctrl-C = %v, %v; want false, context.Canceled", got, err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("Confirm took %s to notice Ctrl-C", d)
+	}
+	if errOut.String() != "Delete 3 jobs? [y/N] \n" || out.Len() != 0 {
+		t.Errorf("stdout %q, stderr %q", out, errOut)
 	}
 }
 
