@@ -347,7 +347,8 @@ func (o *ActionOptions) report(out *outcome, actErr error) error {
 		// Named jobs of which none changed were each refused on a line of
 		// their own already, which is the whole story.
 		said := o.Explicit && res.Changed+res.Requested == 0 && len(res.Skipped)+len(res.NotFound) > 0
-		if !said && (actErr == nil || out.done > 0 && !errors.Is(actErr, store.ErrUnavailable)) {
+		var timedOut *waitTimeout
+		if !said && (actErr == nil || out.done > 0 && !errors.Is(actErr, store.ErrUnavailable) && !errors.As(actErr, &timedOut)) {
 			o.IO.Warnf("%s\n", o.summary(out))
 		}
 		o.printFinal(out)
@@ -764,12 +765,19 @@ func (o *CancelOptions) wait(ctx context.Context, s store.Store, out *outcome) e
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-deadline.C:
-			return fmt.Errorf("timed out after %s: %s still RUNNING (%s); is its worker alive? see `jobctl worker list`",
-				o.Timeout, render.CountOf(int64(len(pending)), "job"), strings.Join(pending, ", "))
+			return &waitTimeout{fmt.Sprintf("timed out after %s: %s still RUNNING (%s); is its worker alive? see `jobctl worker list`",
+				o.Timeout, render.CountOf(int64(len(pending)), "job"), strings.Join(pending, ", "))}
 		case <-tick.C:
 		}
 	}
 }
+
+// waitTimeout is cancel --wait giving up. It says on its own what was asked
+// and what is still running, so the summary line is not printed beside it:
+// a failed command explains itself in one line.
+type waitTimeout struct{ msg string }
+
+func (e *waitTimeout) Error() string { return e.msg }
 
 // NewCmdStart builds `jobctl start`.
 func NewCmdStart(f *cmdutil.Factory, runF func(context.Context, *ActionOptions) error) *cobra.Command {

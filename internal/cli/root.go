@@ -144,7 +144,8 @@ func unknownCommand(cmd *cobra.Command, arg string) error {
 // shape unknownCommand gives it below: one line, then the suggestion.
 func rootError(err error) error {
 	var fe *cmdutil.FlagError
-	if err == nil || errors.As(err, &fe) {
+	var ee *cmdutil.ExitError // health's usage errors keep their exit 3
+	if err == nil || errors.As(err, &fe) || errors.As(err, &ee) {
 		return err
 	}
 	msg, hint, _ := strings.Cut(err.Error(), "\n")

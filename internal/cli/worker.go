@@ -181,7 +181,7 @@ func workerRun(ctx context.Context, f *cmdutil.Factory, cfg *config.Config, opts
 	}
 	opts.Worker.Env = worker.Env{DSN: f.DSN().URL, Schema: f.Schema(), Supervisor: exe}
 	opts.Worker.Store = f.DSN().Redacted()
-	if f.Schema() != "" {
+	if f.Schema() != "" && f.DSN().IsPostgres() { // a schema means nothing to SQLite
 		opts.Worker.Store += " (schema " + f.Schema() + ")"
 	}
 	// The root context ends at the first signal (graceful stop); a second

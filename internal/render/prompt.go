@@ -25,8 +25,9 @@ func (ios *IO) Confirm(ctx context.Context, prompt string) (bool, error) {
 		err  error
 	}
 	got := make(chan answer, 1)
+	in := ios.In // the reader may outlive this call; don't read ios later
 	go func() {
-		line, err := readLine(ios.In)
+		line, err := readLine(in)
 		got <- answer{line, err}
 	}()
 	var a answer
