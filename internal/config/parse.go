@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/jobctl/jobctl/internal/retry"
 	"github.com/jobctl/jobctl/internal/store"

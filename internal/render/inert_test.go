@@ -8,7 +8,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/jobctl/jobctl/internal/health"
 	"github.com/jobctl/jobctl/internal/store"
