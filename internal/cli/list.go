@@ -56,7 +56,7 @@ short, a note on stderr says how many matched.`,
 		Example: `  jobctl list --status dead --since 1h
   jobctl list --type CalendarSync --status failed
   jobctl list --status failed,dead --since today -o wide
-  jobctl list --limit 100 --after job_01jd8x6r3e
+  jobctl list --limit 100 --after job_12345abc
   jobctl list --status failed -q | jobctl retry -
   jobctl list --type EmailSending -o jsonl > emails.jsonl`,
 		Args: cobra.NoArgs,
