@@ -1,20 +1,13 @@
 package main_test
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 	"unicode/utf8"
-
-	"github.com/creack/pty"
 
 	"github.com/jobctl/jobctl/internal/testutil/pgtest"
 )
@@ -32,57 +25,19 @@ var ownSequence = regexp.MustCompile(`\x1b\[[0-9;]*m|\x1b\[\?1049[hl]|\x1b\[\?25
 // it showed. With interrupt set, it sends Ctrl-C once want is shown.
 func terminalOutput(t *testing.T, env []string, want string, interrupt bool, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(filepath.Join(binDir, "jobctl"), args...)
-	cmd.Env = env
-	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 160})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tty.Close()
-	var (
-		mu   sync.Mutex
-		seen bytes.Buffer
-		done = make(chan struct{})
-	)
-	go func() {
-		defer close(done)
-		buf := make([]byte, 4096)
-		for {
-			n, err := tty.Read(buf)
-			mu.Lock()
-			seen.Write(buf[:n])
-			mu.Unlock()
-			if err != nil {
-				return
-			}
-		}
-	}()
-	shown := func() string {
-		mu.Lock()
-		defer mu.Unlock()
-		return seen.String()
-	}
+	r, _ := startOnPTY(t, env, 160, 40, args...)
 	if interrupt {
 		deadline := time.Now().Add(20 * time.Second)
-		for !strings.Contains(shown(), want) {
+		for !strings.Contains(r.shown(), want) {
 			if time.Now().After(deadline) {
-				_ = cmd.Process.Kill()
-				t.Fatalf("jobctl %s never showed %q:\n%q", args[0], want, shown())
+				_ = r.cmd.Process.Kill()
+				t.Fatalf("jobctl %s never showed %q:\n%q", args[0], want, r.shown())
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
-		_ = cmd.Process.Signal(syscall.SIGINT)
+		_ = r.cmd.Process.Signal(syscall.SIGINT)
 	}
-	err = cmd.Wait()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-	}
-	var ee *exec.ExitError
-	if err != nil && !errors.As(err, &ee) {
-		t.Fatal(err)
-	}
-	out := shown()
+	out := r.wait(t)
 	if !strings.Contains(out, want) {
 		t.Errorf("jobctl %s does not show %q:\n%q", strings.Join(args, " "), want, out)
 	}

@@ -5,10 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -100,61 +102,33 @@ func (s *ptyStore) onTerminal(t *testing.T, answer string, args ...string) (stri
 // Ctrl-D "\x04"), and also returns how long jobctl took to exit after them.
 func (s *ptyStore) onTerminalKeys(t *testing.T, keys string, args ...string) (string, int, time.Duration) {
 	t.Helper()
-	cmd := exec.Command(filepath.Join(binDir, "jobctl"), args...)
-	cmd.Env = s.env
-	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 24, Cols: 100})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tty.Close()
-	var (
-		mu   sync.Mutex
-		seen bytes.Buffer
-		done = make(chan struct{})
-	)
-	go func() {
-		defer close(done)
-		buf := make([]byte, 4096)
-		for {
-			n, err := tty.Read(buf)
-			mu.Lock()
-			seen.Write(buf[:n])
-			mu.Unlock()
-			if err != nil {
-				return // EIO once jobctl has exited
-			}
-		}
-	}()
-	shown := func() string {
-		mu.Lock()
-		defer mu.Unlock()
-		return seen.String()
-	}
+	r, _ := startOnPTY(t, s.env, 100, 24, args...)
 	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(shown(), "[y/N]") {
+	for !strings.Contains(r.shown(), "[y/N]") {
 		if time.Now().After(deadline) {
-			_ = cmd.Process.Kill()
-			t.Fatalf("jobctl %s asked nothing; the terminal shows:\n%s", strings.Join(args, " "), shown())
+			_ = r.cmd.Process.Kill()
+			t.Fatalf("jobctl %s asked nothing; the terminal shows:\n%s", strings.Join(args, " "), r.shown())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	typed := time.Now()
-	if _, err := tty.Write([]byte(keys)); err != nil {
+	if _, err := r.tty.Write([]byte(keys)); err != nil {
 		t.Fatal(err)
 	}
 	// A jobctl that ignores the keys is killed, not waited for forever.
 	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	go func() { exited <- r.cmd.Wait() }()
+	var err error
 	select {
 	case err = <-exited:
 	case <-time.After(10 * time.Second):
-		_ = cmd.Process.Kill()
+		_ = r.cmd.Process.Kill()
 		<-exited
-		t.Fatalf("jobctl %s did not end within 10s of %q; the terminal shows:\n%s", strings.Join(args, " "), keys, shown())
+		t.Fatalf("jobctl %s did not end within 10s of %q; the terminal shows:\n%s", strings.Join(args, " "), keys, r.shown())
 	}
 	took := time.Since(typed)
 	select {
-	case <-done:
+	case <-r.done:
 	case <-time.After(5 * time.Second):
 	}
 	code := 0
@@ -164,7 +138,73 @@ func (s *ptyStore) onTerminalKeys(t *testing.T, keys string, args ...string) (st
 	} else if err != nil {
 		t.Fatal(err)
 	}
-	return shown(), code, took
+	return r.shown(), code, took
+}
+
+// ptyRun is jobctl running on a pseudo terminal of a given size, with
+// everything the terminal has shown so far.
+type ptyRun struct {
+	cmd  *exec.Cmd
+	tty  *os.File
+	mu   sync.Mutex
+	seen bytes.Buffer
+	done chan struct{}
+}
+
+func startOnPTY(t *testing.T, env []string, cols, rows uint16, args ...string) (*ptyRun, func(cols, rows uint16)) {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(binDir, "jobctl"), args...)
+	cmd.Env = env
+	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: rows, Cols: cols})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &ptyRun{cmd: cmd, tty: tty, done: make(chan struct{})}
+	go func() {
+		defer close(r.done)
+		buf := make([]byte, 4096)
+		for {
+			n, err := tty.Read(buf)
+			r.mu.Lock()
+			r.seen.Write(buf[:n])
+			r.mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = tty.Close()
+	})
+	resize := func(cols, rows uint16) {
+		if err := pty.Setsize(tty, &pty.Winsize{Rows: rows, Cols: cols}); err != nil {
+			t.Fatal(err)
+		}
+		_ = cmd.Process.Signal(syscall.SIGWINCH)
+	}
+	return r, resize
+}
+
+func (r *ptyRun) shown() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.seen.String()
+}
+
+// wait ends the run and returns all it showed.
+func (r *ptyRun) wait(t *testing.T) string {
+	t.Helper()
+	err := r.cmd.Wait()
+	select {
+	case <-r.done:
+	case <-time.After(5 * time.Second):
+	}
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		t.Fatal(err)
+	}
+	return r.shown()
 }
 
 // TestTerminalQuestions runs jobctl on a real terminal: a filter over

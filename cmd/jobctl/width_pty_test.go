@@ -1,85 +1,13 @@
 package main_test
 
 import (
-	"bytes"
-	"errors"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/charmbracelet/x/ansi"
-	"github.com/creack/pty"
 )
-
-// ptyRun is jobctl running on a pseudo terminal of a given size, with
-// everything the terminal has shown so far.
-type ptyRun struct {
-	cmd  *exec.Cmd
-	tty  interface{ Close() error }
-	mu   sync.Mutex
-	seen bytes.Buffer
-	done chan struct{}
-}
-
-func startOnPTY(t *testing.T, env []string, cols, rows uint16, args ...string) (*ptyRun, func(cols, rows uint16)) {
-	t.Helper()
-	cmd := exec.Command(filepath.Join(binDir, "jobctl"), args...)
-	cmd.Env = env
-	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: rows, Cols: cols})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &ptyRun{cmd: cmd, tty: tty, done: make(chan struct{})}
-	go func() {
-		defer close(r.done)
-		buf := make([]byte, 4096)
-		for {
-			n, err := tty.Read(buf)
-			r.mu.Lock()
-			r.seen.Write(buf[:n])
-			r.mu.Unlock()
-			if err != nil {
-				return
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = tty.Close()
-	})
-	resize := func(cols, rows uint16) {
-		if err := pty.Setsize(tty, &pty.Winsize{Rows: rows, Cols: cols}); err != nil {
-			t.Fatal(err)
-		}
-		_ = cmd.Process.Signal(syscall.SIGWINCH)
-	}
-	return r, resize
-}
-
-func (r *ptyRun) shown() string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.seen.String()
-}
-
-// wait ends the run and returns all it showed.
-func (r *ptyRun) wait(t *testing.T) string {
-	t.Helper()
-	err := r.cmd.Wait()
-	select {
-	case <-r.done:
-	case <-time.After(5 * time.Second):
-	}
-	var ee *exec.ExitError
-	if err != nil && !errors.As(err, &ee) {
-		t.Fatal(err)
-	}
-	return r.shown()
-}
 
 // screenLines are the lines a terminal showed, escapes stripped.
 func screenLines(out string) []string {
