@@ -3,14 +3,12 @@
 package main_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
 	"errors"
 	"net/url"
-	"os/exec"
 	"regexp"
 	"slices"
 	"strings"
@@ -290,23 +288,7 @@ func permCell(t *testing.T, dir string, l *permLogin, c *permCommand, schema str
 // runAs runs jobctl in dir with env.
 func runAs(t *testing.T, dir string, env []string, args ...string) cliResult {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, jobctlBin(), args...)
-	cmd.Dir, cmd.Env = dir, env
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	res := cliResult{stdout: stdout.String(), stderr: stderr.String()}
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &ee) && ctx.Err() == nil:
-		res.code = ee.ExitCode()
-	default:
-		t.Fatalf("jobctl %s: %v\nstderr: %s", strings.Join(args, " "), err, stderr.String())
-	}
-	return res
+	return runCLI(t, dir, env, "", args...)
 }
 
 func envValue(env []string, key string) string {

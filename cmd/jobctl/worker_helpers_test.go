@@ -94,11 +94,18 @@ type cliResult struct {
 // code.
 func (e *workerEnv) run(stdin string, args ...string) cliResult {
 	e.t.Helper()
+	return runCLI(e.t, e.dir, e.env, stdin, args...)
+}
+
+// runCLI runs jobctl in dir with env and stdin, to completion or a
+// minute, and returns how it ended; a process that could not run or was
+// killed by the minute fails the test.
+func runCLI(t *testing.T, dir string, env []string, stdin string, args ...string) cliResult {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, jobctlBin(), args...)
-	cmd.Dir = e.dir
-	cmd.Env = e.env
+	cmd.Dir, cmd.Env = dir, env
 	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -110,7 +117,7 @@ func (e *workerEnv) run(stdin string, args ...string) cliResult {
 	case errors.As(err, &ee) && ctx.Err() == nil:
 		res.code = ee.ExitCode()
 	default:
-		e.t.Fatalf("jobctl %s: %v\nstderr: %s", strings.Join(args, " "), err, stderr.String())
+		t.Fatalf("jobctl %s: %v\nstderr: %s", strings.Join(args, " "), err, stderr.String())
 	}
 	return res
 }
