@@ -4,10 +4,9 @@ package main_test
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
+	"github.com/jobctl/jobctl/internal/testutil/pgtest"
 	"net/url"
 	"regexp"
 	"slices"
@@ -311,40 +310,12 @@ func envUser(t *testing.T, dsn string) string {
 
 var loginName = regexp.MustCompile(`^[a-z]+$`)
 
-// createLogin makes a login role, a member of group unless group is "",
-// with a random name (roles belong to the whole cluster), and drops it
-// with whatever was granted to it when the test ends. The shared jobctl_*
-// group roles are never dropped.
+// createLogin makes a login role for the matrix, a member of group
+// unless group is "", dropped when the test ends.
 func createLogin(t *testing.T, dsn, label, group string) string {
 	t.Helper()
 	if !loginName.MatchString(label) {
 		t.Fatalf("login label %q", label)
 	}
-	var b [4]byte
-	_, _ = rand.Read(b[:])
-	role := "matrix_" + label + "_" + hex.EncodeToString(b[:])
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	create := "CREATE ROLE " + role + " LOGIN"
-	if group != "" {
-		create += " IN ROLE " + group
-	}
-	if _, err := conn.Exec(ctx, create); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(ctx, dsn)
-		if err != nil {
-			t.Logf("drop role %s: %v", role, err)
-			return
-		}
-		defer conn.Close(ctx)
-		_, _ = conn.Exec(ctx, "DROP OWNED BY "+role)
-		_, _ = conn.Exec(ctx, "DROP ROLE IF EXISTS "+role)
-	})
-	return role
+	return pgtest.Login(t, dsn, "matrix_"+label, group)
 }

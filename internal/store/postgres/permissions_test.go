@@ -2,8 +2,6 @@ package postgres_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"net/url"
 	"strings"
@@ -21,43 +19,18 @@ import (
 // the schema as it.
 func loginAs(t *testing.T, dsn, schema, group string) (*postgres.Store, string) {
 	t.Helper()
-	var b [4]byte
-	_, _ = rand.Read(b[:])
 	prefix := strings.TrimPrefix(group, "jobctl_")
 	if group == "" {
 		prefix = "nogrant"
 	}
-	role := prefix + "_" + hex.EncodeToString(b[:])
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	create := "CREATE ROLE " + role + " LOGIN"
-	if group != "" {
-		create += " IN ROLE " + group
-	}
-	if _, err := conn.Exec(ctx, create); err != nil {
-		t.Fatal(err)
-	}
+	role := pgtest.Login(t, dsn, prefix, group)
 	u, _ := url.Parse(dsn)
 	u.User = url.User(role)
-	s, err := postgres.Open(ctx, u.String(), schema)
+	s, err := postgres.Open(context.Background(), u.String(), schema)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		s.Close()
-		conn, err := pgx.Connect(ctx, dsn)
-		if err == nil {
-			defer conn.Close(ctx)
-			// DROP OWNED takes the role's grants (CREATE on a schema, say)
-			// with it, without which the role could not be dropped.
-			_, _ = conn.Exec(ctx, "DROP OWNED BY "+role)
-			_, _ = conn.Exec(ctx, "DROP ROLE IF EXISTS "+role)
-		}
-	})
+	t.Cleanup(func() { s.Close() }) // before the role is dropped: cleanups run last first
 	return s, role
 }
 

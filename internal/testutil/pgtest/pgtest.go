@@ -72,3 +72,40 @@ func WithSearchPath(dsn, schema string) string {
 	u.RawQuery = q.Encode()
 	return u.String()
 }
+
+// Login creates a login role named prefix_<random> (roles belong to the
+// whole cluster), a member of group unless group is "", and drops it with
+// whatever was granted to it when the test ends. The shared group roles
+// are never dropped.
+func Login(t testing.TB, dsn, prefix, group string) string {
+	t.Helper()
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	role := prefix + "_" + hex.EncodeToString(b[:])
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	create := "CREATE ROLE " + pgx.Identifier{role}.Sanitize() + " LOGIN"
+	if group != "" {
+		create += " IN ROLE " + pgx.Identifier{group}.Sanitize()
+	}
+	if _, err := conn.Exec(ctx, create); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		conn, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			t.Logf("drop role %s: %v", role, err)
+			return
+		}
+		defer conn.Close(ctx)
+		// DROP OWNED takes the role's grants (CREATE on a schema, say)
+		// with it, without which the role could not be dropped.
+		_, _ = conn.Exec(ctx, "DROP OWNED BY "+pgx.Identifier{role}.Sanitize())
+		_, _ = conn.Exec(ctx, "DROP ROLE IF EXISTS "+pgx.Identifier{role}.Sanitize())
+	})
+	return role
+}
