@@ -13,11 +13,11 @@ func checkAfter(ctx context.Context, s store.Store, after string, archived bool)
 	if after == "" {
 		return nil
 	}
-	n, err := s.Count(ctx, &store.Filter{IDs: []string{after}}, archived)
+	ok, err := anchorExists(ctx, s, after, archived)
 	if err != nil {
 		return err
 	}
-	if n == 0 {
+	if !ok {
 		what := "job"
 		if archived {
 			what = "archived job"
@@ -25,4 +25,11 @@ func checkAfter(ctx context.Context, s store.Store, after string, archived bool)
 		return fmt.Errorf("--after %s: no such %s", after, what)
 	}
 	return nil
+}
+
+// anchorExists reports whether the job a keyset page starts after is
+// there: the keyset compares with its row, so without it nothing matches.
+func anchorExists(ctx context.Context, s store.Store, id string, archived bool) (bool, error) {
+	n, err := s.Count(ctx, &store.Filter{IDs: []string{id}}, archived)
+	return n > 0, err
 }

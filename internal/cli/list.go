@@ -190,8 +190,8 @@ func streamList(ctx context.Context, s store.Store, opts *ListOptions) error {
 // after was deleted or archived meanwhile: the keyset then matches nothing,
 // and stopping quietly would drop every job after it.
 func anchorGone(ctx context.Context, s store.Store, p *store.ListParams, shown int64) error {
-	n, err := s.Count(ctx, &store.Filter{IDs: []string{p.After}}, p.Archived)
-	if err != nil || n > 0 {
+	ok, err := anchorExists(ctx, s, p.After, p.Archived)
+	if err != nil || ok {
 		return err
 	}
 	return fmt.Errorf("listing stopped after %s: %s, where the next page starts, was deleted or archived meanwhile; run the command again",
