@@ -104,15 +104,25 @@ func skippedAlready(res *store.ActionResult, id string) bool {
 }
 
 // actOnFilter walks the filter's jobs in id order, a batch at a time: the
-// keyset on id makes progress even past jobs a batch leaves alone.
+// keyset on id makes progress even past jobs a batch leaves alone. The walk
+// stops at the highest id there was when it began, so it acts on the jobs
+// the operator was shown a count of: jobs enqueued meanwhile (ids grow with
+// time) are not chased, which against busy workers would never end.
 func (b *Base) actOnFilter(ctx context.Context, p *store.ActionParams, res *store.ActionResult) error {
+	var bound *string
+	if err := b.DB.QueryRow(ctx, "SELECT MAX(id) FROM "+Table(p.Action == store.ActRestore)).Scan(&bound); err != nil {
+		return err
+	}
+	if bound == nil {
+		return nil
+	}
 	last := ""
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		a := b.D.Args()
-		cond := Conditions(a, &p.Filter) + " AND status IN " + In(a, p.AllowedStatuses())
+		cond := Conditions(a, &p.Filter) + " AND status IN " + In(a, p.AllowedStatuses()) + " AND id <= " + a.Add(*bound)
 		if last != "" {
 			cond += " AND id > " + a.Add(last)
 		}
