@@ -93,3 +93,20 @@ func (ios *IO) StatusText(s store.Status) string {
 	}
 	return look.icon + " " + ios.paint(ios.styles.status[s], string(s))
 }
+
+// StatusIcon is the guide's icon for a status, "" for an unknown one. The
+// web pages show the same icons as the terminal.
+func StatusIcon(s store.Status) string { return statusLook[s].icon }
+
+// StatusColor256 is the guide's colour for a status as an xterm 256-colour
+// code ("33" for PENDING's blue), "" for an unknown one, so the web pages'
+// stylesheet is made from the terminal's palette.
+func StatusColor256(s store.Status) string {
+	switch c := statusLook[s].color.(type) {
+	case lipgloss.Color:
+		return string(c)
+	case lipgloss.CompleteColor:
+		return c.ANSI256
+	}
+	return ""
+}

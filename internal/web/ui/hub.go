@@ -1,0 +1,307 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jobctl/jobctl/internal/ops"
+	"github.com/jobctl/jobctl/internal/store"
+)
+
+// The live stream. Browsers subscribe to GET /admin/events with what their
+// page shows: the dashboard's counts, rows of the list and of the recent
+// jobs, or one job's status block. Subscribers that see the same jobs (all
+// of them, for admins and managers; one "userId" for a user) share a
+// scope, and each scope polls the store once per tick for all of them: one
+// Stats call when someone wants counts and one List of the union of the
+// watched job IDs, however many browsers are connected. Each subscriber
+// gets only the fragments that changed since it last heard.
+
+// watch is what one page shows.
+type watch struct {
+	Counts bool
+	Rows   []string // list rows
+	Recent []string // dashboard rows
+	Job    []string // details page status blocks
+}
+
+func (w watch) ids() []string {
+	ids := slices.Concat(w.Rows, w.Recent, w.Job)
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
+
+// tickData is what a scope's poll read.
+type tickData struct {
+	Stats *store.Stats
+	Jobs  map[string]*store.Job
+}
+
+// event is one SSE message: htmx's sse extension swaps Data into the
+// element whose sse-swap names Name.
+type event struct{ Name, Data string }
+
+// fragmentFunc renders the events a subscriber's page wants from a tick.
+type fragmentFunc func(who ops.Principal, csrf string, w watch, d *tickData) []event
+
+type subscriber struct {
+	who  ops.Principal
+	csrf string
+	w    watch
+	last map[string]string // what it was last sent, by event name
+	out  chan []event      // holds one batch; a slow browser skips ticks
+}
+
+type scope struct {
+	who  ops.Principal // whose visibility the poll uses
+	subs map[*subscriber]struct{}
+	stop chan struct{}
+}
+
+type hub struct {
+	svc    ops.Service
+	tick   time.Duration
+	frag   fragmentFunc
+	log    *slog.Logger
+	ticker func(time.Duration) (<-chan time.Time, func()) // tests drive the ticks
+
+	mu     sync.Mutex
+	scopes map[string]*scope
+	closed bool
+}
+
+func newHub(svc ops.Service, tick time.Duration, frag fragmentFunc, log *slog.Logger) *hub {
+	return &hub{svc: svc, tick: tick, frag: frag, log: log, scopes: map[string]*scope{},
+		ticker: func(d time.Duration) (<-chan time.Time, func()) {
+			t := time.NewTicker(d)
+			return t.C, t.Stop
+		}}
+}
+
+// scopeKey groups principals who see the same jobs.
+func scopeKey(who ops.Principal) string {
+	if who.Role == store.RoleUser {
+		return "user:" + who.UserID
+	}
+	return "all"
+}
+
+// subscribe adds a subscriber, starting its scope's poller if it is the
+// first; the returned func removes it and stops the poller with the last.
+func (h *hub) subscribe(who ops.Principal, csrf string, w watch) (*subscriber, func(), error) {
+	s := &subscriber{who: who, csrf: csrf, w: w, last: map[string]string{}, out: make(chan []event, 1)}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return nil, nil, fmt.Errorf("ui: the live stream is shut down")
+	}
+	key := scopeKey(who)
+	sc := h.scopes[key]
+	if sc == nil {
+		sc = &scope{who: who, subs: map[*subscriber]struct{}{}, stop: make(chan struct{})}
+		h.scopes[key] = sc
+		c, stop := h.ticker(h.tick)
+		go h.run(sc, c, stop)
+	}
+	sc.subs[s] = struct{}{}
+	return s, func() {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		delete(sc.subs, s)
+		if len(sc.subs) == 0 && h.scopes[key] == sc {
+			delete(h.scopes, key)
+			close(sc.stop)
+		}
+	}, nil
+}
+
+func (h *hub) close() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.closed = true
+	for key, sc := range h.scopes {
+		close(sc.stop)
+		delete(h.scopes, key)
+	}
+}
+
+func (h *hub) run(sc *scope, c <-chan time.Time, stop func()) {
+	defer stop()
+	for {
+		select {
+		case <-sc.stop:
+			return
+		case <-c:
+			h.poll(sc)
+		}
+	}
+}
+
+// poll is one tick of one scope: at most one Stats and one List for all its
+// subscribers, then each one's changed fragments.
+func (h *hub) poll(sc *scope) {
+	h.mu.Lock()
+	subs := make([]*subscriber, 0, len(sc.subs))
+	counts := false
+	var ids []string
+	for s := range sc.subs {
+		subs = append(subs, s)
+		counts = counts || s.w.Counts
+		ids = append(ids, s.w.ids()...)
+	}
+	who := sc.who
+	h.mu.Unlock()
+	if len(subs) == 0 {
+		return
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+
+	ctx, cancel := context.WithTimeout(context.Background(), h.tick+5*time.Second)
+	defer cancel()
+	d := &tickData{Jobs: map[string]*store.Job{}}
+	if counts {
+		st, err := h.svc.Stats(ctx, who, &store.StatsParams{})
+		if err != nil {
+			h.log.Warn("ui: live stream: stats", "err", err)
+			return
+		}
+		d.Stats = st
+	}
+	if len(ids) > 0 {
+		res, err := h.svc.List(ctx, who, &ops.ListRequest{Filter: store.Filter{IDs: ids}, Limit: len(ids)})
+		if err != nil {
+			h.log.Warn("ui: live stream: list", "err", err)
+			return
+		}
+		for _, j := range res.Items {
+			d.Jobs[j.ID] = j
+		}
+	}
+	for _, s := range subs {
+		var batch []event
+		for _, e := range h.frag(s.who, s.csrf, s.w, d) {
+			if s.last[e.Name] != e.Data {
+				s.last[e.Name] = e.Data
+				batch = append(batch, e)
+			}
+		}
+		if len(batch) == 0 {
+			continue
+		}
+		select {
+		case s.out <- batch:
+		default:
+			// The browser has not taken the last batch: merge, newest wins.
+			select {
+			case old := <-s.out:
+				batch = mergeEvents(old, batch)
+			default:
+			}
+			s.out <- batch
+		}
+	}
+}
+
+func mergeEvents(old, new []event) []event {
+	seen := map[string]bool{}
+	for _, e := range new {
+		seen[e.Name] = true
+	}
+	var out []event
+	for _, e := range old {
+		if !seen[e.Name] {
+			out = append(out, e)
+		}
+	}
+	return append(out, new...)
+}
+
+// events is GET /admin/events: the SSE stream for one page. Its query
+// names what the page shows: counts=1, row=ID, recent=ID, job=ID.
+func (u *UI) events(w http.ResponseWriter, r *http.Request) {
+	who, ok := u.o.Principal(r)
+	if !ok {
+		http.Error(w, "log in first", http.StatusUnauthorized)
+		return
+	}
+	fl, ok := w.(http.Flusher)
+	if !ok {
+		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
+		return
+	}
+	q := r.URL.Query()
+	wt := watch{Counts: q.Get("counts") != "", Rows: limitIDs(q["row"]), Recent: limitIDs(q["recent"]), Job: limitIDs(q["job"])}
+	sub, leave, err := u.hub.subscribe(who, u.o.CSRF(r), wt)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	defer leave()
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	// A comment opens the stream at once, so EventSource reports it open.
+	fmt.Fprint(w, ": live\n\n")
+	fl.Flush()
+	keepalive := time.NewTicker(30 * time.Second)
+	defer keepalive.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-keepalive.C:
+			fmt.Fprint(w, ": keepalive\n\n")
+			fl.Flush()
+		case batch := <-sub.out:
+			for _, e := range batch {
+				writeEvent(w, e)
+			}
+			fl.Flush()
+		}
+	}
+}
+
+// writeEvent writes one SSE message; each line of Data is its own "data:"
+// line, as the format requires.
+func writeEvent(w http.ResponseWriter, e event) {
+	fmt.Fprintf(w, "event: %s\n", e.Name)
+	for _, line := range strings.Split(e.Data, "\n") {
+		fmt.Fprintf(w, "data: %s\n", strings.TrimRight(line, "\r"))
+	}
+	fmt.Fprint(w, "\n")
+}
+
+// limitIDs keeps a stream's watch list to what a page can show.
+func limitIDs(ids []string) []string {
+	const most = 200
+	var out []string
+	for _, id := range ids {
+		if id = strings.TrimSpace(id); safeID(id) && len(out) < most {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// safeID keeps event names to the characters job IDs use, so a watched ID
+// cannot break the stream's framing.
+func safeID(id string) bool {
+	if id == "" || len(id) > 100 {
+		return false
+	}
+	for _, c := range id {
+		if !(c == '_' || c == '-' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
