@@ -70,6 +70,7 @@ type hub struct {
 	frag   fragmentFunc
 	log    *slog.Logger
 	ticker func(time.Duration) (<-chan time.Time, func()) // tests drive the ticks
+	polled func()                                         // tests hear each poll end
 
 	mu     sync.Mutex
 	scopes map[string]*scope
@@ -139,6 +140,9 @@ func (h *hub) run(sc *scope, c <-chan time.Time, stop func()) {
 			return
 		case <-c:
 			h.poll(sc)
+			if h.polled != nil {
+				h.polled()
+			}
 		}
 	}
 }
