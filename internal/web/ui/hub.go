@@ -75,10 +75,11 @@ type hub struct {
 	mu     sync.Mutex
 	scopes map[string]*scope
 	closed bool
+	done   chan struct{} // closed by close: every stream ends
 }
 
 func newHub(svc ops.Service, tick time.Duration, frag fragmentFunc, log *slog.Logger) *hub {
-	return &hub{svc: svc, tick: tick, frag: frag, log: log, scopes: map[string]*scope{},
+	return &hub{svc: svc, tick: tick, frag: frag, log: log, scopes: map[string]*scope{}, done: make(chan struct{}),
 		ticker: func(d time.Duration) (<-chan time.Time, func()) {
 			t := time.NewTicker(d)
 			return t.C, t.Stop
@@ -125,6 +126,9 @@ func (h *hub) subscribe(who ops.Principal, csrf string, w watch) (*subscriber, f
 func (h *hub) close() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if !h.closed {
+		close(h.done)
+	}
 	h.closed = true
 	for key, sc := range h.scopes {
 		close(sc.stop)
@@ -261,6 +265,8 @@ func (u *UI) events(w http.ResponseWriter, r *http.Request) {
 	for {
 		select {
 		case <-r.Context().Done():
+			return
+		case <-u.hub.done:
 			return
 		case <-keepalive.C:
 			fmt.Fprint(w, ": keepalive\n\n")

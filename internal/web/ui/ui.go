@@ -100,7 +100,9 @@ func (u *UI) Register(mux *http.ServeMux) {
 	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheable(files)))
 }
 
-// Close ends every live stream, for a graceful shutdown.
+// Close ends every live stream. Call it when the server shuts down:
+// http.Server.Shutdown waits for handlers, and a stream's handler runs
+// until its browser goes away.
 func (u *UI) Close() { u.hub.close() }
 
 // cacheable lets browsers keep the embedded assets for an hour: they change

@@ -37,11 +37,17 @@
 
   // A dialog htmx swapped in (the bulk confirm) opens as a modal.
   document.addEventListener("htmx:afterSwap", function (e) {
-    var d = e.detail.target.querySelector("dialog");
+    var target = e.detail && (e.detail.target || e.detail.elt);
+    if (!target || !target.querySelector) { return; }
+    var d = target.querySelector("dialog");
     if (d && !d.open) { d.showModal(); var ok = d.querySelector(".primary") || d.querySelector("button"); if (ok) { ok.focus(); } }
   });
-  document.addEventListener("htmx:sseMessage", function (e) { restoreTicks(e.detail.elt || document); });
-  document.addEventListener("htmx:afterSettle", function (e) { restoreTicks(e.detail.elt || document); });
+  function restoreFrom(e) {
+    var el = e.detail && (e.detail.elt || e.detail.target);
+    restoreTicks(el && el.querySelectorAll ? el : document);
+  }
+  document.addEventListener("htmx:sseMessage", restoreFrom);
+  document.addEventListener("htmx:afterSettle", restoreFrom);
 
   // Forms with data-confirm (the details page's buttons) ask first, in
   // the layout's <dialog>.
