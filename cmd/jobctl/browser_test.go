@@ -164,12 +164,19 @@ func TestAdminInBrowser(t *testing.T) {
 			foreign = id
 		}
 	}
+	tab.NoErrors(t, "user")
 	resp := browser.Run(t, tab, "open a foreign job", chromedp.NavigateResponse(base+"/admin/jobs/"+foreign))
 	if resp.Status != 403 {
 		t.Errorf("user opening %s: %d, want 403", foreign, resp.Status)
 	}
-	tab.NoErrors(t, "user")
-	_ = d
+	if got := browser.Run(t, tab, "403 page", chromedp.Text(chromedp.CSS(`[data-testid="error"]`))); got != "Forbidden" {
+		t.Errorf("403 page says %q, want Forbidden", got)
+	}
+	for _, e := range tab.Errors() { // the browser logs the 403 itself
+		if !strings.Contains(e, "403") {
+			t.Errorf("console error on the 403 page: %s", e)
+		}
+	}
 }
 
 func login(t *testing.T, tab *browser.Tab, base, page, name, password string) {

@@ -90,6 +90,9 @@ func TestDashboardAndList(t *testing.T) {
 	if w.Code != http.StatusOK {
 		t.Fatalf("status %d: %s", w.Code, w.Body)
 	}
+	if cc := w.Header().Get("Cache-Control"); cc != "no-store" {
+		t.Errorf("Cache-Control %q, want no-store (job data; no page kept with its stream open)", cc)
+	}
 	body := w.Body.String()
 	wantContains(t, body,
 		"Job Queue Dashboard", "Status Summary", "Recent Jobs",

@@ -175,6 +175,10 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, status int, name str
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	// Job data stays out of caches, and a page left behind is not kept
+	// alive in the back-forward cache with its event stream open: a browser
+	// allows six connections to a host, and each kept page would hold one.
+	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	if err := t.ExecuteTemplate(w, "layout", v); err != nil {
 		u.o.Logger.Error("ui: render", "page", name, "path", r.URL.Path, "err", err)
