@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -139,5 +138,4 @@ func TestPagesInBrowser(t *testing.T) {
 		t.Errorf("page is %d px wide at 375", w)
 	}
 	tab.NoErrors(t, "narrow list")
-	_ = fmt.Sprint()
 }

@@ -13,28 +13,33 @@ import (
 	"github.com/jobctl/jobctl/internal/store"
 )
 
-// manualTicks replaces the hub's tickers with channels the test fires.
-func manualTicks(u *UI) chan chan time.Time {
-	made := make(chan chan time.Time, 16)
-	done := make(chan struct{}, 16)
-	u.hub.polled = func() { done <- struct{}{} }
-	pollDone = done
-	u.hub.ticker = func(time.Duration) (<-chan time.Time, func()) {
-		c := make(chan time.Time)
-		made <- c
-		return c, func() {}
-	}
-	return made
+// manualTicker drives a hub's ticks from the test.
+type manualTicker struct {
+	made chan chan time.Time // one per scope, as its poller starts
+	done chan struct{}       // one per poll that ended
 }
 
-var pollDone chan struct{}
+// manualTicks replaces the hub's tickers with channels the test fires.
+func manualTicks(u *UI) *manualTicker {
+	m := &manualTicker{made: make(chan chan time.Time, 16), done: make(chan struct{}, 16)}
+	u.hub.polled = func() { m.done <- struct{}{} }
+	u.hub.ticker = func(time.Duration) (<-chan time.Time, func()) {
+		c := make(chan time.Time)
+		m.made <- c
+		return c, func() {}
+	}
+	return m
+}
+
+// next is the tick channel of the next scope to start.
+func (m *manualTicker) next() chan time.Time { return <-m.made }
 
 // fire ticks c and waits for the poll to end.
-func fire(t *testing.T, c chan time.Time) {
+func (m *manualTicker) fire(t *testing.T, c chan time.Time) {
 	t.Helper()
 	c <- testNow
 	select {
-	case <-pollDone:
+	case <-m.done:
 	case <-time.After(5 * time.Second):
 		t.Fatal("poll did not end within 5s")
 	}
@@ -81,7 +86,7 @@ func TestHubOneQueryPerTickPerScope(t *testing.T) {
 		defer leave()
 		staff = append(staff, s)
 	}
-	staffTick := <-ticks
+	staffTick := ticks.next()
 	var users []*subscriber
 	for i := 0; i < 3; i++ {
 		s, leave, err := u.hub.subscribe(userBob, "tok", watch{Counts: true, Rows: []string{"job_12345abc", "job_running"}})
@@ -91,14 +96,14 @@ func TestHubOneQueryPerTickPerScope(t *testing.T) {
 		defer leave()
 		users = append(users, s)
 	}
-	userTick := <-ticks
+	userTick := ticks.next()
 	select {
-	case <-ticks:
+	case <-ticks.made:
 		t.Fatal("a third scope for two kinds of principal")
 	default:
 	}
 
-	fire(t, staffTick)
+	ticks.fire(t, staffTick)
 	for _, s := range staff {
 		got := names(recv(t, s))
 		if want := []string{"counts", "row-job_12345abc", "row-job_running", "status-job_xss"}; !slices.Equal(got, want) {
@@ -112,7 +117,7 @@ func TestHubOneQueryPerTickPerScope(t *testing.T) {
 		t.Errorf("one List of the union of watched jobs, got IDs %v", ids)
 	}
 
-	fire(t, userTick)
+	ticks.fire(t, userTick)
 	for _, s := range users {
 		b := recv(t, s)
 		// The user's scope never sees the foreign job, even if watched.
@@ -130,8 +135,8 @@ func TestHubOneQueryPerTickPerScope(t *testing.T) {
 	}
 
 	// Nothing changed: the next tick queries once more and sends nothing.
-	fire(t, staffTick)
-	fire(t, staffTick)
+	ticks.fire(t, staffTick)
+	ticks.fire(t, staffTick)
 	for _, s := range staff {
 		select {
 		case b := <-s.out:
@@ -142,7 +147,7 @@ func TestHubOneQueryPerTickPerScope(t *testing.T) {
 
 	// A status change: only its fragments and the counts go out.
 	f.setStatus("job_running", store.StatusCompleted)
-	fire(t, staffTick)
+	ticks.fire(t, staffTick)
 	b := recv(t, staff[0])
 	if s, l := f.n("Stats"), f.n("List"); s != 5 || l != 5 {
 		t.Errorf("after 5 ticks (4 of staff, 1 of users): %d Stats and %d List calls, want 5 and 5", s, l)
@@ -210,7 +215,7 @@ func TestEventsStream(t *testing.T) {
 	if line != ": live\n" {
 		t.Fatalf("first line %q", line)
 	}
-	fire(t, <-ticks)
+	ticks.fire(t, ticks.next())
 	var msg []string
 	for {
 		line, err := rd.ReadString('\n')
