@@ -201,15 +201,26 @@ type auditView struct {
 	Total                int64
 	Next                 string
 	Actor, Action, JobID string
+	Actions              []string // the action filter's choices
 	NextLink             string
+}
+
+// auditActions are the actions the audit log records, as it names them.
+var auditActions = []string{
+	store.ActionRetry, store.ActionCancel, store.ActionStart, store.ActionDelete, store.ActionPurge,
+	store.ActionArchive, store.ActionRestore, store.ActionScheduleAdd, store.ActionScheduleRemove,
 }
 
 func (u *UI) audit(w http.ResponseWriter, r *http.Request, v *view) (string, error) {
 	q := r.URL.Query()
-	av := &auditView{Actor: strings.TrimSpace(q.Get("actor")), Action: strings.TrimSpace(q.Get("action")), JobID: strings.TrimSpace(q.Get("job"))}
+	av := &auditView{Actor: strings.TrimSpace(q.Get("actor")), Action: strings.ToUpper(strings.TrimSpace(q.Get("action"))),
+		JobID: strings.TrimSpace(q.Get("job")), Actions: auditActions}
 	f := store.AuditFilter{Actor: av.Actor, ResourceID: av.JobID, Limit: 50}
 	if av.Action != "" {
-		f.Actions = []string{strings.ToUpper(av.Action)}
+		if !slices.Contains(auditActions, av.Action) {
+			return "", &ops.Error{Code: ops.CodeInvalid, Message: "unknown audit action " + av.Action, Field: "action"}
+		}
+		f.Actions = []string{av.Action}
 	}
 	if a := q.Get("after"); a != "" {
 		n, err := strconv.ParseInt(a, 10, 64)

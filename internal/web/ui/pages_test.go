@@ -377,7 +377,8 @@ func TestOtherPages(t *testing.T) {
 	_, mux := newTestUI(t, f, &admin)
 	body := get(t, mux, "/admin/audit-logs?actor=alice&action=job_retry&job=job_failed1&after=50").Body.String()
 	wantContains(t, body, "JOB_RETRY", `data-testid="audit-user">alice`, `<a href="/admin/jobs/job_failed1">`,
-		"{&#34;via&#34;:&#34;web&#34;}", `href="/admin/audit-logs?action=job_retry&amp;actor=alice&amp;after=41&amp;job=job_failed1"`,
+		"{&#34;via&#34;:&#34;web&#34;}", `href="/admin/audit-logs?action=JOB_RETRY&amp;actor=alice&amp;after=41&amp;job=job_failed1"`,
+		`<option value="JOB_RETRY" selected>JOB_RETRY</option>`,
 		`aria-current="page">Audit log`, "health-degraded")
 	a := f.audits[0].Filter
 	if a.Actor != "alice" || !slices.Equal(a.Actions, []string{"JOB_RETRY"}) || a.ResourceID != "job_failed1" || a.After != 50 {
@@ -385,6 +386,9 @@ func TestOtherPages(t *testing.T) {
 	}
 	if w := get(t, mux, "/admin/audit-logs?after=x"); w.Code != http.StatusBadRequest {
 		t.Errorf("bad after: %d", w.Code)
+	}
+	if w := get(t, mux, "/admin/audit-logs?action=JOB_EXPLODE"); w.Code != http.StatusBadRequest {
+		t.Errorf("unknown action: %d", w.Code)
 	}
 	wantContains(t, get(t, mux, "/admin/workers").Body.String(), "w-1", "box", "4242", "CalendarSync", "health-degraded")
 	wantContains(t, get(t, mux, "/admin/schedules").Body.String(), "nightly-metrics", "0 2 * * *", "MetricCalc")
