@@ -175,7 +175,7 @@ func (h *hub) poll(sc *scope) {
 	defer cancel()
 	d := &tickData{Jobs: map[string]*store.Job{}}
 	if counts {
-		st, err := h.svc.Stats(ctx, who, &store.StatsParams{})
+		st, err := h.svc.Stats(ctx, who, countsOnly(time.Now()))
 		if err != nil {
 			h.log.Warn("ui: live stream: stats", "err", err)
 			return

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jobctl/jobctl/internal/ops"
 	"github.com/jobctl/jobctl/internal/store"
@@ -77,7 +78,7 @@ func (u *UI) jobs(w http.ResponseWriter, r *http.Request, v *view) (string, erro
 		confirm.Open = true
 	}
 
-	stats, err := u.svc.Stats(ctx, who, &store.StatsParams{})
+	stats, err := u.svc.Stats(ctx, who, countsOnly(u.o.Now()))
 	if err != nil {
 		return "", err
 	}
@@ -151,6 +152,13 @@ func actionRequest(a store.Action, f listForm, filter store.Filter) (*ops.Action
 		return nil, &ops.Error{Code: ops.CodeUnprocessable, Message: "no jobs selected: tick some, or select all matching"}
 	}
 	return req, nil
+}
+
+// countsOnly asks Stats for what the pages show, the counts by status and
+// type, and keeps the durations and top errors they do not show to the
+// last minute, so the stream's poll stays cheap on a big table.
+func countsOnly(now time.Time) *store.StatsParams {
+	return &store.StatsParams{Since: now.Add(-time.Minute), TopErrors: 1}
 }
 
 // countsOf is the dashboard's status summary in lifecycle order.
