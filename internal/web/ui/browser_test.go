@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/jobctl/jobctl/internal/ops"
 	"github.com/jobctl/jobctl/internal/store"
@@ -96,6 +97,16 @@ func TestPagesInBrowser(t *testing.T) {
 	if got := browser.Eval[string](t, tab, `document.querySelector("[data-count=COMPLETED]").textContent`); got != "2" {
 		t.Errorf("dashboard COMPLETED count %q, want 2", got)
 	}
+	// htmx wired the swapped row's links too: Delete opens its dialog.
+	f.count = 1
+	tab.Do(t, "delete from the swapped row",
+		chromedp.Click(chromedp.CSS(`#row-job_running a.btn-delete`)),
+		chromedp.WaitVisible(chromedp.CSS(`#confirm-dialog[open]`)),
+	)
+	if got := browser.Run(t, tab, "count", chromedp.Text(chromedp.CSS(`#confirm-title`))); got != "Delete 1 job?" {
+		t.Errorf("row dialog %q", got)
+	}
+	tab.Do(t, "Escape closes the dialog", chromedp.KeyEvent(kb.Escape), chromedp.WaitNotVisible(chromedp.CSS(`#confirm-dialog`)))
 
 	// The details page follows the job without a reload.
 	f.setStatus("job_child1", store.StatusPending)
