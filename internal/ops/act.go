@@ -1,0 +1,230 @@
+package ops
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/jobctl/jobctl/internal/store"
+)
+
+// DefaultBatchSize is the jobs per transaction of an action that names
+// none: small enough that workers never wait long on its locks. Archive
+// moves rows in bigger batches, as its jobs are finished and unlocked.
+func DefaultBatchSize(a store.Action) int {
+	if a == store.ActArchive {
+		return 5000
+	}
+	return 1000
+}
+
+// NewOperationID ties together the audit rows of one action.
+func NewOperationID(now time.Time) string {
+	return "op_" + strings.TrimPrefix(store.NewID(now), store.IDPrefix)
+}
+
+// prepared is a request turned into the store's terms. none means the
+// selection can match none of who's jobs: the answer is an empty result.
+type prepared struct {
+	p    store.ActionParams
+	none bool
+}
+
+// prepare checks who may run req and that its selection is one, and
+// builds the store's parameters. It changes nothing; the only store read
+// is, for a RoleUser naming jobs, whose those jobs are.
+func (o *Ops) prepare(ctx context.Context, who Principal, req *ActionRequest) (*prepared, error) {
+	a := req.Action
+	if a.Permission() == "" {
+		return nil, invalid("action", "unknown action %q (want retry, cancel, start, delete, purge, archive or restore)", a)
+	}
+	if err := permit(who, a); err != nil {
+		return nil, err
+	}
+	sc, err := o.scopeOf(who)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case req.BatchSize < 0:
+		return nil, invalid("batchSize", "{batchSize} must be at least 1")
+	case req.Delay < 0:
+		return nil, invalid("delay", "{delay} must not be negative")
+	case req.Lease < 0:
+		return nil, invalid("lease", "{lease} must be positive")
+	}
+	hasFilter := !filterEmpty(&req.Filter)
+	ids := make([]string, 0, len(req.IDs))
+	for _, id := range req.IDs {
+		if strings.TrimSpace(id) == "" {
+			return nil, invalid("ids", "empty job ID")
+		}
+		ids = append(ids, store.NormalizeID(id))
+	}
+	switch {
+	case len(ids) > 0 && req.All:
+		return nil, invalid("ids", "%s takes job IDs or {all}, not both", a)
+	case len(ids) > 0 && hasFilter:
+		return nil, invalid("ids", "%s takes job IDs or a filter, not both", a)
+	case a == store.ActRestore && len(ids) == 0:
+		return nil, invalid("ids", "restore needs job IDs")
+	case len(ids) == 0 && !hasFilter && !req.All:
+		// An empty selection is never read as "everything".
+		return nil, newError(CodeUnprocessable, "", "%s needs job IDs, a filter, or {all} for every %s job", a, store.OrList(store.Allowed[a]))
+	case a == store.ActArchive && len(ids) == 0 && req.Filter.FinishedBefore.IsZero() && !req.All:
+		return nil, newError(CodeUnprocessable, "older", "archive needs {older} (jobs that finished before then), or {all} for every %s job", store.OrList(store.Allowed[a]))
+	}
+	pr := &prepared{p: store.ActionParams{
+		Action: a, Actor: who.Name, Via: string(who.Via),
+		OperationID: req.OperationID, BatchSize: req.BatchSize, DryRun: req.DryRun,
+		Lease: req.Lease, Delay: req.Delay, ResetAttempts: req.ResetAttempts, Sink: req.Sink,
+	}}
+	if pr.p.OperationID == "" {
+		pr.p.OperationID = NewOperationID(o.now())
+	}
+	if pr.p.BatchSize == 0 {
+		pr.p.BatchSize = DefaultBatchSize(a)
+	}
+	if len(ids) > 0 {
+		pr.p.IDs = ids
+		if a != store.ActRestore {
+			pr.p.Statuses = store.Allowed[a]
+		}
+		if !sc.all {
+			// A named job that is not who's is refused whole, with the
+			// guide's 403; a missing one is left to the store's NotFound.
+			for _, id := range ids {
+				j, err := o.jobs.Get(ctx, id)
+				switch {
+				case errors.Is(err, store.ErrNotFound):
+				case err != nil:
+					return nil, err
+				case !sc.owns(j):
+					return nil, ErrForbiddenJob
+				}
+			}
+		}
+		return pr, nil
+	}
+	f := req.Filter
+	statuses, err := Statuses(a, f.Statuses)
+	if err != nil {
+		return nil, err
+	}
+	f.Statuses = statuses
+	pr.none = !sc.narrow(&f)
+	pr.p.Filter, pr.p.Statuses = f, statuses
+	return pr, nil
+}
+
+// Act implements Service. On a store error after some batches committed,
+// it returns both the Result so far and the error: those jobs are done and
+// the rest untouched.
+func (o *Ops) Act(ctx context.Context, who Principal, req *ActionRequest) (*Result, error) {
+	pr, err := o.prepare(ctx, who, req)
+	if err != nil {
+		return nil, err
+	}
+	p := &pr.p
+	out := &Result{OperationID: p.OperationID, Action: p.Action, DryRun: p.DryRun, Skipped: []store.Skipped{}, NotFound: []string{}}
+	if pr.none {
+		return out, nil
+	}
+	var changed []store.Changed
+	p.Progress = func(batch []store.Changed) {
+		if req.KeepJobs {
+			changed = append(changed, batch...)
+		}
+		if req.Progress != nil {
+			req.Progress(batch)
+		}
+	}
+	res, err := o.jobs.Act(ctx, p)
+	if res != nil {
+		out.Changed, out.Requested = res.Changed, res.Requested
+		if res.Skipped != nil {
+			out.Skipped = res.Skipped
+		}
+		if res.NotFound != nil {
+			out.NotFound = res.NotFound
+		}
+	}
+	if req.KeepJobs {
+		out.Jobs = make([]JobResponse, 0, len(changed)+len(out.Skipped)+len(out.NotFound))
+		for _, c := range changed {
+			out.Jobs = append(out.Jobs, Response(p.Action, c, p.DryRun))
+		}
+		out.Jobs = append(out.Jobs, Refusals(p.Action, out.Skipped, out.NotFound)...)
+	}
+	return out, err
+}
+
+// Count implements Service: the jobs named, or those the filter matches
+// in a status the action applies to.
+func (o *Ops) Count(ctx context.Context, who Principal, req *ActionRequest) (int64, error) {
+	pr, err := o.prepare(ctx, who, req)
+	if err != nil || pr.none {
+		return 0, err
+	}
+	if len(pr.p.IDs) > 0 {
+		seen := map[string]bool{}
+		for _, id := range pr.p.IDs {
+			seen[id] = true
+		}
+		return int64(len(seen)), nil
+	}
+	f := pr.p.Filter
+	return o.jobs.Count(ctx, &f, false)
+}
+
+// Response is a changed job's outcome in the guide's response shape.
+func Response(a store.Action, c store.Changed, dry bool) JobResponse {
+	r := JobResponse{Success: true, JobID: c.ID, Status: NewStatus(a, c), DryRun: dry}
+	switch a {
+	case store.ActRetry, store.ActStart:
+		t := c.ScheduledFor.UTC()
+		r.ScheduledFor = &t
+	case store.ActCancel:
+		r.CancelRequested = c.CancelRequested
+	}
+	return r
+}
+
+// Refusals are the outcomes of the named jobs an action refused (with the
+// status that refused them) or did not find.
+func Refusals(a store.Action, skipped []store.Skipped, notFound []string) []JobResponse {
+	out := make([]JobResponse, 0, len(skipped)+len(notFound))
+	for _, sk := range skipped {
+		out = append(out, JobResponse{JobID: sk.ID, Status: string(sk.Status), Error: sk.Reason})
+	}
+	for _, id := range notFound {
+		out = append(out, JobResponse{JobID: id, Error: NotFoundText(a, id)})
+	}
+	return out
+}
+
+// NotFoundText says a named job was not there: restore looks in the
+// archive, every other action among the live jobs.
+func NotFoundText(a store.Action, id string) string {
+	if a == store.ActRestore {
+		return id + " not found in the archive"
+	}
+	return id + " not found"
+}
+
+// NewStatus is where the action leaves a job: its status, or DELETED or
+// ARCHIVED when it left "Job".
+func NewStatus(a store.Action, c store.Changed) string {
+	if left := a.LeftAs(); left != "" {
+		return left
+	}
+	return string(c.Status)
+}
+
+// filterEmpty reports whether f selects nothing in particular, which as a
+// bulk action's selection would mean every job.
+func filterEmpty(f *store.Filter) bool {
+	return len(f.IDs) == 0 && len(f.Statuses) == 0 && len(f.Types) == 0 && f.Since.IsZero() && f.Until.IsZero() &&
+		f.FinishedBefore.IsZero() && f.UserID == ""
+}
