@@ -4,13 +4,13 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/jobctl/jobctl/internal/cmdutil"
+	"github.com/jobctl/jobctl/internal/ops"
 	"github.com/jobctl/jobctl/internal/store"
 )
 
@@ -48,6 +48,8 @@ type chosen struct {
 	Filter    store.Filter
 	// Statuses are the statuses the action applies to (nil for restore).
 	Statuses []store.Status
+	// All is --all: the filter may be empty and still select.
+	All bool
 }
 
 func (s *selection) register(cmd *cobra.Command) {
@@ -103,60 +105,17 @@ func (s *selection) resolve(args []string, stdin io.Reader, now time.Time) (*cho
 	if err != nil {
 		return nil, err
 	}
-	statuses, err := allowedStatuses(s.action, f.Statuses)
+	statuses, err := ops.Statuses(s.action, f.Statuses)
 	if err != nil {
-		return nil, err
+		return nil, flagError(err)
 	}
 	f.Statuses = statuses
-	return &chosen{Filter: f, Statuses: statuses}, nil
-}
-
-// allowedStatuses narrows an action's statuses to those given with
-// --status, refusing any the action cannot apply to. Retry, cancel, start
-// and delete follow the guide's action table; purge deletes anything but a
-// RUNNING job (a worker holds it), PENDING and RETRYING only when named;
-// archive takes any finished job, never a live one.
-func allowedStatuses(a store.Action, given []store.Status) ([]store.Status, error) {
-	if len(given) == 0 {
-		return store.Allowed[a], nil
-	}
-	for _, st := range given {
-		var ok bool
-		var rule string
-		switch a {
-		case store.ActPurge:
-			ok, rule = st != store.StatusRunning, "purge never deletes a RUNNING job (a worker holds it): cancel it first"
-		case store.ActArchive:
-			ok, rule = st.Final(), "archive takes only finished jobs: "+store.OrList(finalStatuses())
-		default:
-			ok, rule = slices.Contains(store.Allowed[a], st), fmt.Sprintf("%s needs %s", a, store.OrList(store.Allowed[a]))
-		}
-		if !ok {
-			return nil, cmdutil.FlagErrorf("--status %s: %s", strings.ToLower(string(st)), rule)
-		}
-	}
-	var out []store.Status
-	for _, st := range given {
-		if !slices.Contains(out, st) {
-			out = append(out, st)
-		}
-	}
-	return out, nil
+	return &chosen{Filter: f, Statuses: statuses, All: s.all}, nil
 }
 
 // everyJob is what --all takes: "every FAILED, DEAD or CANCELLED job".
 func (s *selection) everyJob() string {
 	return "every " + store.OrList(store.Allowed[s.action]) + " job"
-}
-
-func finalStatuses() []store.Status {
-	var out []store.Status
-	for _, st := range store.Statuses {
-		if st.Final() {
-			out = append(out, st)
-		}
-	}
-	return out
 }
 
 func byIDHint(a store.Action) string {

@@ -17,22 +17,8 @@ import (
 // a bulk action to every job. Errors are *Error CodeInvalid with Field set.
 func ParseFilter(in FilterInput, now time.Time) (store.Filter, error) {
 	var f store.Filter
-	for _, l := range []struct {
-		name   string
-		values []string
-	}{{"status", in.Statuses}, {"type", in.Types}} {
-		for _, v := range l.values {
-			if strings.TrimSpace(v) == "" && in.Given[l.name] {
-				return f, emptyValue(l.name)
-			}
-		}
-	}
-	for _, c := range []struct{ name, value string }{
-		{"since", in.Since}, {"until", in.Until}, {"older", in.Older}, {"user", in.User},
-	} {
-		if in.Given[c.name] && strings.TrimSpace(c.value) == "" {
-			return f, emptyValue(c.name)
-		}
+	if err := CheckEmpty(in); err != nil {
+		return f, err
 	}
 	for _, s := range in.Statuses {
 		if strings.TrimSpace(s) == "" {
@@ -66,6 +52,30 @@ func ParseFilter(in FilterInput, now time.Time) (store.Filter, error) {
 	}
 	f.UserID = in.User
 	return f, nil
+}
+
+// CheckEmpty refuses a field given an empty value: a blank element of a
+// Given list, or a Given field that is blank. Adapters that check the
+// shape of a request before its values call it first.
+func CheckEmpty(in FilterInput) error {
+	for _, l := range []struct {
+		name   string
+		values []string
+	}{{"status", in.Statuses}, {"type", in.Types}} {
+		for _, v := range l.values {
+			if strings.TrimSpace(v) == "" && in.Given[l.name] {
+				return emptyValue(l.name)
+			}
+		}
+	}
+	for _, c := range []struct{ name, value string }{
+		{"since", in.Since}, {"until", in.Until}, {"older", in.Older}, {"user", in.User},
+	} {
+		if in.Given[c.name] && strings.TrimSpace(c.value) == "" {
+			return emptyValue(c.name)
+		}
+	}
+	return nil
 }
 
 func emptyValue(field string) *Error {
