@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jobctl/jobctl/internal/cmdutil"
+	"github.com/jobctl/jobctl/internal/ops"
 	"github.com/jobctl/jobctl/internal/render"
 	"github.com/jobctl/jobctl/internal/store"
 )
@@ -111,7 +112,7 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 	if machine && p.Limit < math.MaxInt {
 		p.Limit++
 	}
-	jobs, err := s.List(ctx, &p)
+	jobs, err := listUpTo(ctx, ops.New(s, ops.Options{}), &p)
 	if err != nil {
 		return err
 	}
@@ -140,6 +141,7 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 // every ID in constant memory. Pages follow the keyset: each starts after
 // the last job of the one before.
 func streamList(ctx context.Context, s store.Store, opts *ListOptions) error {
+	svc := ops.New(s, ops.Options{})
 	w := bufio.NewWriter(opts.IO.Out)
 	p := opts.Params
 	var shown int64
@@ -149,10 +151,11 @@ func streamList(ctx context.Context, s store.Store, opts *ListOptions) error {
 		if opts.LimitSet && left < int64(p.Limit) {
 			p.Limit = int(left) + 1 // one more than is shown: is there more?
 		}
-		jobs, err := s.List(ctx, &p)
+		res, err := svc.List(ctx, cliPrincipal, listRequest(&p))
 		if err != nil {
-			return err
+			return flagError(err)
 		}
+		jobs := res.Items
 		if len(jobs) == 0 && page > 0 {
 			if err := anchorGone(ctx, s, &p, shown); err != nil {
 				return err
@@ -213,4 +216,32 @@ func writePage(w *bufio.Writer, opts *ListOptions, jobs []*store.Job, first bool
 		return render.WriteJobsCSV(w, jobs, first)
 	}
 	return render.WriteJobsJSONL(w, jobs)
+}
+
+// cliPrincipal is who the CLI reads as: an admin, so every job is in
+// scope; the database's own grants still apply.
+var cliPrincipal = ops.Principal{Name: "cli", Role: store.RoleAdmin, Via: ops.ViaCLI}
+
+func listRequest(p *store.ListParams) *ops.ListRequest {
+	return &ops.ListRequest{Filter: p.Filter, Sort: p.Sort, Limit: p.Limit, After: p.After, Archived: p.Archived}
+}
+
+// listUpTo reads p.Limit jobs through ops in pages of at most
+// ops.MaxLimit, following each page's Next: --limit may ask for more than
+// one API page.
+func listUpTo(ctx context.Context, svc *ops.Ops, p *store.ListParams) ([]*store.Job, error) {
+	var jobs []*store.Job
+	q := *p
+	for {
+		q.Limit = min(p.Limit-len(jobs), ops.MaxLimit)
+		res, err := svc.List(ctx, cliPrincipal, listRequest(&q))
+		if err != nil {
+			return nil, flagError(err)
+		}
+		jobs = append(jobs, res.Items...)
+		if res.Next == "" || len(jobs) >= p.Limit {
+			return jobs, nil
+		}
+		q.After = res.Next
+	}
 }

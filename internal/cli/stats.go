@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jobctl/jobctl/internal/cmdutil"
+	"github.com/jobctl/jobctl/internal/ops"
 	"github.com/jobctl/jobctl/internal/render"
 	"github.com/jobctl/jobctl/internal/store"
 	"github.com/jobctl/jobctl/internal/when"
@@ -92,7 +93,7 @@ func statsRun(ctx context.Context, opts *StatsOptions) error {
 	if err != nil {
 		return err
 	}
-	st, err := s.Stats(ctx, &opts.Params)
+	st, err := ops.New(s, ops.Options{}).Stats(ctx, cliPrincipal, &opts.Params)
 	if err != nil {
 		return err
 	}

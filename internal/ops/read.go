@@ -25,8 +25,9 @@ func limit(n int) (int, error) {
 	return n, nil
 }
 
-// List implements Service. It reads one job more than the page, so Next
-// is set only when another page follows.
+// List implements Service. Next is the last ID of a full page (the page
+// after it may be empty): reading exactly Limit jobs keeps each page one
+// index range scan of the size asked for.
 func (o *Ops) List(ctx context.Context, who Principal, req *ListRequest) (*ListResult, error) {
 	sc, err := o.scopeOf(who)
 	if err != nil {
@@ -48,12 +49,11 @@ func (o *Ops) List(ctx context.Context, who Principal, req *ListRequest) (*ListR
 	if sort == "" {
 		sort = store.SortCreatedDesc
 	}
-	jobs, err := o.jobs.List(ctx, &store.ListParams{Filter: f, Limit: n + 1, After: store.NormalizeID(req.After), Sort: sort, Archived: req.Archived})
+	jobs, err := o.jobs.List(ctx, &store.ListParams{Filter: f, Limit: n, After: store.NormalizeID(req.After), Sort: sort, Archived: req.Archived})
 	if err != nil {
 		return nil, err
 	}
-	if len(jobs) > n {
-		jobs = jobs[:n]
+	if len(jobs) == n {
 		out.Next = jobs[n-1].ID
 	}
 	out.Items = jobs
