@@ -39,11 +39,11 @@ func (o *Ops) prepare(ctx context.Context, who Principal, req *ActionRequest) (*
 	if a.Permission() == "" {
 		return nil, invalid("action", "unknown action %q (want retry, cancel, start, delete, purge, archive or restore)", a)
 	}
-	if err := permit(who, a); err != nil {
-		return nil, err
-	}
 	sc, err := o.scopeOf(who)
 	if err != nil {
+		return nil, err
+	}
+	if err := permit(who, a); err != nil {
 		return nil, err
 	}
 	switch {

@@ -19,7 +19,7 @@ func newError(code Code, field, format string, args ...any) *Error {
 	return e
 }
 
-var token = regexp.MustCompile(`\{([a-z]+)\}`)
+var token = regexp.MustCompile(`\{([a-zA-Z]+)\}`)
 
 // In is the message with every input it mentions named by name: the CLI
 // passes func(f string) string { return "--" + f }. An Error made as a
