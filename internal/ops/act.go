@@ -36,44 +36,19 @@ type prepared struct {
 // is, for a RoleUser naming jobs, whose those jobs are.
 func (o *Ops) prepare(ctx context.Context, who Principal, req *ActionRequest) (*prepared, error) {
 	a := req.Action
-	if a.Permission() == "" {
-		return nil, invalid("action", "unknown action %q (want retry, cancel, start, delete, purge, archive or restore)", a)
-	}
 	sc, err := o.scopeOf(who)
 	if err != nil {
+		return nil, err
+	}
+	if err := CheckSelection(req); err != nil {
 		return nil, err
 	}
 	if err := permit(who, a); err != nil {
 		return nil, err
 	}
-	switch {
-	case req.BatchSize < 0:
-		return nil, invalid("batchSize", "{batchSize} must be at least 1")
-	case req.Delay < 0:
-		return nil, invalid("delay", "{delay} must not be negative")
-	case req.Lease < 0:
-		return nil, invalid("lease", "{lease} must be positive")
-	}
-	hasFilter := !filterEmpty(&req.Filter)
-	ids := make([]string, 0, len(req.IDs))
-	for _, id := range req.IDs {
-		if strings.TrimSpace(id) == "" {
-			return nil, invalid("ids", "empty job ID")
-		}
-		ids = append(ids, store.NormalizeID(id))
-	}
-	switch {
-	case len(ids) > 0 && req.All:
-		return nil, invalid("ids", "%s takes job IDs or {all}, not both", a)
-	case len(ids) > 0 && hasFilter:
-		return nil, invalid("ids", "%s takes job IDs or a filter, not both", a)
-	case a == store.ActRestore && len(ids) == 0:
-		return nil, invalid("ids", "restore needs job IDs")
-	case len(ids) == 0 && !hasFilter && !req.All:
-		// An empty selection is never read as "everything".
-		return nil, newError(CodeUnprocessable, "", "%s needs job IDs, a filter, or {all} for every %s job", a, store.OrList(store.Allowed[a]))
-	case a == store.ActArchive && len(ids) == 0 && req.Filter.FinishedBefore.IsZero() && !req.All:
-		return nil, newError(CodeUnprocessable, "older", "archive needs {older} (jobs that finished before then), or {all} for every %s job", store.OrList(store.Allowed[a]))
+	ids := make([]string, len(req.IDs))
+	for i, id := range req.IDs {
+		ids[i] = store.NormalizeID(id)
 	}
 	pr := &prepared{p: store.ActionParams{
 		Action: a, Actor: who.Name, Via: string(who.Via),
@@ -116,6 +91,50 @@ func (o *Ops) prepare(ctx context.Context, who Principal, req *ActionRequest) (*
 	pr.none = !sc.narrow(&f)
 	pr.p.Filter, pr.p.Statuses = f, statuses
 	return pr, nil
+}
+
+// CheckSelection checks, without the store, that req selects jobs the
+// one way every adapter shares: by IDs or by filter, never both; all
+// only when said; never an empty selection, which would read as every
+// job. Adapters that check input before opening the store call it; Act
+// and Count call it too.
+func CheckSelection(req *ActionRequest) error {
+	a := req.Action
+	if a.Permission() == "" {
+		return invalid("action", "unknown action %q (want retry, cancel, start, delete, purge, archive or restore)", a)
+	}
+	switch {
+	case req.BatchSize < 0:
+		return invalid("batchSize", "{batchSize} must be at least 1")
+	case req.Delay < 0:
+		return invalid("delay", "{delay} must not be negative")
+	case req.Lease < 0:
+		return invalid("lease", "{lease} must be positive")
+	}
+	for _, id := range req.IDs {
+		if strings.TrimSpace(id) == "" {
+			return invalid("ids", "empty job ID")
+		}
+	}
+	hasFilter := !filterEmpty(&req.Filter)
+	every := store.OrList(store.Allowed[a])
+	switch {
+	case len(req.IDs) > 0 && req.All:
+		return invalid("ids", "%s takes job IDs or {all}, not both", a)
+	case len(req.IDs) > 0 && hasFilter:
+		return invalid("ids", "%s takes job IDs or filters, not both", a)
+	case len(req.IDs) > 0:
+		return nil
+	case a == store.ActRestore:
+		return invalid("ids", "restore needs job IDs")
+	case a == store.ActArchive && req.Filter.FinishedBefore.IsZero() && !req.All:
+		return newError(CodeUnprocessable, "older", "archive needs {older}, e.g. {older} 30d (jobs that finished before then), or {all} for every %s job", every)
+	case hasFilter || req.All:
+		return nil
+	case a == store.ActPurge:
+		return newError(CodeUnprocessable, "", "purge needs a filter such as {older} 30d or {status}, or {all} for every %s job", every)
+	}
+	return newError(CodeUnprocessable, "", "%s needs job IDs, a filter such as {status} or {type}, or {all} for every %s job", a, every)
 }
 
 // Act implements Service. On a store error after some batches committed,

@@ -20,11 +20,11 @@ func TestActSelection(t *testing.T) {
 		code   Code
 		asFlag string
 	}{
-		{"ids and filter", ActionRequest{Action: store.ActRetry, IDs: []string{"job_a"}, Filter: failed}, CodeInvalid, "retry takes job IDs or a filter, not both"},
+		{"ids and filter", ActionRequest{Action: store.ActRetry, IDs: []string{"job_a"}, Filter: failed}, CodeInvalid, "retry takes job IDs or filters, not both"},
 		{"ids and all", ActionRequest{Action: store.ActRetry, IDs: []string{"job_a"}, All: true}, CodeInvalid, "retry takes job IDs or --all, not both"},
-		{"empty", ActionRequest{Action: store.ActRetry}, CodeUnprocessable, "retry needs job IDs, a filter, or --all for every FAILED, DEAD or CANCELLED job"},
-		{"empty slices", ActionRequest{Action: store.ActPurge, Filter: store.Filter{Statuses: []store.Status{}, Types: []string{}}}, CodeUnprocessable, "purge needs job IDs"},
-		{"archive without older", ActionRequest{Action: store.ActArchive, Filter: store.Filter{Types: []string{"T"}}}, CodeUnprocessable, "archive needs --older"},
+		{"empty", ActionRequest{Action: store.ActRetry}, CodeUnprocessable, "retry needs job IDs, a filter such as --status or --type, or --all for every FAILED, DEAD or CANCELLED job"},
+		{"empty slices", ActionRequest{Action: store.ActPurge, Filter: store.Filter{Statuses: []store.Status{}, Types: []string{}}}, CodeUnprocessable, "purge needs a filter such as --older 30d or --status, or --all for every COMPLETED, FAILED, CANCELLED or DEAD job"},
+		{"archive without older", ActionRequest{Action: store.ActArchive, Filter: store.Filter{Types: []string{"T"}}}, CodeUnprocessable, "archive needs --older, e.g. --older 30d (jobs that finished before then), or --all for every COMPLETED, CANCELLED or DEAD job"},
 		{"restore by filter", ActionRequest{Action: store.ActRestore, Filter: failed}, CodeInvalid, "restore needs job IDs"},
 		{"status the action refuses", ActionRequest{Action: store.ActStart, Filter: failed}, CodeInvalid, "--status failed: start needs PENDING"},
 		{"unknown action", ActionRequest{Action: "explode", All: true}, CodeInvalid, `unknown action "explode"`},
