@@ -132,9 +132,7 @@ func (o *ActionOptions) prepare(f *cmdutil.Factory, sel *selection, args []strin
 
 // principal is who the CLI acts as: an admin under the actor's name (the
 // database's own grants still apply), audited as coming through the CLI.
-func (o *ActionOptions) principal() ops.Principal {
-	return ops.Principal{Name: o.Params.Actor, Role: store.RoleAdmin, Via: ops.ViaCLI}
-}
+func (o *ActionOptions) principal() ops.Principal { return cliAs(o.Params.Actor) }
 
 // request is the action as ops takes it.
 func (o *ActionOptions) request() *ops.ActionRequest {

@@ -32,6 +32,9 @@ type AuditOptions struct {
 	Quiet  bool
 
 	Filter store.AuditFilter
+
+	// Actor is who ops reads as (an admin: every job is in scope).
+	Actor string
 }
 
 // NewCmdAudit builds `jobctl audit`.
@@ -60,6 +63,7 @@ the --after that shows the next page.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
+			opts.Actor = f.ActorName()
 			if opts.Format, err = f.Format(); err != nil {
 				return err
 			}
@@ -121,7 +125,7 @@ func auditRun(ctx context.Context, opts *AuditOptions) error {
 	if err != nil {
 		return err
 	}
-	entries, total, nextID, err := auditUpTo(ctx, ops.New(s, ops.Options{}), opts.Filter)
+	entries, total, nextID, err := auditUpTo(ctx, ops.New(s, ops.Options{}), cliAs(opts.Actor), opts.Filter)
 	var oe *ops.Error
 	if errors.As(err, &oe) && oe.Code == ops.CodeNotFound && opts.Filter.After != 0 {
 		return fmt.Errorf("--after %d: no such audit entry", opts.Filter.After)
@@ -218,12 +222,12 @@ var auditFit = render.Fit{
 // auditUpTo reads f.Limit entries through ops in pages of at most
 // ops.MaxLimit: --limit may ask for more than one API page. It returns
 // the entries, how many match, and the cursor of the page after, if any.
-func auditUpTo(ctx context.Context, svc *ops.Ops, f store.AuditFilter) ([]*store.AuditEntry, int64, string, error) {
+func auditUpTo(ctx context.Context, svc *ops.Ops, who ops.Principal, f store.AuditFilter) ([]*store.AuditEntry, int64, string, error) {
 	var entries []*store.AuditEntry
 	q := f
 	for {
 		q.Limit = min(f.Limit-len(entries), ops.MaxLimit)
-		res, err := svc.Audit(ctx, cliPrincipal, &ops.AuditRequest{Filter: q})
+		res, err := svc.Audit(ctx, who, &ops.AuditRequest{Filter: q})
 		if err != nil {
 			return nil, 0, "", err
 		}

@@ -19,6 +19,9 @@ type ShowOptions struct {
 	Store  func(context.Context) (store.Store, error)
 	Format render.Format
 	ID     string
+
+	// Actor is who ops reads as (an admin: every job is in scope).
+	Actor string
 }
 
 // NewCmdShow builds `jobctl show`.
@@ -37,6 +40,7 @@ The ID may be given with or without its job_ prefix.`,
 		Annotations: cmdutil.FormatsAnnotation(render.FormatTable, render.FormatJSON, render.FormatYAML),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
+			opts.Actor = f.ActorName()
 			if opts.Format, err = f.Format(); err != nil {
 				return err
 			}
@@ -54,7 +58,7 @@ func showRun(ctx context.Context, opts *ShowOptions) error {
 	if err != nil {
 		return err
 	}
-	d, err := ops.New(s, ops.Options{}).Job(ctx, cliPrincipal, opts.ID)
+	d, err := ops.New(s, ops.Options{}).Job(ctx, cliAs(opts.Actor), opts.ID)
 	var e *ops.Error
 	if errors.As(err, &e) && e.Code == ops.CodeNotFound {
 		return fmt.Errorf("job %s not found (live or archived); see `jobctl list`", opts.ID)
