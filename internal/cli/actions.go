@@ -37,17 +37,16 @@ type actionSpec struct {
 	past     string // "Retried", for the summary
 	progress string // what the spinner counts: "retried"
 	ask      askPolicy
-	batch    int // default --batch-size
 }
 
 var actionSpecs = map[store.Action]actionSpec{
-	store.ActRetry:   {"Retried", "retried", askBulk, 1000},
-	store.ActCancel:  {"Cancelled", "cancelled", askBulk, 1000},
-	store.ActStart:   {"Started", "started", askNever, 1000},
-	store.ActDelete:  {"Deleted", "deleted", askAlways, 1000},
-	store.ActPurge:   {"Purged", "purged", askAlways, 1000},
-	store.ActArchive: {"Archived", "archived", askNever, 5000},
-	store.ActRestore: {"Restored", "restored", askNever, 1000},
+	store.ActRetry:   {"Retried", "retried", askBulk},
+	store.ActCancel:  {"Cancelled", "cancelled", askBulk},
+	store.ActStart:   {"Started", "started", askNever},
+	store.ActDelete:  {"Deleted", "deleted", askAlways},
+	store.ActPurge:   {"Purged", "purged", askAlways},
+	store.ActArchive: {"Archived", "archived", askNever},
+	store.ActRestore: {"Restored", "restored", askNever},
 }
 
 // ActionOptions are the inputs every bulk action shares: retry, cancel,
@@ -95,7 +94,7 @@ func (o *ActionOptions) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.BoolVar(&o.Params.DryRun, "dry-run", false, "list what would change and change nothing")
 	fl.BoolVarP(&o.Yes, "yes", "y", false, "do not ask for confirmation (needed to delete or purge without a terminal)")
-	fl.IntVar(&o.Params.BatchSize, "batch-size", o.spec().batch, "jobs per transaction; workers wait on at most one batch")
+	fl.IntVar(&o.Params.BatchSize, "batch-size", ops.DefaultBatchSize(o.Params.Action), "jobs per transaction; workers wait on at most one batch")
 }
 
 // prepare turns flags and arguments into the action. Every mistake is a
