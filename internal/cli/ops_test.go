@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/jobctl/jobctl/internal/ops"
 	"github.com/jobctl/jobctl/internal/store"
+	"github.com/jobctl/jobctl/internal/testutil/teststore"
 )
 
 // TestActionsAuditViaCLI: a CLI action goes through ops as the actor,
@@ -49,5 +52,37 @@ func TestFlagErrorsNameFlags(t *testing.T) {
 	}
 	if got := flagName("batchSize"); got != "--batch-size" {
 		t.Errorf("flagName(batchSize) = %q", got)
+	}
+}
+
+// TestLimitsPastOnePage: --limit above ops.MaxLimit reads page after page
+// through ops, for list and for audit alike.
+func TestLimitsPastOnePage(t *testing.T) {
+	e := newCLIEnv(t, false)
+	s := e.store()
+	teststore.Seed(t, s, "X", store.StatusFailed, ops.MaxLimit+5, time.Now().Add(-time.Hour))
+	if _, err := s.Act(context.Background(), &store.ActionParams{Action: store.ActRetry, Filter: store.Filter{Types: []string{"X"}},
+		Actor: "t", OperationID: "op_t", BatchSize: 5000}); err != nil {
+		t.Fatal(err)
+	}
+	if code := e.run("", "list", "--limit", "1003", "-o", "json"); code != 0 {
+		t.Fatalf("list exit %d: %s", code, e.errOut)
+	}
+	var listed []map[string]any
+	if err := json.Unmarshal(e.out.Bytes(), &listed); err != nil || len(listed) != 1003 {
+		t.Errorf("list --limit 1003: %d jobs, %v", len(listed), err)
+	}
+	if w := "showing 1,003 of 1,005 matching jobs"; !strings.Contains(e.errOut.String(), w) {
+		t.Errorf("list stderr %q; want %q", e.errOut, w)
+	}
+	if code := e.run("", "audit", "--limit", "1002", "-o", "json"); code != 0 {
+		t.Fatalf("audit exit %d: %s", code, e.errOut)
+	}
+	var rows []map[string]any
+	if err := json.Unmarshal(e.out.Bytes(), &rows); err != nil || len(rows) != 1002 {
+		t.Errorf("audit --limit 1002: %d rows, %v", len(rows), err)
+	}
+	if w := "showing 1,002 of 1,005 matching entries"; !strings.Contains(e.errOut.String(), w) {
+		t.Errorf("audit stderr %q; want %q", e.errOut, w)
 	}
 }
