@@ -65,6 +65,7 @@ alone, for a secret store.`,
 		},
 	}
 	cmd.Flags().StringVar(&opts.Account, "user", "", "the account the token acts as")
+	_ = cmd.RegisterFlagCompletionFunc("user", completeAccounts(f, false))
 	return cmd
 }
 
@@ -118,6 +119,7 @@ func NewCmdTokenList(f *cmdutil.Factory, runF func(context.Context, *TokenListOp
 		},
 	}
 	cmd.Flags().StringVar(&opts.Account, "user", "", "only this account's tokens")
+	_ = cmd.RegisterFlagCompletionFunc("user", completeAccounts(f, false))
 	cmdutil.SetFormats(cmd, cmdutil.DataFormats...)
 	return cmd
 }
@@ -179,11 +181,12 @@ type TokenRevokeOptions struct {
 func NewCmdTokenRevoke(f *cmdutil.Factory, runF func(context.Context, *TokenRevokeOptions) error) *cobra.Command {
 	opts := &TokenRevokeOptions{IO: f.IO, Accounts: accountsOf(f.Store)}
 	return &cobra.Command{
-		Use:     "revoke NAME",
-		Aliases: []string{"rm"},
-		Short:   "Revoke an API token: requests bearing it are refused at once",
-		Example: `  jobctl token revoke ci`,
-		Args:    exactArgs(1, "a token NAME"),
+		ValidArgsFunction: completeTokens(f),
+		Use:               "revoke NAME",
+		Aliases:           []string{"rm"},
+		Short:             "Revoke an API token: requests bearing it are refused at once",
+		Example:           `  jobctl token revoke ci`,
+		Args:              exactArgs(1, "a token NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
 			if runF != nil {
@@ -208,4 +211,27 @@ func tokenRevokeRun(ctx context.Context, opts *TokenRevokeOptions) error {
 	}
 	opts.IO.Warnf("Revoked token %s\n", opts.Name)
 	return nil
+}
+
+// completeTokens completes a token name, with its account, from the store.
+func completeTokens(f *cmdutil.Factory) cobra.CompletionFunc {
+	return func(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		ctx, s, done := completionStore(f)
+		defer done()
+		if s == nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		ts, err := s.ListTokens(ctx, "")
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		out := make([]string, len(ts))
+		for i, t := range ts {
+			out[i] = t.Name + "\t" + t.Account
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
+	}
 }

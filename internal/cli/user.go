@@ -321,6 +321,7 @@ func NewCmdUserRemove(f *cmdutil.Factory, runF func(context.Context, *UserRemove
 		},
 	}
 	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "do not ask for confirmation (needed without a terminal)")
+	cmd.ValidArgsFunction = completeAccounts(f, true)
 	return cmd
 }
 
@@ -416,6 +417,7 @@ account is logged out; its API tokens keep working.`,
 		},
 	}
 	cmd.Flags().BoolVar(&opts.PasswordStdin, "password-stdin", false, "read the password from stdin (one line)")
+	cmd.ValidArgsFunction = completeAccounts(f, true)
 	return cmd
 }
 
@@ -446,4 +448,28 @@ func userPasswdRun(ctx context.Context, opts *UserPasswdOptions) error {
 	}
 	opts.IO.Warnf("Changed the password of %s; its sessions have ended\n", opts.Name)
 	return nil
+}
+
+// completeAccounts completes an account name, with its role, from the
+// store: for an argument (once) or a flag.
+func completeAccounts(f *cmdutil.Factory, isArg bool) cobra.CompletionFunc {
+	return func(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+		if isArg && len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		ctx, s, done := completionStore(f)
+		defer done()
+		if s == nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		as, err := s.ListAccounts(ctx)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		out := make([]string, len(as))
+		for i, a := range as {
+			out[i] = a.Name + "\t" + string(a.Role)
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
+	}
 }
