@@ -108,7 +108,10 @@ func (s *Service) Login(ctx context.Context, name, password, addr string) (cooki
 	now := s.o.Now()
 	since := now.Add(-s.o.FailureWindow)
 	host := hostOf(addr)
-	keys := []string{"acct:" + name}
+	// A name is at most 64 characters (CheckName): a longer one names no
+	// account, and its key is cut so that a form cannot fill the
+	// failures table with megabytes.
+	keys := []string{"acct:" + cut(name, 128)}
 	if host != "" {
 		keys = append(keys, "addr:"+host)
 	}
@@ -283,6 +286,13 @@ func randomString() string {
 func hashHex(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
+}
+
+func cut(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
 }
 
 func hostOf(addr string) string {

@@ -473,3 +473,15 @@ func TestPrincipal(t *testing.T) {
 		}
 	}
 }
+
+// A huge name from a login form is a failure like any other, stored cut.
+func TestLoginHugeName(t *testing.T) {
+	svc, st, c := newService(t)
+	name := strings.Repeat("x", 1<<20)
+	if _, _, _, err := svc.Login(ctx, name, "pw", ""); !errors.Is(err, ErrBadCredentials) {
+		t.Fatal(err)
+	}
+	if n, _ := st.LoginFailures(ctx, "acct:"+name[:128], c.Now().Add(-time.Minute)); n != 1 {
+		t.Errorf("failures under the cut key = %d; want 1", n)
+	}
+}
