@@ -47,6 +47,7 @@ func Exercise(t *testing.T, newHarness NewFunc) {
 	t.Run("ActionVia", func(t *testing.T) { t.Parallel(); testActionVia(t, newHarness(t)) })
 	t.Run("Schedules", func(t *testing.T) { t.Parallel(); testSchedules(t, newHarness(t)) })
 	t.Run("SchemaTooNew", func(t *testing.T) { t.Parallel(); testSchemaTooNew(t, newHarness(t)) })
+	exerciseAccounts(t, newHarness)
 }
 
 var idPattern = regexp.MustCompile(`^job_[0-9a-hjkmnp-tv-z]{26}$`)
