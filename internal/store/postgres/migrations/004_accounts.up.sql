@@ -36,11 +36,12 @@ CREATE INDEX "Session_account_idx" ON "Session" (account);
 CREATE TABLE "ApiToken" (
   name         text PRIMARY KEY,
   account      text NOT NULL REFERENCES "Account" (name) ON DELETE CASCADE,
-  hash         text NOT NULL UNIQUE, -- sha256 hex of the secret
+  hash         text NOT NULL, -- sha256 hex of the secret
   prefix       text NOT NULL,
   "createdAt"  timestamptz NOT NULL DEFAULT now(),
   "lastUsedAt" timestamptz
 );
+CREATE UNIQUE INDEX "ApiToken_hash_idx" ON "ApiToken" (hash);
 CREATE INDEX "ApiToken_account_idx" ON "ApiToken" (account);
 
 -- One row per failed login, per key ("acct:NAME" or "addr:IP"); rows older

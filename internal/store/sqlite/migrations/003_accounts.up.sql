@@ -24,11 +24,12 @@ CREATE INDEX "Session_account_idx" ON "Session" (account);
 CREATE TABLE "ApiToken" (
   name         TEXT PRIMARY KEY NOT NULL,
   account      TEXT NOT NULL REFERENCES "Account" (name) ON DELETE CASCADE,
-  hash         TEXT NOT NULL UNIQUE,
+  hash         TEXT NOT NULL,
   prefix       TEXT NOT NULL,
   "createdAt"  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
   "lastUsedAt" TEXT
 );
+CREATE UNIQUE INDEX "ApiToken_hash_idx" ON "ApiToken" (hash);
 CREATE INDEX "ApiToken_account_idx" ON "ApiToken" (account);
 
 CREATE TABLE "LoginFailure" (
