@@ -8,7 +8,6 @@ import (
 
 	"github.com/jobctl/jobctl/internal/ops"
 	"github.com/jobctl/jobctl/internal/store"
-	"github.com/jobctl/jobctl/internal/when"
 )
 
 // listForm is the job list's query string: the filter form's fields, the
@@ -79,36 +78,10 @@ func (f listForm) input() ops.FilterInput {
 	return in
 }
 
-// filter is the store filter the form asks for.
+// filter is the store filter the form asks for, parsed by ops with the
+// grammar the CLI and the API use.
 func (f listForm) filter(now time.Time) (store.Filter, error) {
-	return parseFilter(f.input(), now)
-}
-
-// parseFilter turns typed fields into a store filter: statuses in any case,
-// times in the duration grammar of --since and --until.
-func parseFilter(in ops.FilterInput, now time.Time) (store.Filter, error) {
-	var out store.Filter
-	for _, s := range in.Statuses {
-		st, err := store.ParseStatus(s)
-		if err != nil {
-			return out, &ops.Error{Code: ops.CodeInvalid, Message: err.Error(), Field: "status"}
-		}
-		out.Statuses = append(out.Statuses, st)
-	}
-	out.Types = in.Types
-	out.UserID = in.User
-	var err error
-	if in.Since != "" {
-		if out.Since, err = when.ParseTime(in.Since, now); err != nil {
-			return out, &ops.Error{Code: ops.CodeInvalid, Message: err.Error(), Field: "since"}
-		}
-	}
-	if in.Until != "" {
-		if out.Until, err = when.ParseTime(in.Until, now); err != nil {
-			return out, &ops.Error{Code: ops.CodeInvalid, Message: err.Error(), Field: "until"}
-		}
-	}
-	return out, nil
+	return ops.ParseFilter(f.input(), now)
 }
 
 // values is the filter part of the form (no paging, no selection), for

@@ -168,6 +168,9 @@ func TestListFiltersReachOps(t *testing.T) {
 	}
 	if w := get(t, mux, "/admin/jobs?range=custom&since=last+tuesday"); w.Code != http.StatusBadRequest {
 		t.Errorf("bad since: %d, want 400", w.Code)
+	} else {
+		// ops' message, naming the field as the form labels it
+		wantContains(t, w.Body.String(), "Since: invalid time &#34;last tuesday&#34;")
 	}
 	if w := get(t, mux, "/admin/jobs?status=BOGUS"); w.Code != http.StatusBadRequest {
 		t.Errorf("bad status: %d, want 400", w.Code)

@@ -208,7 +208,8 @@ func statusOf(err error) (int, string) {
 	if errors.As(err, &oe) {
 		switch oe.Code {
 		case ops.CodeInvalid:
-			return http.StatusBadRequest, oe.Message
+			// Name the inputs as the form labels them: "Since", not "--since".
+			return http.StatusBadRequest, oe.In(func(f string) string { return titleCase(f) })
 		case ops.CodeUnauthorized:
 			return http.StatusUnauthorized, oe.Message
 		case ops.CodeForbidden:
