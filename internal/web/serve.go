@@ -1,0 +1,51 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+)
+
+// ShutdownGrace is how long a stopping server waits for requests in flight.
+const ShutdownGrace = 10 * time.Second
+
+// TLS names a certificate and its key in PEM files; the zero value serves
+// plain HTTP.
+type TLS struct {
+	CertFile, KeyFile string
+}
+
+// Serve serves h on ln until ctx ends, then shuts down gracefully: requests
+// in flight get ShutdownGrace to finish.
+func Serve(ctx context.Context, ln net.Listener, h http.Handler, tls TLS) error {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	served := make(chan error, 1)
+	go func() {
+		if tls.CertFile != "" {
+			served <- srv.ServeTLS(ln, tls.CertFile, tls.KeyFile)
+			return
+		}
+		served <- srv.Serve(ln)
+	}()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ShutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		_ = srv.Close()
+		return fmt.Errorf("shutting down: %w", err)
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
