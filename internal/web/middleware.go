@@ -117,6 +117,8 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // logRequests writes one line per request: method, path, status, duration
 // and the account, so an operator can tell who did what from the log alone.
+// Every line is INFO: a 503 from an unhealthy queue is an answer, not a
+// failure of the server; failures log their own ERROR line (internal).
 func (s *server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -126,18 +128,10 @@ func (s *server) logRequests(next http.Handler) http.Handler {
 		if sw.status == 0 {
 			sw.status = http.StatusOK
 		}
-		s.cfg.Logger.LogAttrs(r.Context(), levelOf(sw.status), "request",
+		s.cfg.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", sw.status),
 			slog.Duration("duration", time.Since(start)), slog.String("account", st.auth.who.Name))
 	})
-}
-
-// levelOf logs server errors louder than the rest.
-func levelOf(status int) slog.Level {
-	if status >= 500 {
-		return slog.LevelError
-	}
-	return slog.LevelInfo
 }
 
 // secureHeaders are on every response.
