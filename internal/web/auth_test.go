@@ -127,6 +127,30 @@ func TestLogin(t *testing.T) {
 	}
 }
 
+// TestLoginAddress: failures are counted against the client, which a
+// trusted proxy names in X-Forwarded-For and anyone else cannot.
+func TestLoginAddress(t *testing.T) {
+	e := newEnv(t, func(c *Config) {
+		c.Proxy = Proxy{UserHeader: "X-Forwarded-User", Trusted: []netip.Prefix{mustPrefix(t, "10.0.0.0/8")}}
+	})
+	csrf := &http.Cookie{Name: CSRFCookie, Value: strings.Repeat("c", 43)}
+	form := "name=admin1&password=pw-admin1&csrf=" + csrf.Value
+	for _, c := range []struct{ remote, xff, want string }{
+		{"10.0.0.5:1000", "203.0.113.1, 198.51.100.9", "198.51.100.9"}, // the proxy's own entry
+		{"192.0.2.1:1000", "198.51.100.9", "192.0.2.1"},                // untrusted: its header is ignored
+		{"10.0.0.5:1000", "", "10.0.0.5"},
+	} {
+		r := req{method: "POST", path: "/login", form: form, remote: c.remote, cookies: []*http.Cookie{csrf}}
+		if c.xff != "" {
+			r.header = http.Header{"X-Forwarded-For": {c.xff}}
+		}
+		w := e.do(t, r)
+		if got := cookieOf(w, cookieName); got == nil || got.Value != "new-admin1-"+c.want {
+			t.Errorf("login from %s (X-Forwarded-For %q): session %v; want the address %s", c.remote, c.xff, got, c.want)
+		}
+	}
+}
+
 // TestLogout ends the session in the store and in the browser, and needs
 // the session's CSRF token like any state change.
 func TestLogout(t *testing.T) {

@@ -21,7 +21,7 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 		s.loginFailed(w, r, "bad", next)
 		return
 	}
-	cookie, _, _, err := s.cfg.Auth.Login(r.Context(), r.PostFormValue("name"), r.PostFormValue("password"), peerIP(r))
+	cookie, _, _, err := s.cfg.Auth.Login(r.Context(), r.PostFormValue("name"), r.PostFormValue("password"), s.clientIP(r))
 	switch {
 	case throttled(err):
 		s.loginFailed(w, r, "throttled", next)
@@ -81,11 +81,25 @@ func safeNext(next string) string {
 	return next
 }
 
-// peerIP is the address login failures are counted against.
-func peerIP(r *http.Request) string {
+// clientIP is the address login failures are counted against: the peer's,
+// or, from a trusted proxy, the address the proxy says it forwards for
+// (the last X-Forwarded-For entry, the one it added itself), lest one
+// person's failures lock out everyone behind the proxy.
+func (s *server) clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
+	}
+	if !s.cfg.Proxy.trusts(r.RemoteAddr) {
+		return host
+	}
+	xff := r.Header.Values("X-Forwarded-For")
+	if len(xff) == 0 {
+		return host
+	}
+	parts := strings.Split(xff[len(xff)-1], ",")
+	if last := strings.TrimSpace(parts[len(parts)-1]); last != "" {
+		return last
 	}
 	return host
 }
