@@ -121,7 +121,7 @@ func (o *ServeOptions) validate() error {
 		return cmdutil.FlagErrorf("--session-idle and --session-max must be positive")
 	case o.SessionIdle > o.SessionMax:
 		return cmdutil.FlagErrorf("--session-idle (%s) must not be longer than --session-max (%s)", o.SessionIdle, o.SessionMax)
-	case o.MetricsAddr != "" && o.MetricsAddr == o.Addr:
+	case o.MetricsAddr != "" && o.MetricsAddr == o.Addr && !strings.HasSuffix(o.Addr, ":0"): // :0 picks two free ports
 		return cmdutil.FlagErrorf("--metrics-addr must differ from --addr")
 	case o.Proxy.UserHeader == "" && (o.Proxy.GroupsHeader != "" || len(o.proxyRoles) > 0 || len(o.trusted) > 0):
 		return cmdutil.FlagErrorf("--auth-proxy-groups-header, --auth-proxy-role and --trusted-proxy need --auth-proxy-header")

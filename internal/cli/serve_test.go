@@ -249,6 +249,9 @@ func TestServeAdminFlags(t *testing.T) {
 		cmd.SetErr(io.Discard)
 		return got, cmd.Execute()
 	}
+	if _, err := run("--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0"); err != nil {
+		t.Errorf("both on port 0: %v; want two free ports", err)
+	}
 	o, err := run()
 	if err != nil {
 		t.Fatal(err)
