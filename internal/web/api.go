@@ -21,13 +21,16 @@ import (
 type apiRoute struct {
 	Method, Path string
 	Action       store.Action
-	handle       func(s *server, w http.ResponseWriter, r *http.Request, who ops.Principal) error
+	// Query is the query parameters it takes; any other is refused, so a
+	// typo is not a silently wider list.
+	Query  []string
+	handle func(s *server, w http.ResponseWriter, r *http.Request, who ops.Principal) error
 }
 
 // apiRoutes is the REST API. The OpenAPI document lists exactly these
 // (TestOpenAPIMatchesRoutes), plus the health endpoint, which needs no login.
 var apiRoutes = []apiRoute{
-	{Method: "GET", Path: "/api/admin/jobs", handle: (*server).listJobs},
+	{Method: "GET", Path: "/api/admin/jobs", Query: listParams, handle: (*server).listJobs},
 	{Method: "GET", Path: "/api/admin/jobs/{id}", handle: (*server).getJob},
 	{Method: "POST", Path: "/api/admin/jobs/{id}/retry", Action: store.ActRetry, handle: jobAction(store.ActRetry)},
 	{Method: "POST", Path: "/api/admin/jobs/{id}/cancel", Action: store.ActCancel, handle: jobAction(store.ActCancel)},
@@ -39,8 +42,8 @@ var apiRoutes = []apiRoute{
 	{Method: "POST", Path: "/api/admin/jobs/delete", Action: store.ActDelete, handle: bulkAction(store.ActDelete)},
 	{Method: "POST", Path: "/api/admin/jobs/purge", Action: store.ActPurge, handle: bulkAction(store.ActPurge)},
 	{Method: "POST", Path: "/api/admin/jobs/archive", Action: store.ActArchive, handle: bulkAction(store.ActArchive)},
-	{Method: "GET", Path: "/api/admin/stats", handle: (*server).stats},
-	{Method: "GET", Path: "/api/admin/audit-logs", handle: (*server).audit},
+	{Method: "GET", Path: "/api/admin/stats", Query: []string{"since", "type", "top"}, handle: (*server).stats},
+	{Method: "GET", Path: "/api/admin/audit-logs", Query: []string{"action", "actor", "job", "since", "limit", "after"}, handle: (*server).audit},
 	{Method: "GET", Path: "/api/admin/workers", handle: (*server).workers},
 	{Method: "GET", Path: "/api/admin/schedules", handle: (*server).schedules},
 }
@@ -76,7 +79,11 @@ func (s *server) api(rt apiRoute) http.Handler {
 			}
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
-		if err := rt.handle(s, w, r, a.who); err != nil {
+		err := checkParams(r, rt.Query)
+		if err == nil {
+			err = rt.handle(s, w, r, a.who)
+		}
+		if err != nil {
 			if canceled(r, err) {
 				return
 			}
@@ -114,11 +121,13 @@ func invalid(field, format string, a ...any) error {
 	return &ops.Error{Code: ops.CodeInvalid, Field: field, Message: field + ": " + fmt.Sprintf(format, a...)}
 }
 
-// checkParams refuses query parameters the endpoint does not know, so a
-// typo is not a silently wider list.
-func checkParams(r *http.Request, known ...string) error {
+// checkParams refuses query parameters the route does not take.
+func checkParams(r *http.Request, known []string) error {
 	for k := range r.URL.Query() {
 		if !slices.Contains(known, k) {
+			if len(known) == 0 {
+				return invalid(k, "unknown query parameter (this endpoint takes none)")
+			}
 			return invalid(k, "unknown query parameter (want %s)", strings.Join(known, ", "))
 		}
 	}
@@ -128,10 +137,10 @@ func checkParams(r *http.Request, known ...string) error {
 // filterParams are the `list` filters as query parameters.
 var filterParams = []string{"status", "type", "since", "until", "older", "user"}
 
+// listParams are GET /api/admin/jobs's: the filters and paging.
+var listParams = append([]string{"sort", "limit", "after", "archived"}, filterParams...)
+
 func (s *server) listJobs(w http.ResponseWriter, r *http.Request, who ops.Principal) error {
-	if err := checkParams(r, append([]string{"sort", "limit", "after", "archived"}, filterParams...)...); err != nil {
-		return err
-	}
 	q := r.URL.Query()
 	f, err := parseFilter(filterFromQuery(q), s.cfg.Now())
 	if err != nil {
@@ -165,9 +174,6 @@ func (s *server) listJobs(w http.ResponseWriter, r *http.Request, who ops.Princi
 }
 
 func (s *server) getJob(w http.ResponseWriter, r *http.Request, who ops.Principal) error {
-	if err := checkParams(r); err != nil {
-		return err
-	}
 	d, err := s.cfg.Ops.Job(r.Context(), who, store.NormalizeID(r.PathValue("id")))
 	if err != nil {
 		return err
@@ -219,9 +225,6 @@ func decodeBody(r *http.Request, v any) error {
 // response; a job whose status the action does not apply to is 409.
 func jobAction(action store.Action) func(*server, http.ResponseWriter, *http.Request, ops.Principal) error {
 	return func(s *server, w http.ResponseWriter, r *http.Request, who ops.Principal) error {
-		if err := checkParams(r); err != nil {
-			return err
-		}
 		id := store.NormalizeID(r.PathValue("id"))
 		req := &ops.ActionRequest{Action: action, IDs: []string{id}, KeepJobs: true}
 		if action == store.ActRetry {
@@ -320,9 +323,6 @@ func (b *bulkBody) filterInput() (ops.FilterInput, error) {
 // outcome and the operation ID.
 func bulkAction(action store.Action) func(*server, http.ResponseWriter, *http.Request, ops.Principal) error {
 	return func(s *server, w http.ResponseWriter, r *http.Request, who ops.Principal) error {
-		if err := checkParams(r); err != nil {
-			return err
-		}
 		var b bulkBody
 		if err := decodeBody(r, &b); err != nil {
 			return err
@@ -364,9 +364,6 @@ func bulkAction(action store.Action) func(*server, http.ResponseWriter, *http.Re
 }
 
 func (s *server) stats(w http.ResponseWriter, r *http.Request, who ops.Principal) error {
-	if err := checkParams(r, "since", "type", "top"); err != nil {
-		return err
-	}
 	q := r.URL.Query()
 	p := &store.StatsParams{}
 	var err error
@@ -403,9 +400,6 @@ var auditActions = []string{
 }
 
 func (s *server) audit(w http.ResponseWriter, r *http.Request, who ops.Principal) error {
-	if err := checkParams(r, "action", "actor", "job", "since", "limit", "after"); err != nil {
-		return err
-	}
 	q := r.URL.Query()
 	f := store.AuditFilter{Actor: q.Get("actor"), ResourceID: store.NormalizeID(q.Get("job")), Limit: 50}
 	for _, v := range q["action"] {
@@ -456,9 +450,6 @@ type itemsBody[T any] struct {
 }
 
 func (s *server) workers(w http.ResponseWriter, r *http.Request, who ops.Principal) error {
-	if err := checkParams(r); err != nil {
-		return err
-	}
 	ws, err := s.cfg.Ops.Workers(r.Context(), who)
 	if err != nil {
 		return err
@@ -471,9 +462,6 @@ func (s *server) workers(w http.ResponseWriter, r *http.Request, who ops.Princip
 }
 
 func (s *server) schedules(w http.ResponseWriter, r *http.Request, who ops.Principal) error {
-	if err := checkParams(r); err != nil {
-		return err
-	}
 	ss, err := s.cfg.Ops.Schedules(r.Context(), who)
 	if err != nil {
 		return err

@@ -57,6 +57,29 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 			t.Errorf("%s: %d %s; the server does not route it", d, w.Code, w.Body)
 		}
 	}
+	// Each route documents exactly the query parameters it takes.
+	var params struct {
+		Paths map[string]map[string]struct {
+			Parameters []struct{ Name, In string } `json:"parameters"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &params); err != nil {
+		t.Fatal(err)
+	}
+	for _, rt := range apiRoutes {
+		var doc []string
+		for _, p := range params.Paths[rt.Path][strings.ToLower(rt.Method)].Parameters {
+			if p.In == "query" {
+				doc = append(doc, p.Name)
+			}
+		}
+		got := slices.Clone(rt.Query)
+		slices.Sort(doc)
+		slices.Sort(got)
+		if !slices.Equal(doc, got) {
+			t.Errorf("%s %s: documented query parameters %v; the route takes %v", rt.Method, rt.Path, doc, got)
+		}
+	}
 	// The $refs all resolve.
 	var full map[string]any
 	_ = json.Unmarshal(w.Body.Bytes(), &full)
