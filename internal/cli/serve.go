@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -167,6 +168,12 @@ func serveRun(ctx context.Context, f *cmdutil.Factory, opts *ServeOptions) error
 	in, err := opts.Check.inputs(f)
 	if err != nil {
 		return err
+	}
+	if opts.TLS.CertFile != "" {
+		// Read now, so a bad file is an error before "serving on", not after.
+		if _, err := tls.LoadX509KeyPair(opts.TLS.CertFile, opts.TLS.KeyFile); err != nil {
+			return fmt.Errorf("--tls-cert/--tls-key: %w", err)
+		}
 	}
 	// Not f.Store: a store whose schema is not current should be reported
 	// by the health endpoint, not keep the server from starting.

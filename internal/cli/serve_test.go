@@ -307,3 +307,27 @@ func TestServeExposure(t *testing.T) {
 		t.Errorf("0.0.0.0 behind a proxy: %v", err)
 	}
 }
+
+// TestServeBadCertificate: a certificate that cannot be read stops serve
+// before it says it is serving.
+func TestServeBadCertificate(t *testing.T) {
+	dir := t.TempDir()
+	ios, _, _, stderr := render.Test(false, false)
+	f := cmdutil.NewFactory(ios, func(k string) string {
+		if k == "JOBCTL_DATABASE_URL" {
+			return "sqlite:" + filepath.Join(dir, "jobs.db")
+		}
+		return ""
+	})
+	cmd := NewCmdServe(f, nil)
+	cmd.SetArgs([]string{"--addr", "127.0.0.1:0", "--tls-cert", filepath.Join(dir, "nope.pem"), "--tls-key", filepath.Join(dir, "nope.key")})
+	cmd.SetOut(io.Discard)
+	cmd.SetErr(io.Discard)
+	err := cmd.Execute()
+	if err == nil || !strings.HasPrefix(err.Error(), "--tls-cert/--tls-key: ") {
+		t.Errorf("serve with a missing certificate: %v", err)
+	}
+	if strings.Contains(stderr.String(), "serving on") {
+		t.Errorf("serve said it was serving: %q", stderr)
+	}
+}
