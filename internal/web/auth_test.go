@@ -187,8 +187,8 @@ func TestPagesNeedLogin(t *testing.T) {
 		t.Errorf("anonymous page: %d to %q", w.Code, w.Header().Get("Location"))
 	}
 	w = e.do(t, req{method: "POST", path: "/admin/jobs/actions", form: "action=retry"})
-	if w.Code != http.StatusSeeOther {
-		t.Errorf("anonymous form post: %d; want 303 to the login form", w.Code)
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/login?next=%2Fadmin%2Fjobs" {
+		t.Errorf("anonymous form post: %d to %q; want 303 to the login form, then the pages", w.Code, w.Header().Get("Location"))
 	}
 	if w := e.do(t, req{method: "GET", path: "/"}); w.Code != http.StatusSeeOther || w.Header().Get("Location") != HomePath {
 		t.Errorf("/: %d to %q", w.Code, w.Header().Get("Location"))

@@ -182,6 +182,10 @@ func (s *server) authenticate(next http.Handler) http.Handler {
 				s.internal(w, r, a.err)
 			case a.noRole:
 				http.Error(w, "Forbidden: your groups give no role in jobctl", http.StatusForbidden)
+			case r.Method != http.MethodGet:
+				// A form posted after the session ended: back to the
+				// pages, not to a URL that only takes a POST.
+				http.Redirect(w, r, LoginPath+"?next="+url.QueryEscape(HomePath), http.StatusSeeOther)
 			default:
 				http.Redirect(w, r, LoginPath+"?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 			}
