@@ -16,6 +16,14 @@ import (
 // reads and retries its own jobs only, a manager may not delete, an admin
 // may do everything.
 func TestAPIRoles(t *testing.T) {
+	checkRoles(t, newEnv(t), true)
+}
+
+// checkRoles runs the role matrix on e, whose store holds the fake's four
+// jobs. exact wants the fake's statuses; over the real operations layer
+// an allowed request may also meet the job's state (409, or 404 for a
+// restore of a job that is not archived), never a refusal of who asks.
+func checkRoles(t *testing.T, e *env, exact bool) {
 	type want struct{ anon, user, manager, admin int }
 	all := func(code int) want { return want{http.StatusUnauthorized, code, code, code} }
 	const ok, forbidden = http.StatusOK, http.StatusForbidden
@@ -44,18 +52,18 @@ func TestAPIRoles(t *testing.T) {
 		{"GET", HealthPath, "", want{ok, ok, ok, ok}},
 		{"GET", OpenAPIPath, "", want{ok, ok, ok, ok}},
 	}
-	e := newEnv(t)
 	for _, c := range cases {
 		for _, r := range []struct {
 			as   string
 			code int
 		}{{"", c.want.anon}, {"user1", c.want.user}, {"manager1", c.want.manager}, {"admin1", c.want.admin}} {
 			w := e.do(t, req{method: c.method, path: c.path, body: c.body, as: r.as})
-			if w.Code != r.code {
+			stateOnly := !exact && r.code == ok && (w.Code == http.StatusConflict || w.Code == http.StatusNotFound && strings.HasSuffix(c.path, "/restore"))
+			if w.Code != r.code && !stateOnly {
 				t.Errorf("%s %s as %q: %d %s; want %d", c.method, c.path, r.as, w.Code, w.Body, r.code)
 				continue
 			}
-			if w.Code != ok && w.Header().Get("Content-Type") != "application/json" {
+			if w.Code != ok && w.Header().Get("Content-Type") != "application/json" && c.path != HealthPath {
 				t.Errorf("%s %s as %q: error as %q; want JSON", c.method, c.path, r.as, w.Header().Get("Content-Type"))
 			}
 			switch w.Code {
@@ -76,7 +84,12 @@ func TestAPIRoles(t *testing.T) {
 			}
 		}
 	}
-	// The account acts as itself, through the API channel.
+}
+
+// TestAPIActsAsAccount: the account acts as itself, through the API
+// channel.
+func TestAPIActsAsAccount(t *testing.T) {
+	e := newEnv(t)
 	e.do(t, req{method: "POST", path: "/api/admin/jobs/job_failed1/retry", as: "user1"})
 	if who := e.ops.last().Who; who != (ops.Principal{Name: "user1", Role: store.RoleUser, UserID: "u1", Via: ops.ViaAPI}) {
 		t.Errorf("retry as user1 acted as %+v", who)
