@@ -79,6 +79,11 @@ func (f *fakeOps) job(who ops.Principal, id string) (*store.Job, error) {
 
 func (f *fakeOps) Act(ctx context.Context, who ops.Principal, req *ops.ActionRequest) (*ops.Result, error) {
 	f.record("Act", who, req)
+	// The roles, as the contract gives them: a manager lacks jobs:delete,
+	// a user may only retry.
+	if who.Role == store.RoleManager && req.Action.Permission() == store.PermDelete || who.Role == store.RoleUser && req.Action != store.ActRetry {
+		return nil, &ops.Error{Code: ops.CodeForbidden, Message: "role " + string(who.Role) + " cannot " + string(req.Action)}
+	}
 	res := &ops.Result{OperationID: "op_test", Action: req.Action, DryRun: req.DryRun}
 	if len(req.IDs) == 0 {
 		if !req.All && isZeroFilter(req.Filter) {
