@@ -278,6 +278,16 @@ func (fakeUI) Register(mux *http.ServeMux) {
 		who, _ := PrincipalFrom(r)
 		fmt.Fprintf(w, "acted as %s", who.Name)
 	})
+	mux.HandleFunc("GET /admin/events", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, "data: hello\n\n")
+		http.NewResponseController(w).Flush()
+		<-r.Context().Done() // a live stream: it ends when the client or the server goes
+	})
+	mux.HandleFunc("GET /admin/slow", func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(300 * time.Millisecond)
+		io.WriteString(w, "done")
+	})
 	mux.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "login form csrf=%s", CSRFToken(r))
 	})

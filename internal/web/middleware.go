@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jobctl/jobctl/internal/ops"
@@ -83,23 +84,34 @@ func CSRFToken(r *http.Request) string {
 	return stateOf(r).auth.csrf
 }
 
-// statusWriter remembers the status for the request log. Flush and Unwrap
-// keep Server-Sent Events and http.ResponseController working through it.
+// statusWriter remembers the status for the request log, and whether the
+// response is an event stream. Flush and Unwrap keep Server-Sent Events
+// and http.ResponseController working through it.
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	// stream is set once an event stream's headers are out; onStream,
+	// when set, hears of it (from the handler's goroutine).
+	stream   atomic.Bool
+	onStream func()
 }
 
 func (w *statusWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
+		if strings.HasPrefix(w.Header().Get("Content-Type"), "text/event-stream") {
+			w.stream.Store(true)
+			if w.onStream != nil {
+				w.onStream()
+			}
+		}
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
-		w.status = http.StatusOK
+		w.WriteHeader(http.StatusOK)
 	}
 	return w.ResponseWriter.Write(b)
 }
@@ -107,7 +119,7 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 func (w *statusWriter) Flush() {
 	if f, ok := w.ResponseWriter.(http.Flusher); ok {
 		if w.status == 0 {
-			w.status = http.StatusOK
+			w.WriteHeader(http.StatusOK)
 		}
 		f.Flush()
 	}
@@ -124,7 +136,24 @@ func (s *server) logRequests(next http.Handler) http.Handler {
 		start := time.Now()
 		st := &state{}
 		sw := &statusWriter{ResponseWriter: w}
-		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), ctxKey{}, st)))
+		ctx := context.WithValue(r.Context(), ctxKey{}, st)
+		if stopping, ok := r.Context().Value(stoppingKey{}).(context.Context); ok {
+			// An event stream ends when the server starts to stop.
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithCancel(ctx)
+			defer cancel()
+			defer context.AfterFunc(stopping, func() {
+				if sw.stream.Load() {
+					cancel()
+				}
+			})()
+			sw.onStream = func() {
+				if stopping.Err() != nil {
+					cancel()
+				}
+			}
+		}
+		next.ServeHTTP(sw, r.WithContext(ctx))
 		if sw.status == 0 {
 			sw.status = http.StatusOK
 		}

@@ -19,12 +19,20 @@ type TLS struct {
 }
 
 // Serve serves h on ln until ctx ends, then shuts down gracefully: requests
-// in flight get ShutdownGrace to finish.
+// in flight get ShutdownGrace to finish. A handler built by New or
+// NewMonitor also ends its Server-Sent Event streams then, which would
+// otherwise never finish and hold the shutdown for the whole grace.
 func Serve(ctx context.Context, ln net.Listener, h http.Handler, tls TLS) error {
+	stopping, stop := context.WithCancel(context.Background())
+	defer stop()
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
+		BaseContext: func(net.Listener) context.Context {
+			return context.WithValue(context.Background(), stoppingKey{}, stopping)
+		},
 	}
+	srv.RegisterOnShutdown(stop)
 	served := make(chan error, 1)
 	go func() {
 		if tls.CertFile != "" {
@@ -49,3 +57,7 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, tls TLS) error 
 	}
 	return nil
 }
+
+// stoppingKey finds, in a request's context, the context Serve cancels
+// when it starts to shut down.
+type stoppingKey struct{}
