@@ -261,7 +261,7 @@ func checkExposure(ctx context.Context, s store.Store, addr net.Addr, opts *Serv
 		}
 	}
 	if n == 0 {
-		return cmdutil.FlagErrorf("refusing to serve the admin on %s with no account: add one (jobctl user add NAME --role admin), set --auth-proxy-header, or listen on 127.0.0.1", addr)
+		return cmdutil.FlagErrorf("refusing to serve the admin on --addr %s with no account: add one (jobctl user add NAME --role admin), set --auth-proxy-header, or listen on 127.0.0.1", opts.Addr)
 	}
 	return nil
 }
