@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jobctl/jobctl/internal/cmdutil"
+	"github.com/jobctl/jobctl/internal/ops"
 	"github.com/jobctl/jobctl/internal/render"
 	"github.com/jobctl/jobctl/internal/store"
 	"github.com/jobctl/jobctl/internal/when"
@@ -36,17 +37,16 @@ type actionSpec struct {
 	past     string // "Retried", for the summary
 	progress string // what the spinner counts: "retried"
 	ask      askPolicy
-	batch    int // default --batch-size
 }
 
 var actionSpecs = map[store.Action]actionSpec{
-	store.ActRetry:   {"Retried", "retried", askBulk, 1000},
-	store.ActCancel:  {"Cancelled", "cancelled", askBulk, 1000},
-	store.ActStart:   {"Started", "started", askNever, 1000},
-	store.ActDelete:  {"Deleted", "deleted", askAlways, 1000},
-	store.ActPurge:   {"Purged", "purged", askAlways, 1000},
-	store.ActArchive: {"Archived", "archived", askNever, 5000},
-	store.ActRestore: {"Restored", "restored", askNever, 1000},
+	store.ActRetry:   {"Retried", "retried", askBulk},
+	store.ActCancel:  {"Cancelled", "cancelled", askBulk},
+	store.ActStart:   {"Started", "started", askNever},
+	store.ActDelete:  {"Deleted", "deleted", askAlways},
+	store.ActPurge:   {"Purged", "purged", askAlways},
+	store.ActArchive: {"Archived", "archived", askNever},
+	store.ActRestore: {"Restored", "restored", askNever},
 }
 
 // ActionOptions are the inputs every bulk action shares: retry, cancel,
@@ -67,6 +67,10 @@ type ActionOptions struct {
 	// FromStdin means the IDs came from stdin, which therefore cannot
 	// answer a question.
 	FromStdin bool
+	// All is --all: act on every job in a status the action applies to.
+	All bool
+	// Now is the clock ops reads.
+	Now func() time.Time
 	// Yes skips every question.
 	Yes bool
 	// OneType is the --type given when exactly one was, for the question.
@@ -79,7 +83,7 @@ type ActionOptions struct {
 }
 
 func newActionOptions(f *cmdutil.Factory, a store.Action) *ActionOptions {
-	return &ActionOptions{IO: f.IO, Store: f.Store, Params: store.ActionParams{Action: a}}
+	return &ActionOptions{IO: f.IO, Store: f.Store, Now: f.Now, Params: store.ActionParams{Action: a}}
 }
 
 func (o *ActionOptions) spec() actionSpec { return actionSpecs[o.Params.Action] }
@@ -90,7 +94,7 @@ func (o *ActionOptions) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.BoolVar(&o.Params.DryRun, "dry-run", false, "list what would change and change nothing")
 	fl.BoolVarP(&o.Yes, "yes", "y", false, "do not ask for confirmation (needed to delete or purge without a terminal)")
-	fl.IntVar(&o.Params.BatchSize, "batch-size", o.spec().batch, "jobs per transaction; workers wait on at most one batch")
+	fl.IntVar(&o.Params.BatchSize, "batch-size", ops.DefaultBatchSize(o.Params.Action), "jobs per transaction; workers wait on at most one batch")
 }
 
 // prepare turns flags and arguments into the action. Every mistake is a
@@ -109,7 +113,7 @@ func (o *ActionOptions) prepare(f *cmdutil.Factory, sel *selection, args []strin
 	if err != nil {
 		return err
 	}
-	o.Explicit, o.FromStdin = c.Explicit, c.FromStdin
+	o.Explicit, o.FromStdin, o.All = c.Explicit, c.FromStdin, c.All
 	o.Params.IDs, o.Params.Filter, o.Params.Statuses = c.IDs, c.Filter, c.Statuses
 	if len(c.Filter.Types) == 1 {
 		o.OneType = c.Filter.Types[0]
@@ -121,13 +125,31 @@ func (o *ActionOptions) prepare(f *cmdutil.Factory, sel *selection, args []strin
 		return cmdutil.FlagErrorf("%s cannot be undone: pass --yes to run it without a terminal", o.Params.Action)
 	}
 	o.Params.Actor = f.ActorName()
-	o.Params.OperationID = newOperationID(now)
+	o.Params.OperationID = ops.NewOperationID(now)
 	return nil
 }
 
-// newOperationID ties together the audit rows of one command run.
-func newOperationID(now time.Time) string {
-	return "op_" + strings.TrimPrefix(store.NewID(now), store.IDPrefix)
+// principal is who the CLI acts as: an admin under the actor's name (the
+// database's own grants still apply), audited as coming through the CLI.
+func (o *ActionOptions) principal() ops.Principal { return cliAs(o.Params.Actor) }
+
+// request is the action as ops takes it.
+func (o *ActionOptions) request() *ops.ActionRequest {
+	p := &o.Params
+	return &ops.ActionRequest{
+		Action: p.Action, IDs: p.IDs, Filter: p.Filter, All: o.All, DryRun: p.DryRun,
+		Delay: p.Delay, ResetAttempts: p.ResetAttempts, Lease: p.Lease, BatchSize: p.BatchSize,
+		OperationID: p.OperationID, Progress: p.Progress, Sink: p.Sink,
+	}
+}
+
+// service is the operations layer over s.
+func (o *ActionOptions) service(s store.Store) *ops.Ops {
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	return ops.New(s, ops.Options{Now: now})
 }
 
 func (o *ActionOptions) canPrompt() bool { return o.IO.CanPrompt() && !o.FromStdin }
@@ -287,12 +309,12 @@ func (o *ActionOptions) act(ctx context.Context, s store.Store) (*outcome, error
 			out.changed = append(out.changed, batch...)
 		}
 	}
-	res, err := s.Act(ctx, &o.Params)
+	res, err := o.service(s).Act(ctx, o.principal(), o.request())
 	prog.Stop()
 	if res != nil {
-		out.res = res
+		out.res = &store.ActionResult{Changed: res.Changed, Requested: res.Requested, Skipped: res.Skipped, NotFound: res.NotFound}
 	}
-	return out, err
+	return out, flagError(err)
 }
 
 // total is how many jobs the action may touch: the IDs named, or the
@@ -305,9 +327,8 @@ func (o *ActionOptions) total(ctx context.Context, s store.Store) (int64, error)
 	if !o.IO.StderrTTY && !o.mayAsk() {
 		return 0, nil
 	}
-	f := o.Params.Filter
-	f.Statuses = o.Params.AllowedStatuses()
-	return s.Count(ctx, &f, false)
+	n, err := o.service(s).Count(ctx, o.principal(), o.request())
+	return n, flagError(err)
 }
 
 // report prints each refusal on stderr, then the changed jobs (-q, -o json
@@ -325,11 +346,8 @@ func (o *ActionOptions) report(out *outcome, actErr error) error {
 	switch {
 	case o.Quiet, o.Format == render.FormatJSON, o.Format == render.FormatJSONL, o.Format == render.FormatYAML:
 		var failed []actionResponse
-		for _, sk := range res.Skipped {
-			failed = append(failed, actionResponse{JobID: sk.ID, Status: string(sk.Status), Error: sk.Reason})
-		}
-		for _, id := range res.NotFound {
-			failed = append(failed, actionResponse{JobID: id, Error: o.notFound(id)})
+		for _, r := range ops.Refusals(o.Params.Action, res.Skipped, res.NotFound) {
+			failed = append(failed, view(r))
 		}
 		var lerr error
 		if out.streamed {
@@ -386,12 +404,7 @@ func (o *ActionOptions) outageError(out *outcome, err error) error {
 	return fmt.Errorf("%s: %s %s, the rest untouched%s", store.ErrUnavailable, done, o.spec().progress, why)
 }
 
-func (o *ActionOptions) notFound(id string) string {
-	if o.Params.Action == store.ActRestore {
-		return id + " not found in the archive"
-	}
-	return id + " not found"
-}
+func (o *ActionOptions) notFound(id string) string { return ops.NotFoundText(o.Params.Action, id) }
 
 // list prints changed jobs and refusals as -q or -o asked: IDs of changed
 // jobs only, or the guide's API response per job.
@@ -406,7 +419,7 @@ func (o *ActionOptions) list(changed []store.Changed, failed []actionResponse, f
 	}
 	rs := make([]actionResponse, 0, len(changed)+len(failed))
 	for _, c := range changed {
-		r := newResponse(o.Params.Action, c, o.Params.DryRun)
+		r := view(ops.Response(o.Params.Action, c, o.Params.DryRun))
 		if st, ok := final[c.ID]; ok {
 			r.Status = finalText(st)
 		}
@@ -430,38 +443,21 @@ func (o *ActionOptions) oneNamed() bool {
 	return o.Explicit && !o.FromStdin && len(o.Params.IDs) == 1
 }
 
-// actionResponse is one job's outcome in -o json: the guide's API response
-// to POST /api/admin/jobs/[jobId]/retry, with "error" for a refusal.
+// actionResponse is ops.JobResponse as -o json and yaml write it: the
+// guide's response per job, its time in the CLI's one layout.
 type actionResponse struct {
-	Success      bool         `json:"success"`
-	JobID        string       `json:"jobId"`
-	Status       string       `json:"status,omitempty"`
-	ScheduledFor *render.Time `json:"scheduledFor,omitempty"`
-	// CancelRequested: the job was RUNNING, and its worker was asked to
-	// stop it.
-	CancelRequested bool   `json:"cancelRequested,omitempty"`
-	Error           string `json:"error,omitempty"`
-	DryRun          bool   `json:"dryRun,omitempty"`
+	Success         bool         `json:"success"`
+	JobID           string       `json:"jobId"`
+	Status          string       `json:"status,omitempty"`
+	ScheduledFor    *render.Time `json:"scheduledFor,omitempty"`
+	CancelRequested bool         `json:"cancelRequested,omitempty"`
+	Error           string       `json:"error,omitempty"`
+	DryRun          bool         `json:"dryRun,omitempty"`
 }
 
-func newResponse(a store.Action, c store.Changed, dry bool) actionResponse {
-	r := actionResponse{Success: true, JobID: c.ID, Status: newStatusName(a, c), DryRun: dry}
-	switch a {
-	case store.ActRetry, store.ActStart:
-		r.ScheduledFor = render.TimePtr(&c.ScheduledFor)
-	case store.ActCancel:
-		r.CancelRequested = c.CancelRequested
-	}
-	return r
-}
-
-// newStatusName is where the action leaves a job: its status, or DELETED
-// or ARCHIVED when it left "Job".
-func newStatusName(a store.Action, c store.Changed) string {
-	if left := a.LeftAs(); left != "" {
-		return left
-	}
-	return string(c.Status)
+func view(r ops.JobResponse) actionResponse {
+	return actionResponse{Success: r.Success, JobID: r.JobID, Status: r.Status, ScheduledFor: render.TimePtr(r.ScheduledFor),
+		CancelRequested: r.CancelRequested, Error: r.Error, DryRun: r.DryRun}
 }
 
 func finalText(st store.Status) string {
@@ -481,7 +477,7 @@ func (o *ActionOptions) dryRunTable(changed []store.Changed) {
 	}
 	rows := make([][]string, len(changed))
 	for i, c := range changed {
-		next := newStatusName(a, c)
+		next := ops.NewStatus(a, c)
 		if st := store.Status(next); slices.Contains(store.Statuses, st) {
 			next = o.IO.StatusText(st)
 		}

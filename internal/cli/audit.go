@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jobctl/jobctl/internal/cmdutil"
+	"github.com/jobctl/jobctl/internal/ops"
 	"github.com/jobctl/jobctl/internal/render"
 	"github.com/jobctl/jobctl/internal/store"
 	"github.com/jobctl/jobctl/internal/when"
@@ -31,6 +32,9 @@ type AuditOptions struct {
 	Quiet  bool
 
 	Filter store.AuditFilter
+
+	// Actor is who ops reads as (an admin: every job is in scope).
+	Actor string
 }
 
 // NewCmdAudit builds `jobctl audit`.
@@ -59,6 +63,7 @@ the --after that shows the next page.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
+			opts.Actor = f.ActorName()
 			if opts.Format, err = f.Format(); err != nil {
 				return err
 			}
@@ -120,30 +125,21 @@ func auditRun(ctx context.Context, opts *AuditOptions) error {
 	if err != nil {
 		return err
 	}
-	// One more entry than is shown tells whether another page follows.
-	f := opts.Filter
-	f.Limit++
-	entries, err := s.Audit(ctx, &f)
-	if errors.Is(err, store.ErrNotFound) && f.After != 0 {
-		return fmt.Errorf("--after %d: no such audit entry", f.After)
+	entries, total, nextID, err := auditUpTo(ctx, ops.New(s, ops.Options{}), cliAs(opts.Actor), opts.Filter)
+	var oe *ops.Error
+	if errors.As(err, &oe) && oe.Code == ops.CodeNotFound && opts.Filter.After != 0 {
+		return fmt.Errorf("--after %d: no such audit entry", opts.Filter.After)
 	}
 	if err != nil {
-		return err
+		return flagError(err)
 	}
-	more := len(entries) > opts.Filter.Limit
-	if more {
-		entries = entries[:opts.Filter.Limit]
-	}
+	more := nextID != ""
 	next := ""
 	if more {
-		next = fmt.Sprintf("--after %d", entries[len(entries)-1].ID)
+		next = "--after " + nextID
 	}
 	human := !opts.Quiet && (opts.Format == render.FormatTable || opts.Format == render.FormatWide)
 	if more && !human {
-		total, err := s.CountAudit(ctx, &opts.Filter)
-		if err != nil {
-			return err
-		}
 		defer opts.IO.Warnf("jobctl: showing %s of %s matching entries; the next page is %s\n",
 			render.Count(int64(len(entries))), render.Count(total), next)
 	}
@@ -198,10 +194,6 @@ func auditRun(ctx context.Context, opts *AuditOptions) error {
 		header = append(header, "DB ROLE")
 	}
 	opts.IO.FitTable(header, rows, auditFit)
-	total, err := s.CountAudit(ctx, &opts.Filter)
-	if err != nil {
-		return err
-	}
 	noun := "entries"
 	if total == 1 {
 		noun = "entry"
@@ -225,4 +217,26 @@ var auditFit = render.Fit{
 	Min:   map[string]int{"OPERATION": 10, "ACTOR": 6, "JOB/RESOURCE": 14, "CHANGE": 6},
 	Whole: []string{"TIME", "CHANGE"},
 	Left:  []string{"OPERATION", "JOB/RESOURCE"},
+}
+
+// auditUpTo reads f.Limit entries through ops in pages of at most
+// ops.MaxLimit: --limit may ask for more than one API page. It returns
+// the entries, how many match, and the cursor of the page after, if any.
+func auditUpTo(ctx context.Context, svc *ops.Ops, who ops.Principal, f store.AuditFilter) ([]*store.AuditEntry, int64, string, error) {
+	var entries []*store.AuditEntry
+	q := f
+	for {
+		q.Limit = min(f.Limit-len(entries), ops.MaxLimit)
+		res, err := svc.Audit(ctx, who, &ops.AuditRequest{Filter: q})
+		if err != nil {
+			return nil, 0, "", err
+		}
+		entries = append(entries, res.Items...)
+		if res.Next == "" || len(entries) >= f.Limit {
+			return entries, res.Total, res.Next, nil
+		}
+		if q.After, err = strconv.ParseInt(res.Next, 10, 64); err != nil {
+			return nil, 0, "", err
+		}
+	}
 }

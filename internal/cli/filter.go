@@ -1,14 +1,16 @@
 package cli
 
 import (
+	"errors"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/spf13/cobra"
 
 	"github.com/jobctl/jobctl/internal/cmdutil"
+	"github.com/jobctl/jobctl/internal/ops"
 	"github.com/jobctl/jobctl/internal/store"
-	"github.com/jobctl/jobctl/internal/when"
 )
 
 // filterFlags are the job filters every selecting command shares.
@@ -61,27 +63,35 @@ func (ff *filterFlags) register(cmd *cobra.Command) {
 	ff.changed = fl.Changed
 }
 
+// input is the flags as ops reads a filter: an empty element of --status
+// or --type, which the list dropped, comes back as "" so ops refuses it.
+func (ff *filterFlags) input() ops.FilterInput {
+	in := ops.FilterInput{Since: ff.Since, Until: ff.Until, Older: ff.Older, User: ff.User, Given: map[string]bool{}}
+	in.Statuses = append([]string(nil), ff.Statuses...)
+	in.Types = append([]string(nil), ff.Types...)
+	for name, l := range ff.lists {
+		if l.empty {
+			in.Given[name] = true
+			if name == "status" {
+				in.Statuses = append(in.Statuses, "")
+			} else {
+				in.Types = append(in.Types, "")
+			}
+		}
+	}
+	for _, name := range []string{"since", "until", "older", "user"} {
+		if ff.changed != nil && ff.changed(name) {
+			in.Given[name] = true
+		}
+	}
+	return in
+}
+
 // checkEmpty refuses a filter flag given an empty value (`--type ""`,
 // `--older "$UNSET"`, `--type a,`). Read as "no filter", such a flag would
 // widen a bulk action to every job, so it is a usage error naming the flag.
 func (ff *filterFlags) checkEmpty() error {
-	for _, name := range []string{"status", "type"} {
-		if l := ff.lists[name]; l != nil && l.empty {
-			return emptyValue(name)
-		}
-	}
-	for _, c := range []struct{ name, value string }{
-		{"since", ff.Since}, {"until", ff.Until}, {"older", ff.Older}, {"user", ff.User},
-	} {
-		if ff.changed != nil && ff.changed(c.name) && strings.TrimSpace(c.value) == "" {
-			return emptyValue(c.name)
-		}
-	}
-	return nil
-}
-
-func emptyValue(flag string) error {
-	return cmdutil.FlagErrorf("--%s was given an empty value: give one, or leave --%s out", flag, flag)
+	return flagError(ops.CheckEmpty(ff.input()))
 }
 
 // set reports whether any filter flag was given.
@@ -89,44 +99,38 @@ func (ff *filterFlags) set() bool {
 	return len(ff.Statuses) > 0 || len(ff.Types) > 0 || ff.Since != "" || ff.Until != "" || ff.Older != "" || ff.User != ""
 }
 
-// filter validates the flags into a store.Filter. Bad values are usage
-// errors, caught before the store is opened.
+// filter validates the flags into a store.Filter with ops's one grammar.
+// Bad values are usage errors, caught before the store is opened.
 func (ff *filterFlags) filter(now time.Time) (store.Filter, error) {
-	var f store.Filter
-	if err := ff.checkEmpty(); err != nil {
-		return f, err
+	f, err := ops.ParseFilter(ff.input(), now)
+	return f, flagError(err)
+}
+
+// flagError turns an ops refusal of the input into a usage error that
+// names the flags as flags ("--since"); other errors pass through.
+func flagError(err error) error {
+	var e *ops.Error
+	if !errors.As(err, &e) {
+		return err
 	}
-	for _, s := range ff.Statuses {
-		st, err := store.ParseStatus(s)
-		if err != nil {
-			return f, &cmdutil.FlagError{Err: err}
+	msg := e.In(flagName)
+	if e.Code == ops.CodeInvalid || e.Code == ops.CodeUnprocessable {
+		return &cmdutil.FlagError{Err: errors.New(msg)}
+	}
+	return errors.New(msg)
+}
+
+// flagName is the flag an ops input field is given by: batchSize is
+// --batch-size.
+func flagName(field string) string {
+	var b strings.Builder
+	b.WriteString("--")
+	for _, r := range field {
+		if unicode.IsUpper(r) {
+			b.WriteByte('-')
+			r = unicode.ToLower(r)
 		}
-		f.Statuses = append(f.Statuses, st)
+		b.WriteRune(r)
 	}
-	for _, t := range ff.Types {
-		if t = strings.TrimSpace(t); t != "" {
-			f.Types = append(f.Types, t)
-		}
-	}
-	var err error
-	if ff.Since != "" {
-		if f.Since, err = when.ParseTime(ff.Since, now); err != nil {
-			return f, cmdutil.FlagErrorf("--since: %v", err)
-		}
-	}
-	if ff.Until != "" {
-		if f.Until, err = when.ParseTime(ff.Until, now); err != nil {
-			return f, cmdutil.FlagErrorf("--until: %v", err)
-		}
-	}
-	if ff.Older != "" {
-		if f.FinishedBefore, err = when.ParseTime(ff.Older, now); err != nil {
-			return f, cmdutil.FlagErrorf("--older: %v", err)
-		}
-	}
-	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Since.Before(f.Until) {
-		return f, cmdutil.FlagErrorf("--since (%s) must be before --until (%s)", f.Since.Format(time.RFC3339), f.Until.Format(time.RFC3339))
-	}
-	f.UserID = ff.User
-	return f, nil
+	return b.String()
 }

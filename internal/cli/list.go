@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jobctl/jobctl/internal/cmdutil"
+	"github.com/jobctl/jobctl/internal/ops"
 	"github.com/jobctl/jobctl/internal/render"
 	"github.com/jobctl/jobctl/internal/store"
 )
@@ -27,6 +28,9 @@ type ListOptions struct {
 	// PageSize is how many jobs a streamed listing reads per query, so
 	// memory stays flat however many match.
 	PageSize int
+
+	// Actor is who ops reads as (an admin: every job is in scope).
+	Actor string
 }
 
 // listPageSize is a streamed listing's page: large enough that a million
@@ -72,6 +76,7 @@ short, a note on stderr says how many matched.`,
 				return cmdutil.FlagErrorf("--limit must be at least 1")
 			}
 			opts.Params.After = store.NormalizeID(opts.Params.After)
+			opts.Actor = f.ActorName()
 			if opts.Format, err = f.Format(); err != nil {
 				return err
 			}
@@ -111,7 +116,7 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 	if machine && p.Limit < math.MaxInt {
 		p.Limit++
 	}
-	jobs, err := s.List(ctx, &p)
+	jobs, err := listUpTo(ctx, ops.New(s, ops.Options{}), cliAs(opts.Actor), &p)
 	if err != nil {
 		return err
 	}
@@ -140,6 +145,7 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 // every ID in constant memory. Pages follow the keyset: each starts after
 // the last job of the one before.
 func streamList(ctx context.Context, s store.Store, opts *ListOptions) error {
+	svc := ops.New(s, ops.Options{})
 	w := bufio.NewWriter(opts.IO.Out)
 	p := opts.Params
 	var shown int64
@@ -149,10 +155,11 @@ func streamList(ctx context.Context, s store.Store, opts *ListOptions) error {
 		if opts.LimitSet && left < int64(p.Limit) {
 			p.Limit = int(left) + 1 // one more than is shown: is there more?
 		}
-		jobs, err := s.List(ctx, &p)
+		res, err := svc.List(ctx, cliAs(opts.Actor), listRequest(&p))
 		if err != nil {
-			return err
+			return flagError(err)
 		}
+		jobs := res.Items
 		if len(jobs) == 0 && page > 0 {
 			if err := anchorGone(ctx, s, &p, shown); err != nil {
 				return err
@@ -213,4 +220,34 @@ func writePage(w *bufio.Writer, opts *ListOptions, jobs []*store.Job, first bool
 		return render.WriteJobsCSV(w, jobs, first)
 	}
 	return render.WriteJobsJSONL(w, jobs)
+}
+
+// cliAs is who the CLI acts and reads as: an admin under the actor's name,
+// so every job is in scope; the database's own grants still apply.
+func cliAs(actor string) ops.Principal {
+	return ops.Principal{Name: actor, Role: store.RoleAdmin, Via: ops.ViaCLI}
+}
+
+func listRequest(p *store.ListParams) *ops.ListRequest {
+	return &ops.ListRequest{Filter: p.Filter, Sort: p.Sort, Limit: p.Limit, After: p.After, Archived: p.Archived}
+}
+
+// listUpTo reads p.Limit jobs through ops in pages of at most
+// ops.MaxLimit, following each page's Next: --limit may ask for more than
+// one API page.
+func listUpTo(ctx context.Context, svc *ops.Ops, who ops.Principal, p *store.ListParams) ([]*store.Job, error) {
+	var jobs []*store.Job
+	q := *p
+	for {
+		q.Limit = min(p.Limit-len(jobs), ops.MaxLimit)
+		res, err := svc.List(ctx, who, listRequest(&q))
+		if err != nil {
+			return nil, flagError(err)
+		}
+		jobs = append(jobs, res.Items...)
+		if res.Next == "" || len(jobs) >= p.Limit {
+			return jobs, nil
+		}
+		q.After = res.Next
+	}
 }

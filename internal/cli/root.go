@@ -98,6 +98,7 @@ JOBCTL_DATABASE_URL, else DATABASE_URL, else the embedded default.`,
 		NewCmdWorker(f),
 		NewCmdServe(f, nil),
 		NewCmdSchedule(f),
+		NewCmdUser(f), NewCmdToken(f),
 		NewCmdDemo(f),
 		NewCmdVersion(f),
 	)

@@ -2,15 +2,16 @@ package cli
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/jobctl/jobctl/internal/cmdutil"
+	"github.com/jobctl/jobctl/internal/ops"
 	"github.com/jobctl/jobctl/internal/store"
 )
 
@@ -48,6 +49,8 @@ type chosen struct {
 	Filter    store.Filter
 	// Statuses are the statuses the action applies to (nil for restore).
 	Statuses []store.Status
+	// All is --all: the filter may be empty and still select.
+	All bool
 }
 
 func (s *selection) register(cmd *cobra.Command) {
@@ -67,26 +70,29 @@ func (s *selection) register(cmd *cobra.Command) {
 
 // resolve checks the flags and arguments and, for "-", reads the IDs from
 // stdin. Every mistake is a usage error, found before the store is opened.
+// The rules every adapter shares (IDs or filters, never both; --all only
+// when given; never an empty selection) are ops.CheckSelection's; the ones
+// here are about this command's shape (purge takes no IDs, delete no
+// filter) and reading IDs.
 func (s *selection) resolve(args []string, stdin io.Reader, now time.Time) (*chosen, error) {
 	if err := s.filters.checkEmpty(); err != nil {
 		return nil, err
 	}
 	hasFilter := s.filters.set()
+	if len(args) > 0 && (s.all || hasFilter) {
+		// The filter's values do not matter here: either way it is one
+		// selection too many.
+		req := &ops.ActionRequest{Action: s.action, IDs: args, All: s.all}
+		if hasFilter {
+			req.Filter.Types = []string{"given"}
+		}
+		return nil, flagError(ops.CheckSelection(req))
+	}
 	switch {
-	case len(args) > 0 && s.all:
-		return nil, cmdutil.FlagErrorf("%s takes job IDs or --all, not both", s.action)
-	case len(args) > 0 && hasFilter:
-		return nil, cmdutil.FlagErrorf("%s takes job IDs or filters, not both", s.action)
 	case len(args) > 0 && s.by == byFilter:
 		return nil, cmdutil.FlagErrorf("%s selects jobs by filter, not by ID%s", s.action, byIDHint(s.action))
 	case len(args) == 0 && s.by == byIDs:
 		return nil, cmdutil.FlagErrorf("%s needs job IDs, or - to read them from stdin%s", s.action, byFilterHint(s.action))
-	case s.action == store.ActArchive && s.filters.Older == "" && !s.all:
-		return nil, cmdutil.FlagErrorf("archive needs --older, e.g. --older 30d (jobs that finished before then), or --all for %s", s.everyJob())
-	case len(args) == 0 && !hasFilter && !s.all && s.action == store.ActPurge:
-		return nil, cmdutil.FlagErrorf("purge needs a filter such as --older 30d or --status, or --all for %s", s.everyJob())
-	case len(args) == 0 && !hasFilter && !s.all:
-		return nil, cmdutil.FlagErrorf("%s needs job IDs, a filter such as --status or --type, or --all for %s (see 'jobctl %s --help')", s.action, s.everyJob(), s.action)
 	}
 	if len(args) > 0 {
 		ids, fromStdin, err := readIDArgs(args, stdin)
@@ -103,60 +109,19 @@ func (s *selection) resolve(args []string, stdin io.Reader, now time.Time) (*cho
 	if err != nil {
 		return nil, err
 	}
-	statuses, err := allowedStatuses(s.action, f.Statuses)
+	if err := ops.CheckSelection(&ops.ActionRequest{Action: s.action, Filter: f, All: s.all}); err != nil {
+		var e *ops.Error
+		if errors.As(err, &e) && e.Code == ops.CodeUnprocessable && s.by == byIDsOrFilter {
+			return nil, cmdutil.FlagErrorf("%s (see 'jobctl %s --help')", e.In(flagName), s.action)
+		}
+		return nil, flagError(err)
+	}
+	statuses, err := ops.Statuses(s.action, f.Statuses)
 	if err != nil {
-		return nil, err
+		return nil, flagError(err)
 	}
 	f.Statuses = statuses
-	return &chosen{Filter: f, Statuses: statuses}, nil
-}
-
-// allowedStatuses narrows an action's statuses to those given with
-// --status, refusing any the action cannot apply to. Retry, cancel, start
-// and delete follow the guide's action table; purge deletes anything but a
-// RUNNING job (a worker holds it), PENDING and RETRYING only when named;
-// archive takes any finished job, never a live one.
-func allowedStatuses(a store.Action, given []store.Status) ([]store.Status, error) {
-	if len(given) == 0 {
-		return store.Allowed[a], nil
-	}
-	for _, st := range given {
-		var ok bool
-		var rule string
-		switch a {
-		case store.ActPurge:
-			ok, rule = st != store.StatusRunning, "purge never deletes a RUNNING job (a worker holds it): cancel it first"
-		case store.ActArchive:
-			ok, rule = st.Final(), "archive takes only finished jobs: "+store.OrList(finalStatuses())
-		default:
-			ok, rule = slices.Contains(store.Allowed[a], st), fmt.Sprintf("%s needs %s", a, store.OrList(store.Allowed[a]))
-		}
-		if !ok {
-			return nil, cmdutil.FlagErrorf("--status %s: %s", strings.ToLower(string(st)), rule)
-		}
-	}
-	var out []store.Status
-	for _, st := range given {
-		if !slices.Contains(out, st) {
-			out = append(out, st)
-		}
-	}
-	return out, nil
-}
-
-// everyJob is what --all takes: "every FAILED, DEAD or CANCELLED job".
-func (s *selection) everyJob() string {
-	return "every " + store.OrList(store.Allowed[s.action]) + " job"
-}
-
-func finalStatuses() []store.Status {
-	var out []store.Status
-	for _, st := range store.Statuses {
-		if st.Final() {
-			out = append(out, st)
-		}
-	}
-	return out
+	return &chosen{Filter: f, Statuses: statuses, All: s.all}, nil
 }
 
 func byIDHint(a store.Action) string {

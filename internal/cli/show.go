@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jobctl/jobctl/internal/cmdutil"
+	"github.com/jobctl/jobctl/internal/ops"
 	"github.com/jobctl/jobctl/internal/render"
 	"github.com/jobctl/jobctl/internal/store"
 )
@@ -18,6 +19,9 @@ type ShowOptions struct {
 	Store  func(context.Context) (store.Store, error)
 	Format render.Format
 	ID     string
+
+	// Actor is who ops reads as (an admin: every job is in scope).
+	Actor string
 }
 
 // NewCmdShow builds `jobctl show`.
@@ -36,6 +40,7 @@ The ID may be given with or without its job_ prefix.`,
 		Annotations: cmdutil.FormatsAnnotation(render.FormatTable, render.FormatJSON, render.FormatYAML),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
+			opts.Actor = f.ActorName()
 			if opts.Format, err = f.Format(); err != nil {
 				return err
 			}
@@ -53,18 +58,15 @@ func showRun(ctx context.Context, opts *ShowOptions) error {
 	if err != nil {
 		return err
 	}
-	j, err := s.Get(ctx, opts.ID)
-	if errors.Is(err, store.ErrNotFound) {
+	d, err := ops.New(s, ops.Options{}).Job(ctx, cliAs(opts.Actor), opts.ID)
+	var e *ops.Error
+	if errors.As(err, &e) && e.Code == ops.CodeNotFound {
 		return fmt.Errorf("job %s not found (live or archived); see `jobctl list`", opts.ID)
 	}
 	if err != nil {
 		return err
 	}
-	rel, err := s.Related(ctx, j)
-	if err != nil {
-		return err
-	}
-	return opts.IO.JobDetail(opts.Format, j, rel)
+	return opts.IO.JobDetail(opts.Format, d.Job, d.Related)
 }
 
 // oneJobID refuses a show without an ID, or with several: show prints one

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jobctl/jobctl/internal/cmdutil"
+	"github.com/jobctl/jobctl/internal/ops"
 	"github.com/jobctl/jobctl/internal/render"
 	"github.com/jobctl/jobctl/internal/store"
 	"github.com/jobctl/jobctl/internal/when"
@@ -20,6 +21,9 @@ type StatsOptions struct {
 	Params store.StatsParams
 	// Window says what --since covers, for the headings: "last 24h".
 	Window string
+
+	// Actor is who ops reads as (an admin: every job is in scope).
+	Actor string
 }
 
 // NewCmdStats builds `jobctl stats`.
@@ -46,6 +50,7 @@ bound.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
+			opts.Actor = f.ActorName()
 			if opts.Format, err = f.Format(); err != nil {
 				return err
 			}
@@ -92,7 +97,7 @@ func statsRun(ctx context.Context, opts *StatsOptions) error {
 	if err != nil {
 		return err
 	}
-	st, err := s.Stats(ctx, &opts.Params)
+	st, err := ops.New(s, ops.Options{}).Stats(ctx, cliAs(opts.Actor), &opts.Params)
 	if err != nil {
 		return err
 	}

@@ -56,6 +56,11 @@ type Error struct {
 	Code    Code
 	Message string
 	Field   string
+
+	// format and args, when set, make Message with its inputs named as
+	// {field} tokens, so each adapter can name them its own way (In).
+	format string
+	args   []any
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -97,6 +102,9 @@ type ActionRequest struct {
 	KeepJobs bool
 	// Progress hears about each committed batch.
 	Progress func(batch []store.Changed)
+	// Sink, for archive, receives each batch's jobs before the batch
+	// commits (the CLI's archive --to writes them to a file there).
+	Sink func(jobs []*store.Job) error
 }
 
 // JobResponse is one job's outcome: the guide's response to

@@ -45,7 +45,7 @@ type Session struct {
 type APIToken struct {
 	Name       string     `json:"name"`
 	Account    string     `json:"account"`
-	Hash       string     `json:"-"` // sha256 hex of the secret
+	Hash       string     `json:"-"`      // sha256 hex of the secret
 	Prefix     string     `json:"prefix"` // the secret's first characters, to tell tokens apart
 	CreatedAt  time.Time  `json:"createdAt"`
 	LastUsedAt *time.Time `json:"lastUsedAt"`

@@ -77,11 +77,15 @@ func OrList(ss []Status) string {
 // touched. Work runs in batches of BatchSize, each one transaction with its
 // audit rows, so an interrupted action leaves every job done or untouched.
 type ActionParams struct {
-	Action      Action
-	IDs         []string
-	Filter      Filter
-	Statuses    []Status // allowed statuses; nil means Allowed[Action]
-	Actor       string
+	Action   Action
+	IDs      []string
+	Filter   Filter
+	Statuses []Status // allowed statuses; nil means Allowed[Action]
+	Actor    string
+	// Via is the channel the action came through ("cli", "web", "api"),
+	// written into each audit row's metadata so a row tells a click
+	// from a command; empty writes nothing.
+	Via         string
 	OperationID string
 	BatchSize   int
 	DryRun      bool

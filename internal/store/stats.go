@@ -24,6 +24,9 @@ type StatsParams struct {
 	Since     time.Time // window for durations and the top errors; zero: all time
 	Types     []string
 	TopErrors int // how many error messages to list (default 5)
+	// UserID, when set, counts only the jobs whose "userId" it is: what
+	// a RoleUser account may see of the dashboard.
+	UserID string
 }
 
 // TypeStats is one job type's row in `jobctl stats`.
@@ -58,5 +61,9 @@ type Stats struct {
 // Monitoring is the store's side of health, stats and metrics.
 type Monitoring interface {
 	Snapshot(ctx context.Context) (*Snapshot, error)
+	// SnapshotFor is Snapshot over only the jobs whose "userId" is
+	// userID (counts, oldest due, running), for a RoleUser's dashboard;
+	// Workers are listed whole, since they hold no job data.
+	SnapshotFor(ctx context.Context, userID string) (*Snapshot, error)
 	Stats(ctx context.Context, p *StatsParams) (*Stats, error)
 }

@@ -105,6 +105,7 @@ type Store interface {
 	Schedules
 	Actions
 	Monitoring
+	Accounts
 
 	// Audit lists the audit log, newest first.
 	Audit(ctx context.Context, f *AuditFilter) ([]*AuditEntry, error)

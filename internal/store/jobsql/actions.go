@@ -382,6 +382,9 @@ func auditInsert(a *Args, d *Dialect, p *store.ActionParams, source string) stri
 	if f := filterMetadata(p); f != nil {
 		extra["filter"] = f
 	}
+	if p.Via != "" {
+		extra["via"] = p.Via
+	}
 	switch {
 	case p.Action == store.ActRetry && p.Delay > 0:
 		extra["delay"] = p.Delay.String()

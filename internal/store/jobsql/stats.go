@@ -11,24 +11,38 @@ import (
 
 // Snapshot implements store.Monitoring.
 func (b *Base) Snapshot(ctx context.Context) (*store.Snapshot, error) {
-	snap, err := snapshot(ctx, b.DB, b.D)
+	snap, err := snapshot(ctx, b.DB, b.D, "")
 	return snap, b.Wrap("health snapshot", store.PermRead, err)
 }
 
-func snapshot(ctx context.Context, db DB, d *Dialect) (*store.Snapshot, error) {
+// SnapshotFor implements store.Monitoring.
+func (b *Base) SnapshotFor(ctx context.Context, userID string) (*store.Snapshot, error) {
+	snap, err := snapshot(ctx, b.DB, b.D, userID)
+	return snap, b.Wrap("health snapshot", store.PermRead, err)
+}
+
+// snapshot reads the figures of every job or, with userID, of that
+// user's jobs only. The user's condition is a bind parameter added to each
+// subquery, so the unscoped statement stays the one the bench measures.
+func snapshot(ctx context.Context, db DB, d *Dialect, userID string) (*store.Snapshot, error) {
 	var (
 		now, oldest                              timestamp
 		pending, running, retrying, failed, dead int64
 	)
+	a := d.Args()
+	uc := ""
+	if userID != "" {
+		uc = ` AND "userId" = ` + a.Add(userID)
+	}
 	// Live and failed jobs are few however large the table grows: these
 	// are index scans on (status, …).
 	err := db.QueryRow(ctx, `SELECT `+d.Now+`,
-		(SELECT count(*) FROM "Job" WHERE status = 'PENDING'),
-		(SELECT count(*) FROM "Job" WHERE status = 'RUNNING'),
-		(SELECT count(*) FROM "Job" WHERE status = 'RETRYING'),
-		(SELECT count(*) FROM "Job" WHERE status = 'FAILED'),
-		(SELECT count(*) FROM "Job" WHERE status = 'DEAD'),
-		(SELECT min("scheduledFor") FROM "Job" WHERE `+claimable+` AND status = 'PENDING' AND "scheduledFor" <= `+d.Now+`)`).Scan(
+		(SELECT count(*) FROM "Job" WHERE status = 'PENDING'`+uc+`),
+		(SELECT count(*) FROM "Job" WHERE status = 'RUNNING'`+uc+`),
+		(SELECT count(*) FROM "Job" WHERE status = 'RETRYING'`+uc+`),
+		(SELECT count(*) FROM "Job" WHERE status = 'FAILED'`+uc+`),
+		(SELECT count(*) FROM "Job" WHERE status = 'DEAD'`+uc+`),
+		(SELECT min("scheduledFor") FROM "Job" WHERE `+claimable+` AND status = 'PENDING' AND "scheduledFor" <= `+d.Now+uc+`)`, a.Values...).Scan(
 		&now, &pending, &running, &retrying, &failed, &dead, &oldest)
 	if err != nil {
 		return nil, err
@@ -38,7 +52,12 @@ func snapshot(ctx context.Context, db DB, d *Dialect) (*store.Snapshot, error) {
 		store.StatusFailed: failed, store.StatusDead: dead,
 	}}
 	snap.Now, snap.OldestDue = now.value(), oldest.ptr()
-	snap.Running, err = QueryJobs(ctx, db, `SELECT `+JobColumns+` FROM "Job" WHERE status = 'RUNNING' ORDER BY "startedAt" LIMIT 10000`, nil, false)
+	a = d.Args()
+	uc = ""
+	if userID != "" {
+		uc = ` AND "userId" = ` + a.Add(userID)
+	}
+	snap.Running, err = QueryJobs(ctx, db, `SELECT `+JobColumns+` FROM "Job" WHERE status = 'RUNNING'`+uc+` ORDER BY "startedAt" LIMIT 10000`, a.Values, false)
 	if err != nil {
 		return nil, err
 	}
@@ -62,6 +81,7 @@ func stats(ctx context.Context, db DB, d *Dialect, p *store.StatsParams) (*store
 	if len(p.Types) > 0 {
 		typeCond = "type IN " + In(a, p.Types)
 	}
+	typeCond += userCond(a, p)
 	byType := map[string]*store.TypeStats{}
 	rows, err := db.Query(ctx, `SELECT type, status, count(*) FROM "Job" WHERE `+typeCond+` GROUP BY type, status`, a.Values...)
 	if err != nil {
@@ -100,6 +120,7 @@ func stats(ctx context.Context, db DB, d *Dialect, p *store.StatsParams) (*store
 	if len(p.Types) > 0 {
 		tc = " AND type IN " + In(a, p.Types)
 	}
+	tc += userCond(a, p)
 	err = db.QueryRow(ctx, `SELECT
 		(SELECT count(*) FROM "Job" WHERE status = 'COMPLETED' AND "completedAt" >= `+h1+tc+`),
 		(SELECT count(*) FROM "Job" WHERE status IN ('FAILED', 'DEAD') AND "completedAt" >= `+h1+tc+`),
@@ -130,6 +151,7 @@ func stats(ctx context.Context, db DB, d *Dialect, p *store.StatsParams) (*store
 	if len(p.Types) > 0 {
 		cond += " AND type IN " + In(a, p.Types)
 	}
+	cond += userCond(a, p)
 	rows, err = db.Query(ctx, `SELECT "errorMessage", max("errorCode"), count(*) AS n FROM "Job" WHERE `+cond+
 		` GROUP BY "errorMessage" ORDER BY n DESC, "errorMessage" LIMIT `+a.Add(limit), a.Values...)
 	if err != nil {
@@ -161,6 +183,7 @@ func durations(ctx context.Context, db DB, d *Dialect, p *store.StatsParams, byT
 	if len(p.Types) > 0 {
 		cond += " AND type IN " + In(a, p.Types)
 	}
+	cond += userCond(a, p)
 	rows, err := db.Query(ctx, `SELECT type, "startedAt", "completedAt" FROM "Job" WHERE `+cond, a.Values...)
 	if err != nil {
 		return err
@@ -204,4 +227,12 @@ func percentile(sorted []float64, q float64) float64 {
 		return sorted[lo]
 	}
 	return sorted[lo] + (pos-float64(lo))*(sorted[lo+1]-sorted[lo])
+}
+
+// userCond is the " AND \"userId\" = $n" a user-scoped stats adds, or "".
+func userCond(a *Args, p *store.StatsParams) string {
+	if p.UserID == "" {
+		return ""
+	}
+	return ` AND "userId" = ` + a.Add(p.UserID)
 }

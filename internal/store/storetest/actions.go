@@ -456,3 +456,28 @@ func testCancelOrphaned(t *testing.T, h *Harness) {
 		t.Errorf("completing a cancelled job: %d, %v; want 0", n, err)
 	}
 }
+
+// testActionVia checks that an action's channel lands in each audit row's
+// metadata as "via", beside the actor as "userId", and that an action
+// without one writes no "via" at all.
+func testActionVia(t *testing.T, h *Harness) {
+	s := h.Store
+	a := jobIn(t, h, "A", store.StatusFailed, 1, time.Now().UTC())
+	b := jobIn(t, h, "A", store.StatusFailed, 1, time.Now().UTC())
+	act(t, s, &store.ActionParams{Action: store.ActRetry, IDs: []string{a.ID}, Actor: "alice", Via: "web"})
+	act(t, s, &store.ActionParams{Action: store.ActRetry, IDs: []string{b.ID}, Actor: "bob"})
+	for _, c := range []struct{ id, actor, via string }{{a.ID, "alice", "web"}, {b.ID, "bob", ""}} {
+		es, err := s.Audit(ctx(), &store.AuditFilter{ResourceID: c.id})
+		if err != nil || len(es) != 1 {
+			t.Fatalf("audit of %s: %d rows (%v)", c.id, len(es), err)
+		}
+		var meta map[string]any
+		if err := json.Unmarshal(es[0].Metadata, &meta); err != nil {
+			t.Fatal(err)
+		}
+		got, has := meta["via"]
+		if es[0].UserID != c.actor || (c.via == "") == has || (c.via != "" && got != c.via) {
+			t.Errorf("audit of %s: userId %q, metadata %s; want userId %q, via %q", c.id, es[0].UserID, es[0].Metadata, c.actor, c.via)
+		}
+	}
+}

@@ -71,3 +71,60 @@ func testMonitoring(t *testing.T, h *Harness) {
 		t.Errorf("stats --type CalendarSync: %+v (%v)", only, err)
 	}
 }
+
+// testMonitoringByUser proves the scope a RoleUser account gets: the
+// snapshot and the stats of one user's jobs count none of another's.
+func testMonitoringByUser(t *testing.T, h *Harness) {
+	s := h.Store
+	now := time.Now().UTC()
+	mine := enqueue(t, s, &store.EnqueueParams{Type: "Mine", UserID: "u1"})
+	h.Exec(t, `UPDATE "Job" SET "scheduledFor" = $1 WHERE id = $2`, now.Add(-time.Hour), mine.ID)
+	theirs := enqueue(t, s, &store.EnqueueParams{Type: "Theirs", UserID: "u2"})
+	h.Exec(t, `UPDATE "Job" SET "scheduledFor" = $1 WHERE id = $2`, now.Add(-3*time.Hour), theirs.ID)
+	enqueue(t, s, &store.EnqueueParams{Type: "Theirs", UserID: "u2"})
+	for _, u := range []string{"u1", "u2", "u2"} {
+		j := jobIn(t, h, "Report", store.StatusFailed, 1, now.Add(-time.Minute))
+		h.Exec(t, `UPDATE "Job" SET "userId" = $1, "errorMessage" = $2 WHERE id = $3`, u, "boom "+u, j.ID)
+	}
+	run := jobIn(t, h, "Report", store.StatusRunning, 1, now)
+	h.Exec(t, `UPDATE "Job" SET "userId" = 'u2' WHERE id = $1`, run.ID)
+	register(t, s, "w1")
+
+	snap, err := s.SnapshotFor(ctx(), "u1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if snap.Counts[store.StatusPending] != 1 || snap.Counts[store.StatusFailed] != 1 || snap.Counts[store.StatusRunning] != 0 || len(snap.Running) != 0 {
+		t.Errorf("u1 snapshot counts %v, running %v; want 1 pending, 1 failed, none running", snap.Counts, ids(snap.Running))
+	}
+	if snap.OldestDue == nil || snap.Now.Sub(*snap.OldestDue) > 61*time.Minute {
+		t.Errorf("u1 oldest due = %v (now %v); want u1's job of an hour ago, not u2's of three", snap.OldestDue, snap.Now)
+	}
+	if len(snap.Workers) != 1 {
+		t.Errorf("u1 snapshot workers = %d; want the one worker", len(snap.Workers))
+	}
+	all, err := s.Snapshot(ctx())
+	if err != nil || all.Counts[store.StatusPending] != 3 || all.Counts[store.StatusFailed] != 3 || len(all.Running) != 1 {
+		t.Errorf("unscoped snapshot %v running %d (%v); want 3 pending, 3 failed, 1 running", all.Counts, len(all.Running), err)
+	}
+
+	st, err := s.Stats(ctx(), &store.StatsParams{UserID: "u1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.ByStatus[store.StatusFailed] != 1 || st.ByStatus[store.StatusPending] != 1 || st.ByStatus[store.StatusRunning] != 0 || st.Failed1h != 1 {
+		t.Errorf("u1 stats by status %v, failed 1h %d; want only u1's jobs", st.ByStatus, st.Failed1h)
+	}
+	for _, ts := range st.ByType {
+		if ts.Type == "Theirs" {
+			t.Errorf("u1 stats list u2's type: %+v", ts)
+		}
+	}
+	if len(st.TopErrors) != 1 || st.TopErrors[0].Message != "boom u1" {
+		t.Errorf("u1 top errors = %+v; want only boom u1", st.TopErrors)
+	}
+	none, err := s.Stats(ctx(), &store.StatsParams{UserID: "nobody"})
+	if err != nil || none.ByStatus[store.StatusFailed] != 0 || len(none.ByType) != 0 || len(none.TopErrors) != 0 {
+		t.Errorf("stats of a user with no jobs: %+v (%v)", none, err)
+	}
+}

@@ -43,8 +43,11 @@ func Exercise(t *testing.T, newHarness NewFunc) {
 	exerciseQueue(t, newHarness)
 	exerciseActions(t, newHarness)
 	t.Run("Monitoring", func(t *testing.T) { t.Parallel(); testMonitoring(t, newHarness(t)) })
+	t.Run("MonitoringByUser", func(t *testing.T) { t.Parallel(); testMonitoringByUser(t, newHarness(t)) })
+	t.Run("ActionVia", func(t *testing.T) { t.Parallel(); testActionVia(t, newHarness(t)) })
 	t.Run("Schedules", func(t *testing.T) { t.Parallel(); testSchedules(t, newHarness(t)) })
 	t.Run("SchemaTooNew", func(t *testing.T) { t.Parallel(); testSchemaTooNew(t, newHarness(t)) })
+	exerciseAccounts(t, newHarness)
 }
 
 var idPattern = regexp.MustCompile(`^job_[0-9a-hjkmnp-tv-z]{26}$`)

@@ -1,0 +1,456 @@
+package jobsql
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jobctl/jobctl/internal/store"
+)
+
+// Accounts, sessions, API tokens and failed logins (store.Accounts). The
+// caller's clock, not the database's, stamps sessions, token use and
+// failures: expiry and throttling are decided in Go against that same
+// clock, and tests move it.
+
+const accountColumns = `a.name, a.role, a."userId", a."passwordHash", a."createdAt", a."updatedAt", a."lastLoginAt"`
+
+const tokenColumns = `t.name, t.account, t.hash, t.prefix, t."createdAt", t."lastUsedAt"`
+
+// checkAccount refuses an account the schema's CHECKs would, in words.
+func checkAccount(a *store.Account) error {
+	switch a.Role {
+	case store.RoleAdmin, store.RoleManager:
+		if a.UserID != "" {
+			return fmt.Errorf("account %s: only a %s account has a user ID", a.Name, store.RoleUser)
+		}
+	case store.RoleUser:
+		if a.UserID == "" {
+			return fmt.Errorf("account %s: a %s account needs a user ID", a.Name, store.RoleUser)
+		}
+	default:
+		return fmt.Errorf("account %s: unknown role %q (want admin, manager or user)", a.Name, a.Role)
+	}
+	if a.Name == "" || a.PasswordHash == "" {
+		return errors.New("account needs a name and a password hash")
+	}
+	return nil
+}
+
+// AddAccount inserts a, filling its timestamps; ErrExists when the name is
+// taken.
+func AddAccount(ctx context.Context, db DB, d *Dialect, a *store.Account) error {
+	if err := checkAccount(a); err != nil {
+		return err
+	}
+	args := d.Args()
+	var created, updated timestamp
+	err := db.QueryRow(ctx, `INSERT INTO "Account" (name, role, "userId", "passwordHash") VALUES (`+
+		args.Add(a.Name)+", "+args.Add(string(a.Role))+", "+args.Add(nullable(a.UserID))+", "+args.Add(a.PasswordHash)+
+		`) ON CONFLICT (name) DO NOTHING RETURNING "createdAt", "updatedAt"`, args.Values...).Scan(&created, &updated)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.ErrExists
+	}
+	if err != nil {
+		return err
+	}
+	a.CreatedAt, a.UpdatedAt, a.LastLoginAt = created.value(), updated.value(), nil
+	return nil
+}
+
+func scanAccount(row Scanner, extra ...any) (*store.Account, error) {
+	var (
+		a                      store.Account
+		role, userID           text
+		created, updated, last timestamp
+	)
+	dest := append([]any{&a.Name, &role, &userID, &a.PasswordHash, &created, &updated, &last}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return nil, err
+	}
+	a.Role, a.UserID = store.Role(role), string(userID)
+	a.CreatedAt, a.UpdatedAt, a.LastLoginAt = created.value(), updated.value(), last.ptr()
+	return &a, nil
+}
+
+// GetAccount returns the account called name.
+func GetAccount(ctx context.Context, db DB, d *Dialect, name string) (*store.Account, error) {
+	args := d.Args()
+	return scanAccount(db.QueryRow(ctx, `SELECT `+accountColumns+` FROM "Account" a WHERE a.name = `+args.Add(name), args.Values...))
+}
+
+// ListAccounts returns every account by name.
+func ListAccounts(ctx context.Context, db DB, d *Dialect) ([]*store.Account, error) {
+	rows, err := db.Query(ctx, `SELECT `+accountColumns+` FROM "Account" a ORDER BY a.name`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []*store.Account{}
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// RemoveAccount deletes the account; its sessions and tokens go with it
+// (ON DELETE CASCADE).
+func RemoveAccount(ctx context.Context, db DB, d *Dialect, name string) error {
+	args := d.Args()
+	n, err := db.Exec(ctx, `DELETE FROM "Account" WHERE name = `+args.Add(name), args.Values...)
+	if err == nil && n == 0 {
+		err = store.ErrNotFound
+	}
+	return err
+}
+
+// SetPassword replaces the account's hash and ends its sessions, in one
+// transaction (db is one): a changed password logs every browser out.
+func SetPassword(ctx context.Context, db DB, d *Dialect, name, hash string) error {
+	if hash == "" {
+		return errors.New("empty password hash")
+	}
+	args := d.Args()
+	n, err := db.Exec(ctx, `UPDATE "Account" SET "passwordHash" = `+args.Add(hash)+`, "updatedAt" = `+d.Now+
+		` WHERE name = `+args.Add(name), args.Values...)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return store.ErrNotFound
+	}
+	args = d.Args()
+	_, err = db.Exec(ctx, `DELETE FROM "Session" WHERE account = `+args.Add(name), args.Values...)
+	return err
+}
+
+// CountAccounts counts the accounts.
+func CountAccounts(ctx context.Context, db DB) (int64, error) {
+	var n int64
+	err := db.QueryRow(ctx, `SELECT count(*) FROM "Account"`).Scan(&n)
+	return n, err
+}
+
+// CreateSession inserts s and records the login on its account, in one
+// transaction: ErrNotFound for no such account, ErrExists for an IDHash in
+// use.
+func CreateSession(ctx context.Context, db DB, d *Dialect, s *store.Session) error {
+	args := d.Args()
+	n, err := db.Exec(ctx, `UPDATE "Account" SET "lastLoginAt" = `+args.Add(s.CreatedAt)+` WHERE name = `+args.Add(s.Account), args.Values...)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return store.ErrNotFound
+	}
+	args = d.Args()
+	n, err = db.Exec(ctx, `INSERT INTO "Session" ("idHash", account, csrf, "createdAt", "seenAt", addr) VALUES (`+
+		args.Add(s.IDHash)+", "+args.Add(s.Account)+", "+args.Add(s.CSRF)+", "+args.Add(s.CreatedAt)+", "+args.Add(s.SeenAt)+", "+args.Add(s.Addr)+
+		`) ON CONFLICT ("idHash") DO NOTHING`, args.Values...)
+	if err == nil && n == 0 {
+		err = store.ErrExists
+	}
+	return err
+}
+
+// GetSession returns the session and its account.
+func GetSession(ctx context.Context, db DB, d *Dialect, idHash string) (*store.Session, *store.Account, error) {
+	var (
+		s             store.Session
+		created, seen timestamp
+	)
+	args := d.Args()
+	a, err := scanAccount(db.QueryRow(ctx, `SELECT `+accountColumns+`, s."idHash", s.account, s.csrf, s."createdAt", s."seenAt", s.addr
+		FROM "Session" s JOIN "Account" a ON a.name = s.account WHERE s."idHash" = `+args.Add(idHash), args.Values...),
+		&s.IDHash, &s.Account, &s.CSRF, &created, &seen, &s.Addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.CreatedAt, s.SeenAt = created.value(), seen.value()
+	return &s, a, nil
+}
+
+// TouchSession moves the session's SeenAt to now.
+func TouchSession(ctx context.Context, db DB, d *Dialect, idHash string, now time.Time) error {
+	args := d.Args()
+	n, err := db.Exec(ctx, `UPDATE "Session" SET "seenAt" = `+args.Add(now)+` WHERE "idHash" = `+args.Add(idHash), args.Values...)
+	if err == nil && n == 0 {
+		err = store.ErrNotFound
+	}
+	return err
+}
+
+// DeleteSession ends one session.
+func DeleteSession(ctx context.Context, db DB, d *Dialect, idHash string) error {
+	args := d.Args()
+	n, err := db.Exec(ctx, `DELETE FROM "Session" WHERE "idHash" = `+args.Add(idHash), args.Values...)
+	if err == nil && n == 0 {
+		err = store.ErrNotFound
+	}
+	return err
+}
+
+// DeleteSessionsBefore ends the sessions created before createdBefore or
+// last seen before seenBefore.
+func DeleteSessionsBefore(ctx context.Context, db DB, d *Dialect, createdBefore, seenBefore time.Time) (int64, error) {
+	args := d.Args()
+	return db.Exec(ctx, `DELETE FROM "Session" WHERE "createdAt" < `+args.Add(createdBefore)+` OR "seenAt" < `+args.Add(seenBefore), args.Values...)
+}
+
+// accountExists is ErrNotFound when there is no account called name.
+func accountExists(ctx context.Context, db DB, d *Dialect, name string) error {
+	args := d.Args()
+	var one int
+	return db.QueryRow(ctx, `SELECT 1 FROM "Account" WHERE name = `+args.Add(name), args.Values...).Scan(&one)
+}
+
+// CreateToken inserts t, filling its CreatedAt: ErrNotFound for no such
+// account, ErrExists for a name (or, however unlikely, a hash) in use.
+func CreateToken(ctx context.Context, db DB, d *Dialect, t *store.APIToken) error {
+	if t.Name == "" || t.Hash == "" {
+		return errors.New("token needs a name and a hash")
+	}
+	if err := accountExists(ctx, db, d, t.Account); err != nil {
+		return err
+	}
+	args := d.Args()
+	var created timestamp
+	err := db.QueryRow(ctx, `INSERT INTO "ApiToken" (name, account, hash, prefix) VALUES (`+
+		args.Add(t.Name)+", "+args.Add(t.Account)+", "+args.Add(t.Hash)+", "+args.Add(t.Prefix)+
+		`) ON CONFLICT DO NOTHING RETURNING "createdAt"`, args.Values...).Scan(&created)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.ErrExists
+	}
+	if err != nil {
+		return err
+	}
+	t.CreatedAt, t.LastUsedAt = created.value(), nil
+	return nil
+}
+
+func scanToken(row Scanner) (*store.APIToken, error) {
+	var (
+		t             store.APIToken
+		created, used timestamp
+	)
+	if err := row.Scan(&t.Name, &t.Account, &t.Hash, &t.Prefix, &created, &used); err != nil {
+		return nil, err
+	}
+	t.CreatedAt, t.LastUsedAt = created.value(), used.ptr()
+	return &t, nil
+}
+
+// TokenByHash records the use of the token with this hash at now and
+// returns it with its account. db is one transaction.
+func TokenByHash(ctx context.Context, db DB, d *Dialect, hash string, now time.Time) (*store.APIToken, *store.Account, error) {
+	args := d.Args()
+	n, err := db.Exec(ctx, `UPDATE "ApiToken" SET "lastUsedAt" = `+args.Add(now)+` WHERE hash = `+args.Add(hash), args.Values...)
+	if err != nil {
+		return nil, nil, err
+	}
+	if n == 0 {
+		return nil, nil, store.ErrNotFound
+	}
+	args = d.Args()
+	t, err := scanToken(db.QueryRow(ctx, `SELECT `+tokenColumns+` FROM "ApiToken" t WHERE t.hash = `+args.Add(hash), args.Values...))
+	if err != nil {
+		return nil, nil, err
+	}
+	a, err := GetAccount(ctx, db, d, t.Account)
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, a, nil
+}
+
+// ListTokens returns the tokens of account, or of every account when it is
+// "", by account and name; ErrNotFound for no such account.
+func ListTokens(ctx context.Context, db DB, d *Dialect, account string) ([]*store.APIToken, error) {
+	args := d.Args()
+	where := ""
+	if account != "" {
+		if err := accountExists(ctx, db, d, account); err != nil {
+			return nil, err
+		}
+		where = ` WHERE t.account = ` + args.Add(account)
+	}
+	rows, err := db.Query(ctx, `SELECT `+tokenColumns+` FROM "ApiToken" t`+where+` ORDER BY t.account, t.name`, args.Values...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []*store.APIToken{}
+	for rows.Next() {
+		t, err := scanToken(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// RevokeToken deletes the token called name.
+func RevokeToken(ctx context.Context, db DB, d *Dialect, name string) error {
+	args := d.Args()
+	n, err := db.Exec(ctx, `DELETE FROM "ApiToken" WHERE name = `+args.Add(name), args.Values...)
+	if err == nil && n == 0 {
+		err = store.ErrNotFound
+	}
+	return err
+}
+
+// RecordLoginFailure notes a failure of key at at and returns key's
+// failures since since. Key's failures from before since are deleted on
+// the way: they no longer count, and the table stays small. db is one
+// transaction.
+func RecordLoginFailure(ctx context.Context, db DB, d *Dialect, key string, at, since time.Time) (int64, error) {
+	args := d.Args()
+	if _, err := db.Exec(ctx, `DELETE FROM "LoginFailure" WHERE key = `+args.Add(key)+` AND at < `+args.Add(since), args.Values...); err != nil {
+		return 0, err
+	}
+	args = d.Args()
+	if _, err := db.Exec(ctx, `INSERT INTO "LoginFailure" (key, at) VALUES (`+args.Add(key)+", "+args.Add(at)+`)`, args.Values...); err != nil {
+		return 0, err
+	}
+	return LoginFailures(ctx, db, d, key, since)
+}
+
+// LoginFailures counts key's failures since since (inclusive).
+func LoginFailures(ctx context.Context, db DB, d *Dialect, key string, since time.Time) (int64, error) {
+	args := d.Args()
+	var n int64
+	err := db.QueryRow(ctx, `SELECT count(*) FROM "LoginFailure" WHERE key = `+args.Add(key)+` AND at >= `+args.Add(since), args.Values...).Scan(&n)
+	return n, err
+}
+
+// ClearLoginFailures forgets key's failures.
+func ClearLoginFailures(ctx context.Context, db DB, d *Dialect, key string) error {
+	args := d.Args()
+	_, err := db.Exec(ctx, `DELETE FROM "LoginFailure" WHERE key = `+args.Add(key), args.Values...)
+	return err
+}
+
+// The store.Accounts methods. Logging in and using a session or token
+// declare jobs:read, which on Postgres is what grants them (migration
+// 004); managing accounts and tokens declares nothing, as only the schema
+// owner may, and a refusal quotes the database.
+
+// AddAccount implements store.Accounts.
+func (b *Base) AddAccount(ctx context.Context, a *store.Account) error {
+	return b.Wrap("add account", "", b.write(ctx, func(tx DB) error { return AddAccount(ctx, tx, b.D, a) }))
+}
+
+// GetAccount implements store.Accounts.
+func (b *Base) GetAccount(ctx context.Context, name string) (*store.Account, error) {
+	a, err := GetAccount(ctx, b.DB, b.D, name)
+	return a, b.Wrap("get account", store.PermRead, err)
+}
+
+// ListAccounts implements store.Accounts.
+func (b *Base) ListAccounts(ctx context.Context) ([]*store.Account, error) {
+	as, err := ListAccounts(ctx, b.DB, b.D)
+	return as, b.Wrap("list accounts", store.PermRead, err)
+}
+
+// RemoveAccount implements store.Accounts.
+func (b *Base) RemoveAccount(ctx context.Context, name string) error {
+	return b.Wrap("remove account", "", b.write(ctx, func(tx DB) error { return RemoveAccount(ctx, tx, b.D, name) }))
+}
+
+// SetPassword implements store.Accounts.
+func (b *Base) SetPassword(ctx context.Context, name, hash string) error {
+	return b.Wrap("set password", "", b.write(ctx, func(tx DB) error { return SetPassword(ctx, tx, b.D, name, hash) }))
+}
+
+// CountAccounts implements store.Accounts.
+func (b *Base) CountAccounts(ctx context.Context) (int64, error) {
+	n, err := CountAccounts(ctx, b.DB)
+	return n, b.Wrap("count accounts", store.PermRead, err)
+}
+
+// CreateSession implements store.Accounts.
+func (b *Base) CreateSession(ctx context.Context, s *store.Session) error {
+	return b.Wrap("create session", store.PermRead, b.write(ctx, func(tx DB) error { return CreateSession(ctx, tx, b.D, s) }))
+}
+
+// GetSession implements store.Accounts.
+func (b *Base) GetSession(ctx context.Context, idHash string) (*store.Session, *store.Account, error) {
+	s, a, err := GetSession(ctx, b.DB, b.D, idHash)
+	return s, a, b.Wrap("get session", store.PermRead, err)
+}
+
+// TouchSession implements store.Accounts.
+func (b *Base) TouchSession(ctx context.Context, idHash string, now time.Time) error {
+	return b.Wrap("touch session", store.PermRead, b.retry(ctx, func() error { return TouchSession(ctx, b.DB, b.D, idHash, now) }))
+}
+
+// DeleteSession implements store.Accounts.
+func (b *Base) DeleteSession(ctx context.Context, idHash string) error {
+	return b.Wrap("delete session", store.PermRead, b.retry(ctx, func() error { return DeleteSession(ctx, b.DB, b.D, idHash) }))
+}
+
+// DeleteSessionsBefore implements store.Accounts.
+func (b *Base) DeleteSessionsBefore(ctx context.Context, createdBefore, seenBefore time.Time) (int64, error) {
+	var n int64
+	err := b.retry(ctx, func() (err error) {
+		n, err = DeleteSessionsBefore(ctx, b.DB, b.D, createdBefore, seenBefore)
+		return err
+	})
+	return n, b.Wrap("delete sessions", store.PermRead, err)
+}
+
+// CreateToken implements store.Accounts.
+func (b *Base) CreateToken(ctx context.Context, t *store.APIToken) error {
+	return b.Wrap("create token", "", b.write(ctx, func(tx DB) error { return CreateToken(ctx, tx, b.D, t) }))
+}
+
+// TokenByHash implements store.Accounts.
+func (b *Base) TokenByHash(ctx context.Context, hash string, now time.Time) (*store.APIToken, *store.Account, error) {
+	var (
+		t *store.APIToken
+		a *store.Account
+	)
+	err := b.write(ctx, func(tx DB) (err error) {
+		t, a, err = TokenByHash(ctx, tx, b.D, hash, now)
+		return err
+	})
+	return t, a, b.Wrap("use token", store.PermRead, err)
+}
+
+// ListTokens implements store.Accounts.
+func (b *Base) ListTokens(ctx context.Context, account string) ([]*store.APIToken, error) {
+	ts, err := ListTokens(ctx, b.DB, b.D, account)
+	return ts, b.Wrap("list tokens", store.PermRead, err)
+}
+
+// RevokeToken implements store.Accounts.
+func (b *Base) RevokeToken(ctx context.Context, name string) error {
+	return b.Wrap("revoke token", "", b.retry(ctx, func() error { return RevokeToken(ctx, b.DB, b.D, name) }))
+}
+
+// RecordLoginFailure implements store.Accounts.
+func (b *Base) RecordLoginFailure(ctx context.Context, key string, at, since time.Time) (int64, error) {
+	var n int64
+	err := b.write(ctx, func(tx DB) (err error) {
+		n, err = RecordLoginFailure(ctx, tx, b.D, key, at, since)
+		return err
+	})
+	return n, b.Wrap("record login failure", store.PermRead, err)
+}
+
+// LoginFailures implements store.Accounts.
+func (b *Base) LoginFailures(ctx context.Context, key string, since time.Time) (int64, error) {
+	n, err := LoginFailures(ctx, b.DB, b.D, key, since)
+	return n, b.Wrap("count login failures", store.PermRead, err)
+}
+
+// ClearLoginFailures implements store.Accounts.
+func (b *Base) ClearLoginFailures(ctx context.Context, key string) error {
+	return b.Wrap("clear login failures", store.PermRead, b.retry(ctx, func() error { return ClearLoginFailures(ctx, b.DB, b.D, key) }))
+}
