@@ -13,10 +13,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/jobctl/jobctl/internal/auth"
 	"github.com/jobctl/jobctl/internal/cmdutil"
 	"github.com/jobctl/jobctl/internal/config"
 	"github.com/jobctl/jobctl/internal/health"
 	"github.com/jobctl/jobctl/internal/metrics"
+	"github.com/jobctl/jobctl/internal/ops"
 	"github.com/jobctl/jobctl/internal/store"
 	"github.com/jobctl/jobctl/internal/web"
 )
@@ -228,19 +230,25 @@ func serveRun(ctx context.Context, f *cmdutil.Factory, opts *ServeOptions) error
 	return errors.Join(err, <-metricsDone)
 }
 
-// adminHandler is the handler of --addr: the admin and its API, with
-// health and metrics unless --metrics-addr takes them.
-//
-// PRE-MERGE: until internal/ops and internal/auth are on main it serves
-// health and metrics alone, as serve did before the admin.
+// adminHandler is the handler of --addr: the pages and the API over the
+// operations layer, with health and metrics unless --metrics-addr takes
+// them.
 func adminHandler(s store.Store, in health.Inputs, mon web.Monitor, opts *ServeOptions) (http.Handler, error) {
-	return web.NewMonitor(mon), nil
-}
-
-// accountCounter is the part of the store that says whether any account
-// exists.
-type accountCounter interface {
-	CountAccounts(ctx context.Context) (int64, error)
+	svc := ops.New(s, ops.Options{Health: in})
+	cfg := web.Config{
+		Ops:             svc,
+		Auth:            auth.New(s, auth.Options{IdleTimeout: opts.SessionIdle, AbsoluteTimeout: opts.SessionMax}),
+		Accounts:        s,
+		Proxy:           opts.Proxy,
+		Health:          mon.Health,
+		Metrics:         mon.Metrics,
+		SeparateMonitor: opts.MetricsAddr != "",
+		Logger:          mon.Logger,
+		Version:         Version,
+	}
+	// TO ADD once internal/web/ui (helper D) is on main, the pages (and the import):
+	// if cfg.UI, err = ui.New(svc, ui.Options{Principal: web.PrincipalFrom, CSRF: web.CSRFToken, Logger: mon.Logger}); err != nil { return nil, err } // with var err error
+	return web.New(cfg)
 }
 
 // checkExposure refuses to serve the admin beyond loopback when nobody
@@ -253,12 +261,9 @@ func checkExposure(ctx context.Context, s store.Store, addr net.Addr, opts *Serv
 	if opts.Proxy.UserHeader != "" {
 		return nil
 	}
-	var n int64
-	if ac, ok := s.(accountCounter); ok {
-		var err error
-		if n, err = ac.CountAccounts(ctx); err != nil {
-			return fmt.Errorf("counting accounts: %w", err)
-		}
+	n, err := s.CountAccounts(ctx)
+	if err != nil {
+		return fmt.Errorf("counting accounts: %w", err)
 	}
 	if n == 0 {
 		return cmdutil.FlagErrorf("refusing to serve the admin on --addr %s with no account: add one (jobctl user add NAME --role admin), set --auth-proxy-header, or listen on 127.0.0.1", opts.Addr)

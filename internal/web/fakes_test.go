@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jobctl/jobctl/internal/auth"
 	"github.com/jobctl/jobctl/internal/health"
 	"github.com/jobctl/jobctl/internal/ops"
 	"github.com/jobctl/jobctl/internal/store"
@@ -210,7 +211,7 @@ func (a *fakeAuth) Login(ctx context.Context, name, password, addr string) (stri
 		return "", nil, nil, a.fail
 	}
 	if a.throttled[name] {
-		return "", nil, nil, &throttledError{RetryAfter: time.Minute}
+		return "", nil, nil, &auth.ThrottledError{RetryAfter: time.Minute}
 	}
 	acct, ok := a.accounts[name]
 	if !ok || a.passwords[name] != password {
