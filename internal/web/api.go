@@ -114,7 +114,7 @@ var listParams = append([]string{"sort", "limit", "after", "archived"}, filterPa
 
 func (s *server) listJobs(w http.ResponseWriter, r *http.Request, who ops.Principal) error {
 	q := r.URL.Query()
-	f, err := parseFilter(filterFromQuery(q), s.cfg.Now())
+	f, err := ops.ParseFilter(ops.FilterFromQuery(q), s.cfg.Now())
 	if err != nil {
 		return err
 	}
@@ -310,7 +310,7 @@ func bulkAction(action store.Action) func(*server, http.ResponseWriter, *http.Re
 		if err != nil {
 			return err
 		}
-		if req.Filter, err = parseFilter(in, s.cfg.Now()); err != nil {
+		if req.Filter, err = ops.ParseFilter(in, s.cfg.Now()); err != nil {
 			return err
 		}
 		if action == store.ActRetry {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jobctl/jobctl/internal/auth"
 	"github.com/jobctl/jobctl/internal/ops"
 	"github.com/jobctl/jobctl/internal/store"
 )
@@ -302,7 +303,7 @@ func TestTokenRevoked(t *testing.T) {
 	}
 	// A bad bearer token does not fall back to the session cookie.
 	r := req{method: "GET", path: "/api/admin/jobs", header: http.Header{"Authorization": {"Bearer nope"}},
-		cookies: []*http.Cookie{{Name: cookieName, Value: "cookie-admin1"}}}
+		cookies: []*http.Cookie{{Name: auth.CookieName, Value: "cookie-admin1"}}}
 	if w := e.do(t, r); w.Code != http.StatusUnauthorized {
 		t.Errorf("bad token with a good cookie: %d; want 401", w.Code)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jobctl/jobctl/internal/auth"
 	"github.com/jobctl/jobctl/internal/ops"
 	"github.com/jobctl/jobctl/internal/store"
 )
@@ -84,7 +85,7 @@ func TestLogin(t *testing.T) {
 	}
 
 	w = login(form.Encode(), csrf)
-	sess := cookieOf(w, cookieName)
+	sess := cookieOf(w, auth.CookieName)
 	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/admin/jobs/job_1?x=1" || sess == nil {
 		t.Fatalf("login: %d to %q, cookie %v", w.Code, w.Header().Get("Location"), sess)
 	}
@@ -113,7 +114,7 @@ func TestLogin(t *testing.T) {
 	// Throttled: the form says so instead of "bad".
 	e.auth.throttled["user1"] = true
 	w = login(form.Encode(), csrf)
-	if loc := w.Header().Get("Location"); w.Code != http.StatusSeeOther || !strings.HasPrefix(loc, "/login?error=throttled") || cookieOf(w, cookieName) != nil {
+	if loc := w.Header().Get("Location"); w.Code != http.StatusSeeOther || !strings.HasPrefix(loc, "/login?error=throttled") || cookieOf(w, auth.CookieName) != nil {
 		t.Errorf("throttled login: %d to %q; want 303 to /login?error=throttled and no session", w.Code, loc)
 	}
 
@@ -122,7 +123,7 @@ func TestLogin(t *testing.T) {
 	r.AddCookie(csrf)
 	delete(e.auth.throttled, "user1")
 	rec := serve(e, r)
-	if c := cookieOf(rec, cookieName); c == nil || !c.Secure {
+	if c := cookieOf(rec, auth.CookieName); c == nil || !c.Secure {
 		t.Errorf("login over TLS: cookie %+v; want Secure", c)
 	}
 }
@@ -145,7 +146,7 @@ func TestLoginAddress(t *testing.T) {
 			r.header = http.Header{"X-Forwarded-For": {c.xff}}
 		}
 		w := e.do(t, r)
-		if got := cookieOf(w, cookieName); got == nil || got.Value != "new-admin1-"+c.want {
+		if got := cookieOf(w, auth.CookieName); got == nil || got.Value != "new-admin1-"+c.want {
 			t.Errorf("login from %s (X-Forwarded-For %q): session %v; want the address %s", c.remote, c.xff, got, c.want)
 		}
 	}
@@ -162,7 +163,7 @@ func TestLogout(t *testing.T) {
 	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/login" {
 		t.Errorf("logout: %d to %q", w.Code, w.Header().Get("Location"))
 	}
-	if c := cookieOf(w, cookieName); c == nil || c.MaxAge >= 0 {
+	if c := cookieOf(w, auth.CookieName); c == nil || c.MaxAge >= 0 {
 		t.Errorf("logout cookie %+v; want it deleted", c)
 	}
 	if len(e.auth.loggedOut) != 1 || e.auth.loggedOut[0] != "cookie-admin1" {
@@ -173,7 +174,7 @@ func TestLogout(t *testing.T) {
 	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/login?next=%2Fadmin%2Fjobs" {
 		t.Errorf("page after logout: %d to %q", w.Code, w.Header().Get("Location"))
 	}
-	if c := cookieOf(w, cookieName); c == nil || c.MaxAge >= 0 {
+	if c := cookieOf(w, auth.CookieName); c == nil || c.MaxAge >= 0 {
 		t.Errorf("expired session's cookie %+v; want it deleted", c)
 	}
 }

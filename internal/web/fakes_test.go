@@ -215,7 +215,7 @@ func (a *fakeAuth) Login(ctx context.Context, name, password, addr string) (stri
 	}
 	acct, ok := a.accounts[name]
 	if !ok || a.passwords[name] != password {
-		return "", nil, nil, errBadCredentials
+		return "", nil, nil, auth.ErrBadCredentials
 	}
 	cookie := fmt.Sprintf("new-%s-%s", name, addr)
 	sess := &store.Session{Account: name, CSRF: "csrf-new-" + name, Addr: addr}
@@ -231,7 +231,7 @@ func (a *fakeAuth) Session(ctx context.Context, cookie string) (*store.Session, 
 	}
 	s, ok := a.sessions[cookie]
 	if !ok {
-		return nil, nil, errNoSession
+		return nil, nil, auth.ErrNoSession
 	}
 	return s, a.accounts[s.Account], nil
 }
@@ -252,7 +252,7 @@ func (a *fakeAuth) Token(ctx context.Context, bearer string) (*store.APIToken, *
 	}
 	name, ok := a.tokens[bearer]
 	if !ok {
-		return nil, nil, errBadToken
+		return nil, nil, auth.ErrBadToken
 	}
 	return &store.APIToken{Name: "t", Account: name}, a.accounts[name], nil
 }
@@ -371,7 +371,7 @@ func (e *env) do(t *testing.T, rq req) *httptest.ResponseRecorder {
 	}
 	if rq.as != "" {
 		if rq.cookie {
-			r.AddCookie(&http.Cookie{Name: cookieName, Value: "cookie-" + rq.as})
+			r.AddCookie(&http.Cookie{Name: auth.CookieName, Value: "cookie-" + rq.as})
 		} else {
 			r.Header.Set("Authorization", "Bearer tok-"+rq.as)
 		}

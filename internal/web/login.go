@@ -1,10 +1,13 @@
 package web
 
 import (
+	"errors"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/jobctl/jobctl/internal/auth"
 )
 
 // login checks the login form (name, password, next, csrf) and starts a
@@ -26,7 +29,7 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 	case throttled(err):
 		s.loginFailed(w, r, "throttled", next)
 		return
-	case isBadCredentials(err):
+	case errors.Is(err, auth.ErrBadCredentials):
 		s.loginFailed(w, r, "bad", next)
 		return
 	case err != nil:
@@ -53,7 +56,7 @@ func (s *server) loginFailed(w http.ResponseWriter, r *http.Request, why, next s
 func (s *server) logout(w http.ResponseWriter, r *http.Request) {
 	a := stateOf(r).auth
 	if a.method == viaSession && s.cfg.Auth != nil {
-		if err := s.cfg.Auth.Logout(r.Context(), a.cookie); err != nil && !isNoSession(err) {
+		if err := s.cfg.Auth.Logout(r.Context(), a.cookie); err != nil && !errors.Is(err, auth.ErrNoSession) {
 			s.internal(w, r, err)
 			return
 		}
@@ -67,7 +70,7 @@ func (s *server) logout(w http.ResponseWriter, r *http.Request) {
 // the session on idle and absolute expiry. maxAge -1 deletes it.
 func (s *server) sessionCookie(r *http.Request, value string, maxAge int) *http.Cookie {
 	return &http.Cookie{
-		Name: cookieName, Value: value, Path: "/", MaxAge: maxAge,
+		Name: auth.CookieName, Value: value, Path: "/", MaxAge: maxAge,
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.secure(r),
 	}
 }
@@ -113,4 +116,10 @@ func (s *server) internal(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	http.Error(w, "Internal error: see the server log", http.StatusInternalServerError)
+}
+
+// throttled reports whether err is a login refused for too many failures.
+func throttled(err error) bool {
+	var t *auth.ThrottledError
+	return errors.As(err, &t)
 }

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jobctl/jobctl/internal/auth"
 	"github.com/jobctl/jobctl/internal/ops"
 	"github.com/jobctl/jobctl/internal/store"
 )
@@ -243,31 +244,31 @@ func (s *server) identify(w http.ResponseWriter, r *http.Request) requestAuth {
 		}
 		_, acct, err := s.cfg.Auth.Token(ctx, bearer)
 		switch {
-		case errors.Is(err, errBadToken):
+		case errors.Is(err, auth.ErrBadToken):
 			return requestAuth{badToken: true}
 		case err != nil:
 			return requestAuth{err: err}
 		}
-		return requestAuth{who: principalOf(acct, ops.ViaAPI), ok: true, method: viaToken}
+		return requestAuth{who: auth.Principal(acct, ops.ViaAPI), ok: true, method: viaToken}
 	}
 	if p := s.cfg.Proxy; p.UserHeader != "" && p.trusts(r.RemoteAddr) {
 		if user := strings.TrimSpace(r.Header.Get(p.UserHeader)); user != "" {
 			return s.proxyUser(r, user)
 		}
 	}
-	c, err := r.Cookie(cookieName)
+	c, err := r.Cookie(auth.CookieName)
 	if err != nil || c.Value == "" || s.cfg.Auth == nil {
 		return requestAuth{}
 	}
 	sess, acct, err := s.cfg.Auth.Session(ctx, c.Value)
 	switch {
-	case errors.Is(err, errNoSession):
+	case errors.Is(err, auth.ErrNoSession):
 		http.SetCookie(w, s.sessionCookie(r, "", -1)) // expired: let the browser forget it
 		return requestAuth{}
 	case err != nil:
 		return requestAuth{err: err}
 	}
-	return requestAuth{who: principalOf(acct, s.channel(r)), ok: true, method: viaSession, csrf: sess.CSRF, cookie: c.Value}
+	return requestAuth{who: auth.Principal(acct, s.channel(r)), ok: true, method: viaSession, csrf: sess.CSRF, cookie: c.Value}
 }
 
 // channel is how a browser's request is audited: the pages are "web", the
@@ -287,7 +288,7 @@ func (s *server) proxyUser(r *http.Request, user string) requestAuth {
 		acct, err := s.cfg.Accounts.GetAccount(r.Context(), user)
 		switch {
 		case err == nil:
-			return requestAuth{who: principalOf(acct, s.channel(r)), ok: true, method: viaProxy}
+			return requestAuth{who: auth.Principal(acct, s.channel(r)), ok: true, method: viaProxy}
 		case !errors.Is(err, store.ErrNotFound):
 			return requestAuth{err: err}
 		}

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jobctl/jobctl/internal/auth"
 	"github.com/jobctl/jobctl/internal/health"
 )
 
@@ -113,7 +114,7 @@ func TestServeTLS(t *testing.T) {
 	resp.Body.Close()
 	var sess *http.Cookie
 	for _, ck := range resp.Cookies() {
-		if ck.Name == cookieName {
+		if ck.Name == auth.CookieName {
 			sess = ck
 		}
 	}

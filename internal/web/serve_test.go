@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/jobctl/jobctl/internal/auth"
 )
 
 func TestServeGraceful(t *testing.T) {
@@ -63,7 +65,7 @@ func TestServeEndsStreams(t *testing.T) {
 	base := "http://" + ln.Addr().String()
 	get := func(path string) (*http.Response, error) {
 		req, _ := http.NewRequest("GET", base+path, nil)
-		req.AddCookie(&http.Cookie{Name: cookieName, Value: "cookie-admin1"})
+		req.AddCookie(&http.Cookie{Name: auth.CookieName, Value: "cookie-admin1"})
 		return http.DefaultClient.Do(req)
 	}
 	stream, err := get("/admin/events")
