@@ -156,8 +156,12 @@ func TestServeSIGTERM(t *testing.T) {
 		t.Errorf("metrics: %d\n%s", code, body)
 	}
 
-	if code, rest := d.stop(t); code != 0 || rest != "" {
-		t.Errorf("after SIGTERM: exit %d, stderr %q; want 0 and nothing more", code, rest)
+	// Nothing more on stderr than one log line per request.
+	code, rest := d.stop(t)
+	logLine := regexp.MustCompile(`^time=\S+ level=INFO msg=request method=GET path=(/api/admin/jobs/health status=503|/metrics status=200) duration=\S+ account=""$`)
+	lines := strings.Split(rest, "\n")
+	if code != 0 || len(lines) != 2 || !logLine.MatchString(lines[0]) || !logLine.MatchString(lines[1]) {
+		t.Errorf("after SIGTERM: exit %d, stderr %q; want 0 and the two requests' log lines", code, rest)
 	}
 	if c, err := net.DialTimeout("tcp", strings.TrimPrefix(base, "http://"), time.Second); err == nil {
 		c.Close()

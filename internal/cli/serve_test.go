@@ -7,8 +7,10 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -25,6 +27,7 @@ import (
 	"github.com/jobctl/jobctl/internal/store"
 	"github.com/jobctl/jobctl/internal/store/sqlite"
 	"github.com/jobctl/jobctl/internal/testutil/teststore"
+	"github.com/jobctl/jobctl/internal/web"
 )
 
 func serveGet(t *testing.T, url string) (int, string, []byte) {
@@ -68,7 +71,7 @@ func TestServeEndpoints(t *testing.T) {
 		teststore.Seed(t, s, "Report", store.StatusFailed, 3, now.Add(-time.Hour))
 		teststore.Seed(t, s, "Report", store.StatusDead, 1, now.Add(-time.Hour))
 		in := health.Inputs{Thresholds: config.DefaultHealth(), Lease: time.Minute}
-		srv := httptest.NewServer(newServeHandler(s, in, 0, func(err error) { t.Errorf("metrics: %v", err) }))
+		srv := httptest.NewServer(web.NewMonitor(newMonitor(s, in, 0, func(err error) { t.Errorf("metrics: %v", err) })))
 		defer srv.Close()
 
 		// No worker has registered: critical, so 503.
@@ -160,7 +163,7 @@ func TestServeUnreachable(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	srv := httptest.NewServer(newServeHandler(s, health.Inputs{Thresholds: config.DefaultHealth()}, 0, func(error) {}))
+	srv := httptest.NewServer(web.NewMonitor(newMonitor(s, health.Inputs{Thresholds: config.DefaultHealth()}, 0, func(error) {})))
 	defer srv.Close()
 	code, _, body := serveGet(t, srv.URL+healthPath)
 	var r health.Report
@@ -235,41 +238,102 @@ func TestServeFlags(t *testing.T) {
 	}
 }
 
-func TestServeHTTPGraceful(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+func TestServeAdminFlags(t *testing.T) {
+	run := func(args ...string) (*ServeOptions, error) {
+		ios, _, _, _ := render.Test(false, false)
+		f := cmdutil.NewFactory(ios, func(string) string { return "" })
+		var got *ServeOptions
+		cmd := NewCmdServe(f, func(_ context.Context, o *ServeOptions) error { got = o; return nil })
+		cmd.SetArgs(args)
+		cmd.SetOut(io.Discard)
+		cmd.SetErr(io.Discard)
+		return got, cmd.Execute()
+	}
+	if _, err := run("--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0"); err != nil {
+		t.Errorf("both on port 0: %v; want two free ports", err)
+	}
+	o, err := run()
 	if err != nil {
 		t.Fatal(err)
 	}
-	started := make(chan struct{})
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		close(started)
-		time.Sleep(300 * time.Millisecond)
-		io.WriteString(w, "done")
-	})
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- serveHTTP(ctx, ln, h) }()
-
-	got := make(chan string, 1)
-	go func() {
-		resp, err := http.Get("http://" + ln.Addr().String() + "/")
-		if err != nil {
-			got <- err.Error()
-			return
+	if o.SessionIdle != 30*time.Minute || o.SessionMax != 12*time.Hour || o.TLS != (web.TLS{}) || o.Proxy.UserHeader != "" || o.MetricsAddr != "" {
+		t.Errorf("defaults: %+v", o)
+	}
+	o, err = run("--tls-cert", "c.pem", "--tls-key", "k.pem", "--metrics-addr", ":9100", "--session-idle", "10m", "--session-max", "1h",
+		"--auth-proxy-header", "X-Forwarded-User", "--auth-proxy-groups-header", "X-Forwarded-Groups",
+		"--auth-proxy-role", "ops=Manager", "--auth-proxy-role", "root=admin", "--trusted-proxy", "10.0.0.0/8", "--trusted-proxy", "192.0.2.7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantTrusted := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.7/32")}
+	if o.TLS != (web.TLS{CertFile: "c.pem", KeyFile: "k.pem"}) || o.MetricsAddr != ":9100" || o.SessionIdle != 10*time.Minute || o.SessionMax != time.Hour ||
+		o.Proxy.UserHeader != "X-Forwarded-User" || o.Proxy.GroupsHeader != "X-Forwarded-Groups" ||
+		!reflect.DeepEqual(o.Proxy.Roles, map[string]store.Role{"ops": store.RoleManager, "root": store.RoleAdmin}) || !reflect.DeepEqual(o.Proxy.Trusted, wantTrusted) {
+		t.Errorf("flags: %+v", o)
+	}
+	for _, args := range [][]string{
+		{"--tls-cert", "c.pem"},
+		{"--tls-key", "k.pem"},
+		{"--session-idle", "0s"},
+		{"--session-idle", "2h", "--session-max", "1h"},
+		{"--metrics-addr", "127.0.0.1:8080"},
+		{"--trusted-proxy", "10.0.0.0/8"},
+		{"--auth-proxy-header", "X-Forwarded-User"},
+		{"--auth-proxy-header", "X-U", "--trusted-proxy", "10.0.0.300/8"},
+		{"--auth-proxy-header", "X-U", "--trusted-proxy", "10.0.0.0/8", "--auth-proxy-role", "ops=manager"},
+		{"--auth-proxy-header", "X-U", "--trusted-proxy", "10.0.0.0/8", "--auth-proxy-groups-header", "X-G", "--auth-proxy-role", "ops=root"},
+		{"--auth-proxy-header", "X-U", "--trusted-proxy", "10.0.0.0/8", "--auth-proxy-groups-header", "X-G", "--auth-proxy-role", "ops"},
+	} {
+		if _, err := run(args...); err == nil || !cmdutil.IsUsageError(err) {
+			t.Errorf("serve %v: %v; want a usage error", args, err)
 		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		got <- string(body)
-	}()
-	<-started
-	cancel() // as SIGTERM does, with a request in flight
-	if err := <-served; err != nil {
-		t.Errorf("serveHTTP: %v; want nil after a graceful stop", err)
 	}
-	if body := <-got; body != "done" {
-		t.Errorf("request in flight got %q; want it finished", body)
+}
+
+// TestServeExposure: the admin stays on loopback while nobody could log
+// in to it.
+func TestServeExposure(t *testing.T) {
+	s := teststore.SQLite(t)
+	loop := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080}
+	all := &net.TCPAddr{IP: net.IPv4zero, Port: 8080}
+	if err := checkExposure(context.Background(), s, loop, &ServeOptions{}); err != nil {
+		t.Errorf("loopback without accounts: %v", err)
 	}
-	if _, err := net.DialTimeout("tcp", ln.Addr().String(), time.Second); err == nil {
-		t.Error("still listening after shutdown")
+	err := checkExposure(context.Background(), s, all, &ServeOptions{})
+	if err == nil || !cmdutil.IsUsageError(err) || !strings.Contains(err.Error(), "jobctl user add") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("0.0.0.0 without accounts: %v; want a one-line usage error naming jobctl user add", err)
+	}
+	if err := checkExposure(context.Background(), s, all, &ServeOptions{Proxy: web.Proxy{UserHeader: "X-Forwarded-User"}}); err != nil {
+		t.Errorf("0.0.0.0 behind a proxy: %v", err)
+	}
+	if err := s.AddAccount(context.Background(), &store.Account{Name: "alice", Role: store.RoleAdmin, PasswordHash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := checkExposure(context.Background(), s, all, &ServeOptions{}); err != nil {
+		t.Errorf("0.0.0.0 with an account: %v", err)
+	}
+}
+
+// TestServeBadCertificate: a certificate that cannot be read stops serve
+// before it says it is serving.
+func TestServeBadCertificate(t *testing.T) {
+	dir := t.TempDir()
+	ios, _, _, stderr := render.Test(false, false)
+	f := cmdutil.NewFactory(ios, func(k string) string {
+		if k == "JOBCTL_DATABASE_URL" {
+			return "sqlite:" + filepath.Join(dir, "jobs.db")
+		}
+		return ""
+	})
+	cmd := NewCmdServe(f, nil)
+	cmd.SetArgs([]string{"--addr", "127.0.0.1:0", "--tls-cert", filepath.Join(dir, "nope.pem"), "--tls-key", filepath.Join(dir, "nope.key")})
+	cmd.SetOut(io.Discard)
+	cmd.SetErr(io.Discard)
+	err := cmd.Execute()
+	if err == nil || !strings.HasPrefix(err.Error(), "--tls-cert/--tls-key: ") {
+		t.Errorf("serve with a missing certificate: %v", err)
+	}
+	if strings.Contains(stderr.String(), "serving on") {
+		t.Errorf("serve said it was serving: %q", stderr)
 	}
 }
