@@ -21,6 +21,7 @@ import (
 	"github.com/jobctl/jobctl/internal/ops"
 	"github.com/jobctl/jobctl/internal/store"
 	"github.com/jobctl/jobctl/internal/web"
+	"github.com/jobctl/jobctl/internal/web/ui"
 )
 
 // Paths `jobctl serve` answers on.
@@ -246,8 +247,11 @@ func adminHandler(s store.Store, in health.Inputs, mon web.Monitor, opts *ServeO
 		Logger:          mon.Logger,
 		Version:         Version,
 	}
-	// TO ADD once internal/web/ui (helper D) is on main, the pages (and the import):
-	// if cfg.UI, err = ui.New(svc, ui.Options{Principal: web.PrincipalFrom, CSRF: web.CSRFToken, Logger: mon.Logger}); err != nil { return nil, err } // with var err error
+	pages, err := ui.New(svc, ui.Options{Principal: web.PrincipalFrom, CSRF: web.CSRFToken, Logger: mon.Logger})
+	if err != nil {
+		return nil, err
+	}
+	cfg.UI = pages
 	return web.New(cfg)
 }
 
