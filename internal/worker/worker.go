@@ -23,7 +23,12 @@ import (
 
 // Options tune a worker. Zero values take the defaults noted.
 type Options struct {
-	Concurrency     int           // jobs at once (default 10)
+	Concurrency int // jobs at once (default 10)
+	// Prefetch is how many jobs the worker claims ahead of free slots
+	// (default Concurrency, at least 100; negative: none). Prefetched jobs
+	// are RUNNING under this worker, held by its lease like running ones
+	// and rescued like them if it dies; a graceful stop hands them back.
+	Prefetch        int
 	Types           []string      // only these of the config's types (default all)
 	Drain           bool          // exit once nothing is due or running
 	PollInterval    time.Duration // claim this often without a notification (default 1s)
@@ -81,16 +86,25 @@ type Worker struct {
 	// handler cannot start is dropped. Replaced, never changed in place.
 	claiming []string
 
-	inflight  atomic.Int64 // slots taken: handlers running or outcomes on their way
+	inflight  atomic.Int64 // claimed and not yet run to the end: prefetched or running
 	handling  atomic.Int64 // handlers running
-	pending   atomic.Int64 // outcomes not yet written, running jobs included
+	buffered  atomic.Int64 // prefetched: claimed, waiting for a slot
+	pending   atomic.Int64 // outcomes not yet written, prefetched and running jobs included
 	unwritten atomic.Int64 // outcomes given up on at the end: their jobs will be rescued
 	done      atomic.Int64 // jobs finished by this worker
 	wg        sync.WaitGroup
 	results   chan outcome
-	freed     chan struct{}
-	wake      chan struct{}
-	health    *storeHealth
+	// queue holds the prefetched jobs; Concurrency runners take from it.
+	queue chan *store.Job
+	// stopping closes when the claim loop ends: prefetched jobs still
+	// queued are handed back rather than started.
+	stopping chan struct{}
+	// cancelQueued are prefetched jobs an operator cancelled before they
+	// started (under mu).
+	cancelQueued map[string]bool
+	freed        chan struct{}
+	wake         chan struct{}
+	health       *storeHealth
 	// giveUp closes once a stopped worker's ShutdownTimeout has passed, or
 	// at a hard stop: outcomes still unwritten get one last try, and the
 	// lease is no longer kept over their jobs.
@@ -103,21 +117,24 @@ type Worker struct {
 func New(s store.Store, cfg *config.Config, opts Options) (*Worker, error) {
 	opts = withDefaults(opts)
 	w := &Worker{
-		store:    s,
-		opts:     opts,
-		handlers: map[string]Handler{},
-		policies: map[string]retry.Policy{},
-		log:      opts.Logger,
-		obs:      opts.Observer,
-		running:  map[string]context.CancelCauseFunc{},
-		held:     map[string]bool{},
-		results:  make(chan outcome, 2*opts.Concurrency+64),
-		freed:    make(chan struct{}, 1),
-		wake:     make(chan struct{}, 1),
-		giveUp:   make(chan struct{}),
-		retry:    backoff{first: retryFirst, limit: retryCap},
+		store:        s,
+		opts:         opts,
+		handlers:     map[string]Handler{},
+		policies:     map[string]retry.Policy{},
+		log:          opts.Logger,
+		obs:          opts.Observer,
+		running:      map[string]context.CancelCauseFunc{},
+		held:         map[string]bool{},
+		results:      make(chan outcome, 2*opts.Concurrency+64),
+		queue:        make(chan *store.Job, opts.Concurrency+opts.Prefetch),
+		stopping:     make(chan struct{}),
+		cancelQueued: map[string]bool{},
+		freed:        make(chan struct{}, 1),
+		wake:         make(chan struct{}, 1),
+		giveUp:       make(chan struct{}),
+		retry:        backoff{first: retryFirst, limit: retryCap},
 	}
-	w.health = &storeHealth{log: w.log, unwritten: func() int64 { return w.pending.Load() - w.handling.Load() }}
+	w.health = &storeHealth{log: w.log, unwritten: func() int64 { return w.pending.Load() - w.handling.Load() - w.buffered.Load() }}
 	types, err := CheckHandlers(cfg, opts.Types)
 	if err != nil {
 		return nil, err
@@ -170,6 +187,12 @@ func withDefaults(o Options) Options {
 	if o.Concurrency <= 0 {
 		o.Concurrency = 10
 	}
+	switch {
+	case o.Prefetch < 0:
+		o.Prefetch = 0
+	case o.Prefetch == 0:
+		o.Prefetch = max(o.Concurrency, 100)
+	}
 	if o.PollInterval <= 0 {
 		o.PollInterval = time.Second
 	}
@@ -219,8 +242,19 @@ func (w *Worker) Run(ctx context.Context) error {
 	defer close(ended)
 	go w.watchStop(ctx, ended)
 	var bgWG sync.WaitGroup
+	// Two writers, so that one batch of outcomes is on its way while the
+	// next gathers: a fast job never waits for a round trip of its own.
 	flushed := make(chan struct{})
-	go func() { defer close(flushed); w.flush(bg) }()
+	var flushWG sync.WaitGroup
+	for range flushers {
+		flushWG.Add(1)
+		go func() { defer flushWG.Done(); w.flush(bg) }()
+	}
+	go func() { flushWG.Wait(); close(flushed) }()
+	for range w.opts.Concurrency {
+		w.wg.Add(1)
+		go func() { defer w.wg.Done(); w.runner(jobCtx) }()
+	}
 	bgWG.Add(1)
 	go func() { defer bgWG.Done(); w.housekeep(bg) }()
 	if l, ok := w.store.(store.Listener); ok {
@@ -228,7 +262,12 @@ func (w *Worker) Run(ctx context.Context) error {
 		go func() { defer bgWG.Done(); w.listen(bg, l) }()
 	}
 
-	err := w.loop(ctx, jobCtx)
+	err := w.loop(ctx)
+	close(w.stopping)
+	if !errors.Is(err, errHardStop) {
+		w.handBackQueued()
+	}
+	close(w.queue)
 	if errors.Is(err, errHardStop) {
 		stopJobs(errHardStop)
 		return ErrHardStop
@@ -329,12 +368,25 @@ func (w *Worker) waitIdle(d time.Duration) bool {
 	return true
 }
 
-// loop claims and starts jobs until ctx ends or, draining, nothing is left.
-func (w *Worker) loop(ctx, jobCtx context.Context) error {
+// maxClaim caps one claim statement, and minClaim is the fewest free
+// places worth a claim of their own while the worker is busy: claiming one
+// job per round trip would cost more than it gains.
+const (
+	maxClaim = 500
+	minClaim = 50
+	flushers = 2
+)
+
+// loop claims jobs into the prefetch queue until ctx ends or, draining,
+// nothing is left. It claims ahead of free slots, up to Concurrency +
+// Prefetch jobs held, so the next batch is on its way while the current
+// one runs.
+func (w *Worker) loop(ctx context.Context) error {
 	poll := time.NewTicker(w.opts.PollInterval)
 	defer poll.Stop()
 	retry := w.retry // claims while the store fails
 	unsure := false  // a claim failed in a way that may have committed
+	capacity := w.opts.Concurrency + w.opts.Prefetch
 	for {
 		select {
 		case <-ctx.Done():
@@ -347,14 +399,17 @@ func (w *Worker) loop(ctx, jobCtx context.Context) error {
 		if len(types) == 0 {
 			return errNoTypes
 		}
-		free := w.opts.Concurrency - int(w.inflight.Load())
-		claimed := 0
-		if free > 0 {
+		held := int(w.inflight.Load())
+		free := capacity - held
+		claimed, limit := 0, min(free, maxClaim)
+		// Claim when a slot is idle, or when a batch worth a round trip
+		// fits the prefetch queue.
+		if free > 0 && (held < w.opts.Concurrency || free >= min(minClaim, capacity/2)) {
 			// Not cancellable: a claim cut short by a signal may still
 			// commit on the server, and its jobs would sit RUNNING, unseen,
 			// until the lease ran out.
 			t0 := time.Now()
-			jobs, err := w.store.Claim(context.WithoutCancel(ctx), &store.ClaimParams{WorkerID: w.id, Types: types, Limit: free})
+			jobs, err := w.store.Claim(context.WithoutCancel(ctx), &store.ClaimParams{WorkerID: w.id, Types: types, Limit: limit})
 			if err != nil {
 				w.health.failed("claim", err, t0, "claim failed")
 				unsure = unsure || errors.Is(err, store.ErrUnavailable)
@@ -373,24 +428,24 @@ func (w *Worker) loop(ctx, jobCtx context.Context) error {
 			}
 			w.health.ok(t0)
 			retry.reset()
-			for _, j := range jobs {
-				w.start(jobCtx, j)
-			}
+			w.enqueue(jobs)
 			if unsure {
 				unsure = !w.releaseOrphans(ctx)
 			}
 			claimed = len(jobs)
-			w.log.Debug("claimed", "jobs", claimed, "free", free, "took", time.Since(t0))
+			w.log.Debug("claimed", "jobs", claimed, "limit", limit, "took", time.Since(t0))
 			if w.obs != nil && claimed > 0 {
 				w.obs.Claimed(claimed)
 			}
 		}
-		if claimed > 0 && claimed == free {
-			// Likely more due: claim again as soon as slots free up.
-			select {
-			case <-w.freed:
-			case <-ctx.Done():
-			case <-w.opts.Hard:
+		if claimed > 0 && claimed == limit {
+			// Likely more due: claim again as soon as there is room.
+			if int(w.inflight.Load()) >= capacity-min(minClaim, capacity/2) {
+				select {
+				case <-w.freed:
+				case <-ctx.Done():
+				case <-w.opts.Hard:
+				}
 			}
 			continue
 		}
@@ -400,7 +455,7 @@ func (w *Worker) loop(ctx, jobCtx context.Context) error {
 			}
 		}
 		var freed <-chan struct{}
-		if free == 0 || w.opts.Drain {
+		if free < capacity || w.opts.Drain {
 			freed = w.freed
 		}
 		select {
@@ -412,6 +467,91 @@ func (w *Worker) loop(ctx, jobCtx context.Context) error {
 		case <-freed:
 		case <-poll.C:
 		}
+	}
+}
+
+// enqueue puts claimed jobs in the prefetch queue. They are held from now
+// on: counted, and known to releaseOrphans.
+func (w *Worker) enqueue(jobs []*store.Job) {
+	if len(jobs) == 0 {
+		return
+	}
+	w.mu.Lock()
+	for _, j := range jobs {
+		w.held[j.ID] = true
+	}
+	w.mu.Unlock()
+	n := int64(len(jobs))
+	w.inflight.Add(n)
+	w.pending.Add(n)
+	w.buffered.Add(n)
+	for _, j := range jobs {
+		w.queue <- j // never blocks: the queue holds Concurrency + Prefetch
+	}
+}
+
+// handBackQueued hands back, at a graceful stop, the prefetched jobs no
+// runner has taken: they go back PENDING with the attempt uncounted.
+func (w *Worker) handBackQueued() {
+	for {
+		select {
+		case j := <-w.queue:
+			w.handBack(j)
+		default:
+			return
+		}
+	}
+}
+
+// handBack returns a prefetched job that never started to the store, or
+// ends it CANCELLED if an operator asked meanwhile.
+func (w *Worker) handBack(j *store.Job) {
+	w.buffered.Add(-1)
+	w.inflight.Add(-1)
+	w.mu.Lock()
+	cancelled := w.cancelQueued[j.ID]
+	w.mu.Unlock()
+	cause := errShutdown
+	if cancelled {
+		cause = errCancelled
+	}
+	w.results <- outcome{job: j, err: cause, cause: cause, queued: true}
+}
+
+// runner runs prefetched jobs one at a time until the queue closes. A
+// fixed set of runners, rather than a goroutine per job, keeps a burst of
+// fast jobs from costing a goroutine, a context and a channel send each.
+func (w *Worker) runner(jobCtx context.Context) {
+	for j := range w.queue {
+		switch {
+		case closed(w.opts.Hard):
+			// Left RUNNING on purpose: another worker rescues it.
+			w.buffered.Add(-1)
+			w.inflight.Add(-1)
+			continue
+		case closed(w.stopping):
+			w.handBack(j)
+			continue
+		}
+		w.mu.Lock()
+		cancelled := w.cancelQueued[j.ID]
+		w.mu.Unlock()
+		if cancelled {
+			w.buffered.Add(-1)
+			w.inflight.Add(-1)
+			w.results <- outcome{job: j, err: errCancelled, cause: errCancelled, queued: true}
+			w.signalFreed()
+			continue
+		}
+		w.run(jobCtx, j)
+	}
+}
+
+// signalFreed tells the claim loop that a place opened.
+func (w *Worker) signalFreed() {
+	select {
+	case w.freed <- struct{}{}:
+	default:
 	}
 }
 
@@ -453,48 +593,39 @@ func (w *Worker) drained(ctx context.Context) bool {
 	return st.Due == 0 && st.Running == 0 && st.Retrying == 0
 }
 
-// start runs one claimed job in its own goroutine.
-func (w *Worker) start(jobCtx context.Context, j *store.Job) {
-	w.inflight.Add(1)
+// run runs one claimed job in the calling runner.
+func (w *Worker) run(jobCtx context.Context, j *store.Job) {
 	w.handling.Add(1)
-	w.pending.Add(1)
-	w.wg.Add(1)
+	w.buffered.Add(-1)
 	ctx, cancel := context.WithCancelCause(jobCtx)
 	w.mu.Lock()
 	w.running[j.ID] = cancel
-	w.held[j.ID] = true
 	w.mu.Unlock()
 	w.log.Info("job started", "job", j.ID, "type", j.Type, "attempt", j.Attempts, "worker", w.id)
 	if w.obs != nil {
 		w.obs.Started(j)
 	}
-	go func() {
-		defer w.wg.Done()
-		policy := w.policies[j.Type]
-		began := time.Now()
-		tctx, stop := context.WithTimeoutCause(ctx, policy.Timeout, errTimeout)
-		out, err := w.runHandler(tctx, j)
-		var cs *cannotStart
-		if errors.As(err, &cs) {
-			w.stopClaiming(j.Type, cs)
-		}
-		cause := context.Cause(tctx)
-		stop()
-		w.mu.Lock()
-		delete(w.running, j.ID)
-		w.mu.Unlock()
-		cancel(nil)
-		if err == nil {
-			cause = nil // it finished: a late cancel or timeout changes nothing
-		}
-		w.handling.Add(-1)
-		w.results <- outcome{job: j, output: out, err: err, cause: cause, took: time.Since(began)}
-		w.inflight.Add(-1)
-		select {
-		case w.freed <- struct{}{}:
-		default:
-		}
-	}()
+	policy := w.policies[j.Type]
+	began := time.Now()
+	tctx, stop := context.WithTimeoutCause(ctx, policy.Timeout, errTimeout)
+	out, err := w.runHandler(tctx, j)
+	var cs *cannotStart
+	if errors.As(err, &cs) {
+		w.stopClaiming(j.Type, cs)
+	}
+	cause := context.Cause(tctx)
+	stop()
+	w.mu.Lock()
+	delete(w.running, j.ID)
+	w.mu.Unlock()
+	cancel(nil)
+	if err == nil {
+		cause = nil // it finished: a late cancel or timeout changes nothing
+	}
+	w.handling.Add(-1)
+	w.results <- outcome{job: j, output: out, err: err, cause: cause, took: time.Since(began)}
+	w.inflight.Add(-1)
+	w.signalFreed()
 }
 
 // releaseOrphans hands back jobs RUNNING under this worker that it never
@@ -555,6 +686,9 @@ func (w *Worker) cancelRunning(ids []string) {
 		if cancel, ok := w.running[id]; ok {
 			w.log.Info("cancelling job", "job", id)
 			cancel(errCancelled)
+		} else if w.held[id] {
+			// Prefetched, not started: its runner ends it unrun.
+			w.cancelQueued[id] = true
 		}
 	}
 }

@@ -1,0 +1,67 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/jobctl/jobctl/internal/store"
+	"github.com/jobctl/jobctl/internal/testutil/teststore"
+)
+
+// TestPrefetchedJobsAreHeldAndHandedBack: a worker with one slot claims
+// ahead of it; the jobs it prefetched are RUNNING under it, not started. A
+// cancel of one ends it CANCELLED without running it, and a graceful stop
+// hands the others back PENDING with the attempt uncounted, while the job
+// that runs finishes.
+func TestPrefetchedJobsAreHeldAndHandedBack(t *testing.T) {
+	teststore.Each(t, func(t *testing.T, b *teststore.Backend) {
+		// HIGH: claimed first, so it is the one that runs.
+		first := enqueue(t, b, &store.EnqueueParams{Type: "LongSleep", Priority: store.PriorityHigh, Data: json.RawMessage(`{"ms":800}`)})
+		var queued []*store.Job
+		for range 3 {
+			queued = append(queued, enqueue(t, b, &store.EnqueueParams{Type: "LongSleep", Data: json.RawMessage(`{"ms":60000}`)}))
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		w := newWorker(t, b, Options{Concurrency: 1, Prefetch: 5, ShutdownTimeout: 10 * time.Second})
+		done := make(chan error, 1)
+		go func() { done <- w.Run(ctx) }()
+		waitFor(t, 5*time.Second, "all four to be claimed", func() bool {
+			for _, j := range append([]*store.Job{first}, queued...) {
+				if get(t, b, j.ID).Status != store.StatusRunning {
+					return false
+				}
+			}
+			return true
+		})
+		waitStarted(t, w, 1)
+		if n := w.buffered.Load(); n != 3 {
+			t.Fatalf("%d jobs prefetched; want 3", n)
+		}
+		for _, j := range queued {
+			if got := get(t, b, j.ID); got.WorkerID != w.ID() {
+				t.Errorf("prefetched %s held by %q; want this worker %q", j.ID, got.WorkerID, w.ID())
+			}
+		}
+		b.Exec(t, `UPDATE "Job" SET "cancelRequested" = $1 WHERE id = $2`, true, queued[0].ID)
+		time.Sleep(300 * time.Millisecond) // a heartbeat or two: the cancel is noted
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if got := get(t, b, first.ID); got.Status != store.StatusCompleted || got.Attempts != 1 {
+			t.Errorf("running job: %s after %d attempts; want COMPLETED after 1", got.Status, got.Attempts)
+		}
+		if got := get(t, b, queued[0].ID); got.Status != store.StatusCancelled {
+			t.Errorf("cancelled prefetched job is %s; want CANCELLED", got.Status)
+		}
+		for _, j := range queued[1:] {
+			got := get(t, b, j.ID)
+			if got.Status != store.StatusPending || got.Attempts != 0 || got.WorkerID != "" || got.StartedAt != nil {
+				t.Errorf("prefetched job after a graceful stop: %s, %d attempts, worker %q; want PENDING, 0, none", got.Status, got.Attempts, got.WorkerID)
+			}
+		}
+	})
+}
