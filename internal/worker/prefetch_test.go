@@ -65,3 +65,69 @@ func TestPrefetchedJobsAreHeldAndHandedBack(t *testing.T) {
 		}
 	})
 }
+
+// TestTwoClaimersStopCleanly: with a prefetch queue large enough for the
+// second claimer, a burst of fast jobs is claimed by both at once; a
+// graceful stop in the middle leaves every job either COMPLETED after one
+// attempt or PENDING with none counted, none RUNNING, and a drain then
+// finishes the rest, each exactly once.
+func TestTwoClaimersStopCleanly(t *testing.T) {
+	teststore.Each(t, func(t *testing.T, b *teststore.Backend) {
+		const n = 3000
+		ps := make([]*store.EnqueueParams, n)
+		for i := range ps {
+			ps[i] = &store.EnqueueParams{Type: "Sleep", Data: json.RawMessage(`{"ms":1}`)}
+		}
+		if _, err := b.EnqueueMany(context.Background(), ps, nil); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		w := newWorker(t, b, Options{Concurrency: 50, Prefetch: 300})
+		done := make(chan error, 1)
+		go func() { done <- w.Run(ctx) }()
+		waitFor(t, 10*time.Second, "some jobs done", func() bool { return w.done.Load() >= 300 })
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		counts := func() map[store.Status]int64 {
+			out := map[store.Status]int64{}
+			for _, st := range []store.Status{store.StatusPending, store.StatusRunning, store.StatusCompleted} {
+				c, err := b.Count(context.Background(), &store.Filter{Statuses: []store.Status{st}}, false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out[st] = c
+			}
+			return out
+		}
+		c := counts()
+		if c[store.StatusRunning] != 0 || c[store.StatusPending]+c[store.StatusCompleted] != n || c[store.StatusPending] == 0 {
+			t.Fatalf("after a graceful stop mid-burst: %v; want only PENDING and COMPLETED, some of each", c)
+		}
+		pending, err := b.List(context.Background(), &store.ListParams{Filter: store.Filter{Statuses: []store.Status{store.StatusPending}}, Limit: n})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, j := range pending {
+			if j.Attempts != 0 || j.WorkerID != "" {
+				t.Fatalf("handed back %s with %d attempts under %q; want 0, none", j.ID, j.Attempts, j.WorkerID)
+			}
+		}
+		if err := newWorker(t, b, Options{Concurrency: 50, Prefetch: 300, Drain: true}).Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		all, err := b.List(context.Background(), &store.ListParams{Limit: n})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(all) != n {
+			t.Fatalf("%d jobs listed; want %d", len(all), n)
+		}
+		for _, j := range all {
+			if j.Status != store.StatusCompleted || j.Attempts != 1 {
+				t.Fatalf("%s is %s after %d attempts; want COMPLETED after 1", j.ID, j.Status, j.Attempts)
+			}
+		}
+	})
+}

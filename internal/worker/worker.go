@@ -102,9 +102,20 @@ type Worker struct {
 	// cancelQueued are prefetched jobs an operator cancelled before they
 	// started (under mu).
 	cancelQueued map[string]bool
-	freed        chan struct{}
-	wake         chan struct{}
-	health       *storeHealth
+
+	// claimMu orders claims' bookkeeping: a claim reserves its limit
+	// first, so two claims at once never hold more than the queue holds.
+	claimMu     sync.Mutex
+	reserved    int  // places promised to claims in flight
+	queueClosed bool // the queue is closed: late claims leave their jobs
+	paused      bool // releaseOrphans is looking: no claim may start
+	// more tells the second claimer that the last claim came back full.
+	more chan struct{}
+	// unsure is set when a claim failed in a way that may have committed.
+	unsure atomic.Bool
+	freed  chan struct{}
+	wake   chan struct{}
+	health *storeHealth
 	// giveUp closes once a stopped worker's ShutdownTimeout has passed, or
 	// at a hard stop: outcomes still unwritten get one last try, and the
 	// lease is no longer kept over their jobs.
@@ -128,6 +139,7 @@ func New(s store.Store, cfg *config.Config, opts Options) (*Worker, error) {
 		results:      make(chan outcome, 2*opts.Concurrency+64),
 		queue:        make(chan *store.Job, opts.Concurrency+opts.Prefetch),
 		stopping:     make(chan struct{}),
+		more:         make(chan struct{}, 1),
 		cancelQueued: map[string]bool{},
 		freed:        make(chan struct{}, 1),
 		wake:         make(chan struct{}, 1),
@@ -262,12 +274,30 @@ func (w *Worker) Run(ctx context.Context) error {
 		go func() { defer bgWG.Done(); w.listen(bg, l) }()
 	}
 
+	// A second claimer keeps a claim in flight while the loop's own waits
+	// for its answer, once the prefetch queue is large enough for two.
+	claimCtx, stopClaimer := context.WithCancel(ctx)
+	claimerDone := make(chan struct{})
+	if capacity := w.opts.Concurrency + w.opts.Prefetch; capacity >= 4*minClaim {
+		go func() { defer close(claimerDone); w.claimAlongside(claimCtx) }()
+	} else {
+		close(claimerDone)
+	}
 	err := w.loop(ctx)
+	stopClaimer()
+	if !errors.Is(err, errHardStop) {
+		// Its claim in flight commits or not; either way its jobs are
+		// handed back below, not left under a lease nobody will run.
+		<-claimerDone
+	}
 	close(w.stopping)
 	if !errors.Is(err, errHardStop) {
 		w.handBackQueued()
 	}
+	w.claimMu.Lock()
+	w.queueClosed = true
 	close(w.queue)
+	w.claimMu.Unlock()
 	if errors.Is(err, errHardStop) {
 		stopJobs(errHardStop)
 		return ErrHardStop
@@ -385,7 +415,6 @@ func (w *Worker) loop(ctx context.Context) error {
 	poll := time.NewTicker(w.opts.PollInterval)
 	defer poll.Stop()
 	retry := w.retry // claims while the store fails
-	unsure := false  // a claim failed in a way that may have committed
 	capacity := w.opts.Concurrency + w.opts.Prefetch
 	for {
 		select {
@@ -399,20 +428,19 @@ func (w *Worker) loop(ctx context.Context) error {
 		if len(types) == 0 {
 			return errNoTypes
 		}
-		held := int(w.inflight.Load())
-		free := capacity - held
-		claimed, limit := 0, min(free, maxClaim)
-		// Claim when a slot is idle, or when a batch worth a round trip
-		// fits the prefetch queue.
-		if free > 0 && (held < w.opts.Concurrency || free >= min(minClaim, capacity/2)) {
+		claimed, limit := 0, w.reserve(capacity, w.opts.Concurrency)
+		if limit > 0 {
 			// Not cancellable: a claim cut short by a signal may still
 			// commit on the server, and its jobs would sit RUNNING, unseen,
 			// until the lease ran out.
 			t0 := time.Now()
 			jobs, err := w.store.Claim(context.WithoutCancel(ctx), &store.ClaimParams{WorkerID: w.id, Types: types, Limit: limit})
+			w.settle(limit, jobs)
 			if err != nil {
 				w.health.failed("claim", err, t0, "claim failed")
-				unsure = unsure || errors.Is(err, store.ErrUnavailable)
+				if errors.Is(err, store.ErrUnavailable) {
+					w.unsure.Store(true)
+				}
 				// Back off rather than poll a failing store. A wake (LISTEN
 				// subscribed again, a retry falling due) tries at once.
 				select {
@@ -428,9 +456,13 @@ func (w *Worker) loop(ctx context.Context) error {
 			}
 			w.health.ok(t0)
 			retry.reset()
-			w.enqueue(jobs)
-			if unsure {
-				unsure = !w.releaseOrphans(ctx)
+			if w.unsure.Load() && w.pauseClaims() {
+				// No other claim is in flight, so every job RUNNING under
+				// this worker that it does not hold is an orphan.
+				if w.releaseOrphans(ctx) {
+					w.unsure.Store(false)
+				}
+				w.resumeClaims()
 			}
 			claimed = len(jobs)
 			w.log.Debug("claimed", "jobs", claimed, "limit", limit, "took", time.Since(t0))
@@ -439,6 +471,10 @@ func (w *Worker) loop(ctx context.Context) error {
 			}
 		}
 		if claimed > 0 && claimed == limit {
+			select {
+			case w.more <- struct{}{}:
+			default:
+			}
 			// Likely more due: claim again as soon as there is room.
 			if int(w.inflight.Load()) >= capacity-min(minClaim, capacity/2) {
 				select {
@@ -449,13 +485,13 @@ func (w *Worker) loop(ctx context.Context) error {
 			}
 			continue
 		}
-		if w.opts.Drain && claimed == 0 && w.inflight.Load() == 0 && w.pending.Load() == 0 {
+		if w.opts.Drain && claimed == 0 && w.inflight.Load() == 0 && w.pending.Load() == 0 && w.inFlightClaims() == 0 {
 			if w.drained(ctx) {
 				return nil
 			}
 		}
 		var freed <-chan struct{}
-		if free < capacity || w.opts.Drain {
+		if int(w.inflight.Load()) > 0 || w.opts.Drain {
 			freed = w.freed
 		}
 		select {
@@ -470,13 +506,139 @@ func (w *Worker) loop(ctx context.Context) error {
 	}
 }
 
-// enqueue puts claimed jobs in the prefetch queue. They are held from now
-// on: counted, and known to releaseOrphans.
+// reserve promises the next claim up to maxClaim places, and returns how
+// many: none unless a slot is idle (fewer than busy held) or a batch worth
+// a round trip fits the prefetch queue.
+func (w *Worker) reserve(capacity, busy int) int {
+	w.claimMu.Lock()
+	defer w.claimMu.Unlock()
+	held := int(w.inflight.Load()) + w.reserved
+	free := capacity - held
+	if w.paused || free <= 0 || (held >= busy && free < min(minClaim, capacity/2)) {
+		return 0
+	}
+	n := min(free, maxClaim)
+	w.reserved += n
+	return n
+}
+
+// pauseClaims stops new claims if none is in flight, and reports whether
+// it did; resumeClaims lets them go on.
+func (w *Worker) pauseClaims() bool {
+	w.claimMu.Lock()
+	defer w.claimMu.Unlock()
+	if w.reserved != 0 {
+		return false
+	}
+	w.paused = true
+	return true
+}
+
+func (w *Worker) resumeClaims() {
+	w.claimMu.Lock()
+	w.paused = false
+	w.claimMu.Unlock()
+}
+
+// inFlightClaims is how many places claims in flight hold.
+func (w *Worker) inFlightClaims() int {
+	w.claimMu.Lock()
+	defer w.claimMu.Unlock()
+	return w.reserved
+}
+
+// settle ends a claim's reservation and queues the jobs it got. Jobs a
+// claim returns after a hard stop closed the queue stay RUNNING under
+// this worker, for a rescue after the lease.
+func (w *Worker) settle(reserved int, jobs []*store.Job) {
+	w.claimMu.Lock()
+	defer w.claimMu.Unlock()
+	w.reserved -= reserved
+	if !w.queueClosed {
+		w.enqueue(jobs)
+	}
+}
+
+// claimAlongside claims beside the loop, so that while one claim waits
+// for its answer another is on its way: at a high rate a single claimer's
+// round trips are the limit. It does nothing else the loop does (drain
+// checks, orphan release): it claims while claims come back full, and
+// once one does not, waits for the loop's word that they do again.
+func (w *Worker) claimAlongside(ctx context.Context) {
+	capacity := w.opts.Concurrency + w.opts.Prefetch
+	retry := w.retry
+	idle := true
+	for {
+		if idle {
+			select {
+			case <-ctx.Done():
+				return
+			case <-w.opts.Hard:
+				return
+			case <-w.more:
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-w.opts.Hard:
+			return
+		default:
+		}
+		// Only batches worth a round trip: the loop sees to idle slots.
+		limit := w.reserve(capacity, 0)
+		if limit == 0 {
+			idle = false
+			select {
+			case <-ctx.Done():
+				return
+			case <-w.opts.Hard:
+				return
+			case <-time.After(time.Millisecond):
+			}
+			continue
+		}
+		types := w.claimTypes()
+		t0 := time.Now()
+		var jobs []*store.Job
+		var err error
+		if len(types) > 0 {
+			jobs, err = w.store.Claim(context.WithoutCancel(ctx), &store.ClaimParams{WorkerID: w.id, Types: types, Limit: limit})
+		}
+		w.settle(limit, jobs)
+		if err != nil {
+			w.health.failed("claim", err, t0, "claim failed")
+			if errors.Is(err, store.ErrUnavailable) {
+				w.unsure.Store(true)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-w.opts.Hard:
+				return
+			case <-w.health.back(err):
+			case <-time.After(retry.wait()):
+			}
+			continue
+		}
+		w.health.ok(t0)
+		retry.reset()
+		w.log.Debug("claimed", "jobs", len(jobs), "limit", limit, "took", time.Since(t0), "claimer", 2)
+		if w.obs != nil && len(jobs) > 0 {
+			w.obs.Claimed(len(jobs))
+		}
+		idle = len(jobs) < limit
+	}
+}
+
+// enqueue puts claimed jobs in the prefetch queue (under claimMu). They
+// are held from now on: counted, and known to releaseOrphans.
 func (w *Worker) enqueue(jobs []*store.Job) {
 	if len(jobs) == 0 {
 		return
 	}
 	w.mu.Lock()
+
 	for _, j := range jobs {
 		w.held[j.ID] = true
 	}
