@@ -131,3 +131,39 @@ func TestTwoClaimersStopCleanly(t *testing.T) {
 		}
 	})
 }
+
+// TestAdaptivePrefetch: by default a worker prefetches what it finished in
+// the last second. Slow jobs are not claimed ahead (another worker could
+// run them); a burst of fast ones opens the prefetch up.
+func TestAdaptivePrefetch(t *testing.T) {
+	teststore.Each(t, func(t *testing.T, b *teststore.Backend) {
+		slow := enqueueSleeps(t, b, 6, 60000)
+		ctx, cancel := context.WithCancel(context.Background())
+		w := newWorker(t, b, Options{Concurrency: 2, ShutdownTimeout: 10 * time.Millisecond})
+		done := make(chan error, 1)
+		go func() { done <- w.Run(ctx) }()
+		waitStarted(t, w, 2)
+		time.Sleep(1200 * time.Millisecond) // several claims and prefetch ticks
+		if n := statuses(t, b, slow)[store.StatusRunning]; n != 2 {
+			t.Errorf("%d slow jobs RUNNING with 2 slots; want 2, none prefetched", n)
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		b.Exec(t, `DELETE FROM "Job"`)
+
+		ps := make([]*store.EnqueueParams, 3000)
+		for i := range ps {
+			ps[i] = &store.EnqueueParams{Type: "Noop"}
+		}
+		if _, err := b.EnqueueMany(context.Background(), ps, nil); err != nil {
+			t.Fatal(err)
+		}
+		w = newWorker(t, b, Options{Concurrency: 2})
+		ctx, cancel = context.WithCancel(context.Background())
+		defer cancel()
+		go func() { done <- w.Run(ctx) }()
+		waitFor(t, 10*time.Second, "the prefetch to open up on fast jobs", func() bool { return w.prefetch.Load() >= 100 })
+	})
+}

@@ -24,8 +24,12 @@ import (
 // Options tune a worker. Zero values take the defaults noted.
 type Options struct {
 	Concurrency int // jobs at once (default 10)
-	// Prefetch is how many jobs the worker claims ahead of free slots
-	// (default Concurrency, at least 100; negative: none). Prefetched jobs
+	// Prefetch is how many jobs the worker claims ahead of free slots;
+	// negative: none. By default (0) it adapts: as many as the worker
+	// finished in the last second, up to Concurrency but at least 200, so
+	// fast jobs are claimed well ahead and slow ones not at all, where a
+	// prefetched job would wait while another worker could run it.
+	// Prefetched jobs
 	// are RUNNING under this worker, held by its lease like running ones
 	// and rescued like them if it dies; a graceful stop hands them back.
 	Prefetch        int
@@ -45,6 +49,8 @@ type Options struct {
 	Hard <-chan struct{}
 	// Observer, if set, hears every transition (metrics).
 	Observer Observer
+
+	adaptive bool // Prefetch was defaulted: adapt it to the rate
 }
 
 // Observer hears about job transitions; the metrics server implements it.
@@ -113,9 +119,13 @@ type Worker struct {
 	more chan struct{}
 	// unsure is set when a claim failed in a way that may have committed.
 	unsure atomic.Bool
-	freed  chan struct{}
-	wake   chan struct{}
-	health *storeHealth
+	// prefetch is how far ahead claims go now: Options.Prefetch, or less
+	// while the rate is low (adaptive). ended counts handlers that ended.
+	prefetch atomic.Int64
+	ended    atomic.Int64
+	freed    chan struct{}
+	wake     chan struct{}
+	health   *storeHealth
 	// giveUp closes once a stopped worker's ShutdownTimeout has passed, or
 	// at a hard stop: outcomes still unwritten get one last try, and the
 	// lease is no longer kept over their jobs.
@@ -160,6 +170,9 @@ func New(s store.Store, cfg *config.Config, opts Options) (*Worker, error) {
 		w.policies[t] = cfg.Policy(t)
 	}
 	w.types, w.claiming = types, types
+	if !opts.adaptive {
+		w.prefetch.Store(int64(opts.Prefetch))
+	}
 	w.config = cfg.Path
 	host, _ := os.Hostname()
 	w.id = fmt.Sprintf("%s-%d-%04x", host, os.Getpid(), rand.IntN(1<<16))
@@ -203,7 +216,8 @@ func withDefaults(o Options) Options {
 	case o.Prefetch < 0:
 		o.Prefetch = 0
 	case o.Prefetch == 0:
-		o.Prefetch = max(o.Concurrency, 100)
+		o.Prefetch = max(o.Concurrency, 200)
+		o.adaptive = true
 	}
 	if o.PollInterval <= 0 {
 		o.PollInterval = time.Second
@@ -278,6 +292,10 @@ func (w *Worker) Run(ctx context.Context) error {
 	// for its answer, once the prefetch queue is large enough for two.
 	claimCtx, stopClaimer := context.WithCancel(ctx)
 	claimerDone := make(chan struct{})
+	if w.opts.adaptive {
+		bgWG.Add(1)
+		go func() { defer bgWG.Done(); w.tunePrefetch(bg) }()
+	}
 	if capacity := w.opts.Concurrency + w.opts.Prefetch; capacity >= 4*minClaim {
 		go func() { defer close(claimerDone); w.claimAlongside(claimCtx) }()
 	} else {
@@ -415,8 +433,8 @@ func (w *Worker) loop(ctx context.Context) error {
 	poll := time.NewTicker(w.opts.PollInterval)
 	defer poll.Stop()
 	retry := w.retry // claims while the store fails
-	capacity := w.opts.Concurrency + w.opts.Prefetch
 	for {
+		capacity := w.capacity()
 		select {
 		case <-ctx.Done():
 			return nil
@@ -506,6 +524,31 @@ func (w *Worker) loop(ctx context.Context) error {
 	}
 }
 
+// capacity is how many jobs the worker holds at most now: its slots and
+// the prefetch queue.
+func (w *Worker) capacity() int { return w.opts.Concurrency + int(w.prefetch.Load()) }
+
+// tunePrefetch sets the prefetch to the number of handlers that ended in
+// the last second, up to Options.Prefetch: about what the worker will
+// start in the next one, so no prefetched job waits long for a slot, and
+// a worker of slow jobs claims none ahead.
+func (w *Worker) tunePrefetch(ctx context.Context) {
+	const tick = 250 * time.Millisecond
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	var window [4]int64 // ended counts of the last second's ticks
+	for i := 0; ; i++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		n := w.ended.Load()
+		w.prefetch.Store(min(int64(w.opts.Prefetch), n-window[i%len(window)]))
+		window[i%len(window)] = n
+	}
+}
+
 // reserve promises the next claim up to maxClaim places, and returns how
 // many: none unless a slot is idle (fewer than busy held) or a batch worth
 // a round trip fits the prefetch queue.
@@ -565,8 +608,6 @@ func (w *Worker) settle(reserved int, jobs []*store.Job) {
 // checks, orphan release): it claims while claims come back full, and
 // once one does not, waits for the loop's word that they do again.
 func (w *Worker) claimAlongside(ctx context.Context) {
-	capacity := w.opts.Concurrency + w.opts.Prefetch
-	retry := w.retry
 	idle := true
 	for {
 		if idle {
@@ -586,7 +627,7 @@ func (w *Worker) claimAlongside(ctx context.Context) {
 		default:
 		}
 		// Only batches worth a round trip: the loop sees to idle slots.
-		limit := w.reserve(capacity, 0)
+		limit := w.reserve(w.capacity(), 0)
 		if limit == 0 {
 			idle = false
 			select {
@@ -607,22 +648,16 @@ func (w *Worker) claimAlongside(ctx context.Context) {
 		}
 		w.settle(limit, jobs)
 		if err != nil {
+			// The loop backs off and retries; this one waits for its word
+			// that claims come back full again.
 			w.health.failed("claim", err, t0, "claim failed")
 			if errors.Is(err, store.ErrUnavailable) {
 				w.unsure.Store(true)
 			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-w.opts.Hard:
-				return
-			case <-w.health.back(err):
-			case <-time.After(retry.wait()):
-			}
+			idle = true
 			continue
 		}
 		w.health.ok(t0)
-		retry.reset()
 		w.log.Debug("claimed", "jobs", len(jobs), "limit", limit, "took", time.Since(t0), "claimer", 2)
 		if w.obs != nil && len(jobs) > 0 {
 			w.obs.Claimed(len(jobs))
@@ -785,6 +820,7 @@ func (w *Worker) run(jobCtx context.Context, j *store.Job) {
 		cause = nil // it finished: a late cancel or timeout changes nothing
 	}
 	w.handling.Add(-1)
+	w.ended.Add(1)
 	w.results <- outcome{job: j, output: out, err: err, cause: cause, took: time.Since(began)}
 	w.inflight.Add(-1)
 	w.signalFreed()
