@@ -608,9 +608,10 @@ func (w *Worker) settle(reserved int, jobs []*store.Job) {
 // checks, orphan release): it claims while claims come back full, and
 // once one does not, waits for the loop's word that they do again.
 func (w *Worker) claimAlongside(ctx context.Context) {
-	idle := true
+	idle, misses := true, 0
 	for {
 		if idle {
+			misses = 0
 			select {
 			case <-ctx.Done():
 				return
@@ -629,7 +630,10 @@ func (w *Worker) claimAlongside(ctx context.Context) {
 		// Only batches worth a round trip: the loop sees to idle slots.
 		limit := w.reserve(w.capacity(), 0)
 		if limit == 0 {
-			idle = false
+			// Full: look again in a moment, but not for long, lest a
+			// worker of slow jobs wake a thousand times a second.
+			misses++
+			idle = misses >= 100
 			select {
 			case <-ctx.Done():
 				return
@@ -639,6 +643,7 @@ func (w *Worker) claimAlongside(ctx context.Context) {
 			}
 			continue
 		}
+		misses = 0
 		types := w.claimTypes()
 		t0 := time.Now()
 		var jobs []*store.Job
