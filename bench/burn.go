@@ -28,22 +28,29 @@ func benchBurn(ctx context.Context, e *env) error {
 		return err
 	}
 	defer os.Remove(file)
-	pgYard, err := e.pgCeiling(ctx)
-	if err != nil {
-		return fmt.Errorf("postgres ceiling: %w", err)
-	}
-	sqYard, err := e.sqliteNaive(ctx)
-	if err != nil {
-		return fmt.Errorf("sqlite naive loop: %w", err)
-	}
 
 	note("method: wall time of one `jobctl worker run --drain --concurrency N --log-level warn` process")
 	note("(start-up, claims, builtin noop, completions, drain check, exit) over %s queued Noop jobs,", count(n))
 	note("a fresh store each run; peak RSS = max VmHWM of the worker, /proc polled every 50ms; 1 run each.")
-	note("yardsticks of this run: Postgres raw-SQL ceiling (pgbench, %s rows, %s) %s; SQLite naive loop %s",
-		count(e.cfg.ceilingRows), e.cfg.ceilingTime, perSec(pgYard), perSec(sqYard))
+	note("yardstick: measured again just before each backend's rows, so both see the same load:")
+	note("Postgres raw-SQL ceiling (pgbench, %s rows, %s), SQLite naive loop (%s rows)",
+		count(e.cfg.ceilingRows), e.cfg.ceilingTime, count(n))
 	t := newTable("store", "concurrency", "completed", "jobs/s", "yardstick", "ratio", "target", "peak RSS")
+	var pgYard, sqYard float64
 	for _, backend := range []string{"postgres", "sqlite"} {
+		var err error
+		switch backend {
+		case "postgres":
+			e.yard.pgCeiling = 0
+			if pgYard, err = e.pgCeiling(ctx); err != nil {
+				return fmt.Errorf("postgres ceiling: %w", err)
+			}
+		case "sqlite":
+			e.yard.sqliteNaive = 0
+			if sqYard, err = e.sqliteNaive(ctx); err != nil {
+				return fmt.Errorf("sqlite naive loop: %w", err)
+			}
+		}
 		for _, c := range e.cfg.concurrency {
 			var childEnv []string
 			var count func() (int64, error)
