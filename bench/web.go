@@ -127,7 +127,8 @@ func benchWeb(ctx context.Context, e *env) error {
 		{label: "GET /api/admin/jobs?after=... (page 2)", method: "GET", path: "/api/admin/jobs?after=" + url.QueryEscape(page1.Next), api: true},
 		{label: "GET /api/admin/jobs/{id}", method: "GET", path: "/api/admin/jobs/" + jobID, api: true},
 		{label: "GET /api/admin/jobs/health", method: "GET", path: "/api/admin/jobs/health", api: true, alsoOK: http.StatusServiceUnavailable},
-		{label: "GET /api/admin/stats", method: "GET", path: "/api/admin/stats", api: true},
+		{label: "GET /api/admin/stats (no since: all time)", method: "GET", path: "/api/admin/stats", api: true},
+		{label: "GET /api/admin/stats?since=24h (the CLI's default)", method: "GET", path: "/api/admin/stats?since=24h", api: true},
 		{label: "GET /api/admin/audit-logs", method: "GET", path: "/api/admin/audit-logs", api: true},
 		{label: "GET /api/admin/workers", method: "GET", path: "/api/admin/workers", api: true},
 		{label: "GET /api/admin/schedules", method: "GET", path: "/api/admin/schedules", api: true},
@@ -248,6 +249,9 @@ func benchSSE(ctx context.Context, c *webClient, srv *server) error {
 	t.add("0", pct(idle.cpu), mib(idle.rssKB), "-", "-")
 	t.add(strconv.Itoa(sseClients), pct(busy.cpu), mib(busy.rssKB), count(gotEvents), count(gotBytes))
 	t.print()
+	ticks := sseWindow.Seconds() / 2
+	note("events: %.1f per client per default 2 s tick; the hub sends a fragment only when its HTML", float64(gotEvents)/sseClients/ticks)
+	note("changed, and rows whose \"Ns ago\" text moved count as changed, so young jobs are re-sent each tick")
 	note("all %d streams open in %s; with them connected, page /admin/jobs: p50 %s, p95 %s, max %s (%s bytes), meets: %s",
 		sseClients, ms(connectAll), ms(percentile(d, 50)), ms(percentile(d, 95)), ms(percentile(d, 100)), count(size),
 		webVerdict(percentile(d, 50), percentile(d, 95)))
