@@ -37,6 +37,7 @@ type env struct {
 	version   string
 	pgVersion string
 	big       *bigTable // the seeded large schema, once a part asked for it
+	yard      yardsticks
 }
 
 func newEnv(ctx context.Context, cfg *config) (*env, error) {

@@ -35,6 +35,11 @@ type config struct {
 	runs       int // figures 4 and 6, per command; EXPLAIN runs
 	cliRuns    int // figure 5, per command
 	keep       bool
+	// The yardsticks and the burn-down table.
+	ceilingRows int
+	ceilingTime time.Duration
+	pgbench     string
+	concurrency []int
 }
 
 // part is one figure of the report.
@@ -46,7 +51,8 @@ type part struct {
 
 var parts = []part{
 	{"enqueue", "1. Bulk enqueue, streamed (enqueue --from): rate and peak RSS at -jobs and -enqueue-max lines", benchEnqueue},
-	{"burn", "2. Burn-down throughput and worker memory", benchBurn},
+	{"yardsticks", "0. Yardsticks: Postgres raw-SQL ceiling and SQLite naive loop", benchYardsticks},
+	{"burn", "2. Burn-down against concurrency, each beside its yardstick, and worker memory", benchBurn},
 	{"latency", "3. Pickup latency, enqueue -> start", benchLatency},
 	{"list", "4. List queries and claim on a large Postgres table", benchList},
 	{"cli", "5. CLI start-up on an embedded SQLite store", benchCLI},
@@ -61,7 +67,7 @@ func main() {
 	var cfg config
 	var only string
 	flag.StringVar(&cfg.bin, "bin", "bin/jobctl", "jobctl binary to measure (make build)")
-	flag.StringVar(&only, "only", "", "comma-separated parts to run: enqueue,burn,latency,list,cli,monitor,ops (default all)")
+	flag.StringVar(&only, "only", "", "comma-separated parts to run: yardsticks,enqueue,burn,latency,list,cli,monitor,ops (default all)")
 	flag.IntVar(&cfg.jobs, "jobs", 200000, "jobs for the enqueue and burn-down figures")
 	flag.IntVar(&cfg.enqueueMax, "enqueue-max", 1000000, "lines of the second, large bulk enqueue (peak RSS and linearity); 0 skips it")
 	flag.IntVar(&cfg.rows, "rows", 1000000, "rows seeded for the list, monitor and ops figures (one shared seeding)")
@@ -69,14 +75,30 @@ func main() {
 	flag.DurationVar(&cfg.interval, "interval", 20*time.Millisecond, "gap between latency enqueues")
 	flag.IntVar(&cfg.runs, "runs", 5, "runs per list command (median)")
 	flag.IntVar(&cfg.cliRuns, "cli-runs", 20, "runs per CLI start-up command (median)")
+	flag.IntVar(&cfg.ceilingRows, "ceiling-rows", 800000, "PENDING rows of the Postgres raw-SQL ceiling's table")
+	flag.DurationVar(&cfg.ceilingTime, "ceiling-time", 10*time.Second, "pgbench -T of the Postgres ceiling (whole seconds)")
+	flag.StringVar(&cfg.pgbench, "pgbench", "pgbench", "pgbench binary for the Postgres ceiling")
+	conc := flag.String("concurrency", "10,50,200,2000", "comma-separated worker --concurrency values of the burn-down table")
 	flag.BoolVar(&cfg.keep, "keep", false, "keep the bench schemas and temp files (for debugging)")
 	flag.Parse()
+	for _, c := range strings.Split(*conc, ",") {
+		var v int
+		if _, err := fmt.Sscan(strings.TrimSpace(c), &v); err != nil || v <= 0 {
+			fmt.Fprintf(os.Stderr, "bench: -concurrency: bad value %q\n", c)
+			os.Exit(2)
+		}
+		cfg.concurrency = append(cfg.concurrency, v)
+	}
+	if cfg.ceilingTime < time.Second {
+		fmt.Fprintln(os.Stderr, "bench: -ceiling-time: at least 1s")
+		os.Exit(2)
+	}
 	for _, p := range strings.Split(only, ",") {
 		if p = strings.TrimSpace(p); p == "" {
 			continue
 		}
 		if !slices.ContainsFunc(parts, func(x part) bool { return x.name == p }) {
-			fmt.Fprintf(os.Stderr, "bench: unknown part %q (want enqueue, burn, latency, list, cli, monitor or ops)\n", p)
+			fmt.Fprintf(os.Stderr, "bench: unknown part %q (want yardsticks, enqueue, burn, latency, list, cli, monitor or ops)\n", p)
 			os.Exit(2)
 		}
 		cfg.only = append(cfg.only, p)

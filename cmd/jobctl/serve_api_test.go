@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"reflect"
 	"regexp"
 	"strings"
 	"syscall"
@@ -118,6 +119,24 @@ func TestServeAPI(t *testing.T) {
 			t.Errorf("retry response %s; want exactly the guide's success, jobId, status PENDING and scheduledFor", out)
 		}
 		bob.want("POST", "/api/admin/jobs/"+mine+"/retry", "", http.StatusConflict) // PENDING now
+
+		// The API's job is `show -o json`'s: same fields, times to the
+		// millisecond, absent values null.
+		var detail struct{ Job map[string]any }
+		if err := json.Unmarshal([]byte(alice.want("GET", "/api/admin/jobs/"+mine, "", 200)), &detail); err != nil {
+			t.Fatal(err)
+		}
+		var shown map[string]any
+		if err := json.Unmarshal([]byte(e.mustRun("", "show", mine, "-o", "json")), &shown); err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range []map[string]any{detail.Job, shown} {
+			delete(m, "related")
+			delete(m, "dependsOn")
+		}
+		if !reflect.DeepEqual(detail.Job, shown) {
+			t.Errorf("GET /api/admin/jobs/%s job:\n%v\nwant show -o json's:\n%v", mine, detail.Job, shown)
+		}
 
 		// The audit row names the account and the channel.
 		out = alice.want("GET", "/api/admin/audit-logs?action=retry&job="+mine, "", 200)

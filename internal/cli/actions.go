@@ -456,7 +456,7 @@ type actionResponse struct {
 }
 
 func view(r ops.JobResponse) actionResponse {
-	return actionResponse{Success: r.Success, JobID: r.JobID, Status: r.Status, ScheduledFor: render.TimePtr(r.ScheduledFor),
+	return actionResponse{Success: r.Success, JobID: r.JobID, Status: r.Status, ScheduledFor: r.ScheduledFor,
 		CancelRequested: r.CancelRequested, Error: r.Error, DryRun: r.DryRun}
 }
 

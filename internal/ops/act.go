@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jobctl/jobctl/internal/render"
 	"github.com/jobctl/jobctl/internal/store"
 )
 
@@ -212,7 +213,7 @@ func Response(a store.Action, c store.Changed, dry bool) JobResponse {
 	switch a {
 	case store.ActRetry, store.ActStart:
 		t := c.ScheduledFor.UTC()
-		r.ScheduledFor = &t
+		r.ScheduledFor = render.TimePtr(&t)
 	case store.ActCancel:
 		r.CancelRequested = c.CancelRequested
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/jobctl/jobctl/internal/health"
+	"github.com/jobctl/jobctl/internal/render"
 	"github.com/jobctl/jobctl/internal/store"
 )
 
@@ -110,13 +111,13 @@ type ActionRequest struct {
 // JobResponse is one job's outcome: the guide's response to
 // POST /api/admin/jobs/[jobId]/retry, with "error" for a refusal.
 type JobResponse struct {
-	Success         bool       `json:"success"`
-	JobID           string     `json:"jobId"`
-	Status          string     `json:"status,omitempty"`
-	ScheduledFor    *time.Time `json:"scheduledFor,omitempty"`
-	CancelRequested bool       `json:"cancelRequested,omitempty"`
-	Error           string     `json:"error,omitempty"`
-	DryRun          bool       `json:"dryRun,omitempty"`
+	Success         bool         `json:"success"`
+	JobID           string       `json:"jobId"`
+	Status          string       `json:"status,omitempty"`
+	ScheduledFor    *render.Time `json:"scheduledFor,omitempty"` // to the millisecond, as all JSON times
+	CancelRequested bool         `json:"cancelRequested,omitempty"`
+	Error           string       `json:"error,omitempty"`
+	DryRun          bool         `json:"dryRun,omitempty"`
 }
 
 // Result is what an action did.

@@ -133,6 +133,13 @@ func exportRelated(r *store.Related) *relatedJSON {
 	}
 }
 
+// JobJSON, JobsJSON, RelatedJSON and StatsJSON are the machine-readable
+// views -o json prints, for the REST API to answer with the same shapes.
+func JobJSON(j *store.Job) any         { return exportJob(j) }
+func JobsJSON(jobs []*store.Job) any   { return exportJobs(jobs) }
+func RelatedJSON(r *store.Related) any { return exportRelated(r) }
+func StatsJSON(st *store.Stats) any    { return exportStats(st) }
+
 // rawOrNull maps an empty RawMessage, which encoding/json rejects, to nil,
 // which it writes as null.
 func rawOrNull(m json.RawMessage) json.RawMessage {

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/jobctl/jobctl/internal/ops"
+	"github.com/jobctl/jobctl/internal/render"
 	"github.com/jobctl/jobctl/internal/store"
 	"github.com/jobctl/jobctl/internal/when"
 )
@@ -138,11 +139,16 @@ func (s *server) listJobs(w http.ResponseWriter, r *http.Request, who ops.Princi
 	if err != nil {
 		return err
 	}
-	if res.Items == nil {
-		res.Items = []*store.Job{}
-	}
-	writeJSON(w, http.StatusOK, res)
+	writeJSON(w, http.StatusOK, pageBody{Items: render.JobsJSON(res.Items), Total: res.Total, Next: res.Next})
 	return nil
+}
+
+// pageBody is a page of a listing, its items in the shapes -o json prints
+// (times to the millisecond, absent values null).
+type pageBody struct {
+	Items any    `json:"items"`
+	Total *int64 `json:"total,omitempty"`
+	Next  string `json:"next"`
 }
 
 func (s *server) getJob(w http.ResponseWriter, r *http.Request, who ops.Principal) error {
@@ -150,7 +156,10 @@ func (s *server) getJob(w http.ResponseWriter, r *http.Request, who ops.Principa
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, d)
+	writeJSON(w, http.StatusOK, struct {
+		Job     any `json:"job"`
+		Related any `json:"related"`
+	}{render.JobJSON(d.Job), render.RelatedJSON(d.Related)})
 	return nil
 }
 
@@ -361,7 +370,7 @@ func (s *server) stats(w http.ResponseWriter, r *http.Request, who ops.Principal
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, st)
+	writeJSON(w, http.StatusOK, render.StatsJSON(st))
 	return nil
 }
 
@@ -409,16 +418,14 @@ func (s *server) audit(w http.ResponseWriter, r *http.Request, who ops.Principal
 	if err != nil {
 		return err
 	}
-	if res.Items == nil {
-		res.Items = []*store.AuditEntry{}
-	}
-	writeJSON(w, http.StatusOK, res)
+	total := res.Total
+	writeJSON(w, http.StatusOK, pageBody{Items: render.AuditJSON(res.Items), Total: &total, Next: res.Next})
 	return nil
 }
 
 // itemsBody wraps a list, leaving room for paging later.
-type itemsBody[T any] struct {
-	Items []T `json:"items"`
+type itemsBody struct {
+	Items any `json:"items"`
 }
 
 func (s *server) workers(w http.ResponseWriter, r *http.Request, who ops.Principal) error {
@@ -426,10 +433,7 @@ func (s *server) workers(w http.ResponseWriter, r *http.Request, who ops.Princip
 	if err != nil {
 		return err
 	}
-	if ws == nil {
-		ws = []*store.WorkerInfo{}
-	}
-	writeJSON(w, http.StatusOK, itemsBody[*store.WorkerInfo]{ws})
+	writeJSON(w, http.StatusOK, itemsBody{render.WorkersJSON(ws)})
 	return nil
 }
 
@@ -438,9 +442,6 @@ func (s *server) schedules(w http.ResponseWriter, r *http.Request, who ops.Princ
 	if err != nil {
 		return err
 	}
-	if ss == nil {
-		ss = []*store.Schedule{}
-	}
-	writeJSON(w, http.StatusOK, itemsBody[*store.Schedule]{ss})
+	writeJSON(w, http.StatusOK, itemsBody{render.SchedulesJSON(ss)})
 	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/jobctl/jobctl/internal/auth"
 	"github.com/jobctl/jobctl/internal/health"
 	"github.com/jobctl/jobctl/internal/ops"
+	"github.com/jobctl/jobctl/internal/render"
 	"github.com/jobctl/jobctl/internal/store"
 )
 
@@ -108,7 +109,7 @@ func (f *fakeOps) Act(ctx context.Context, who ops.Principal, req *ops.ActionReq
 		}
 		res.Changed++
 		at := testNow.Add(req.Delay)
-		res.Jobs = append(res.Jobs, ops.JobResponse{Success: true, JobID: id, Status: "PENDING", ScheduledFor: &at})
+		res.Jobs = append(res.Jobs, ops.JobResponse{Success: true, JobID: id, Status: "PENDING", ScheduledFor: render.TimePtr(&at)})
 	}
 	return res, nil
 }
