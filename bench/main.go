@@ -59,6 +59,7 @@ var parts = []part{
 	// monitor reads the seeded large table and ops then changes it, so
 	// monitor comes first; list, monitor and ops share one seeding.
 	{"monitor", "6. Monitoring on a large Postgres table: health, stats, /metrics", benchMonitor},
+	{"web", "8. Web admin (`jobctl serve`) on a large Postgres table: every page and API call, 100 live-stream clients", benchWeb},
 	{"ops", "7. Operator actions on a large Postgres table: retry, archive, claims meanwhile", benchOps},
 }
 
