@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jobctl/jobctl/internal/ops"
 	"github.com/jobctl/jobctl/internal/render"
@@ -346,11 +347,19 @@ func bulkAction(action store.Action) func(*server, http.ResponseWriter, *http.Re
 
 func (s *server) stats(w http.ResponseWriter, r *http.Request, who ops.Principal) error {
 	q := r.URL.Query()
-	p := &store.StatsParams{}
+	// The window of run times and top errors is jobctl stats's: the last
+	// 24h unless since says otherwise, "all" for all time (which reads
+	// every COMPLETED job's times).
+	p := &store.StatsParams{Since: s.cfg.Now().Add(-24 * time.Hour)}
 	var err error
 	if v, ok := q["since"]; ok {
-		if p.Since, err = when.ParseTime(v[0], s.cfg.Now()); err != nil {
-			return invalid("since", "%v", err)
+		switch v[0] {
+		case "all":
+			p.Since = time.Time{}
+		default:
+			if p.Since, err = when.ParseTime(v[0], s.cfg.Now()); err != nil {
+				return invalid("since", "%v", err)
+			}
 		}
 	}
 	for _, v := range q["type"] {

@@ -274,6 +274,13 @@ func TestListAndReads(t *testing.T) {
 		}
 	}
 
+	// Without since the window is stats's 24h; since=all is all time.
+	for q, want := range map[string]time.Time{"": testNow.Add(-24 * time.Hour), "?since=all": {}, "?since=1h": testNow.Add(-time.Hour)} {
+		e.do(t, req{method: "GET", path: "/api/admin/stats" + q, as: "admin1"})
+		if sp := e.ops.last().Req.(*store.StatsParams); !sp.Since.Equal(want) {
+			t.Errorf("stats%s: since %v; want %v", q, sp.Since, want)
+		}
+	}
 	w = e.do(t, req{method: "GET", path: "/api/admin/stats?since=24h&type=Report&top=3", as: "admin1"})
 	sp := e.ops.last().Req.(*store.StatsParams)
 	if w.Code != 200 || !strings.Contains(w.Body.String(), `"FAILED":2,`) || sp.TopErrors != 3 || !reflect.DeepEqual(sp.Types, []string{"Report"}) || !sp.Since.Equal(testNow.Add(-24*time.Hour)) {
