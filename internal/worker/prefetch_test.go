@@ -85,7 +85,7 @@ func TestTwoClaimersStopCleanly(t *testing.T) {
 		w := newWorker(t, b, Options{Concurrency: 50, Prefetch: 300})
 		done := make(chan error, 1)
 		go func() { done <- w.Run(ctx) }()
-		waitFor(t, 10*time.Second, "some jobs done", func() bool { return w.done.Load() >= 300 })
+		waitFor(t, 60*time.Second, "some jobs done", func() bool { return w.done.Load() >= 300 })
 		cancel()
 		if err := <-done; err != nil {
 			t.Fatal(err)
