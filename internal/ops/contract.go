@@ -5,9 +5,8 @@
 // an account may see. The CLI (internal/cli) and the HTTP server
 // (internal/web) are thin adapters over it.
 //
-// CONTRACT FILE (session plan): the types and the Service interface below
-// are fixed so the CLI, API and pages can be written at once. The
-// implementation (*Ops) lives in the other files of this package.
+// This file holds the types and the Service interface the adapters see;
+// the implementation, *Ops, is in the other files.
 package ops
 
 import (
