@@ -15,7 +15,6 @@ import (
 // (tests) it reads the line as Confirm does. Callers check CanPrompt
 // first.
 func (ios *IO) ReadSecret(ctx context.Context, prompt string) (string, error) {
-	fmt.Fprint(ios.ErrOut, Inert(prompt))
 	type answer struct {
 		line string
 		err  error
@@ -29,11 +28,18 @@ func (ios *IO) ReadSecret(ctx context.Context, prompt string) (string, error) {
 			return "", fmt.Errorf("read password: %w", err)
 		}
 		restore = func() { _ = term.Restore(fd, state) }
+		// Echo goes off before the prompt is shown, not when ReadPassword
+		// gets to it, or a password typed at once is echoed.
+		if err := echoOff(fd); err != nil {
+			return "", fmt.Errorf("read password: %w", err)
+		}
+		fmt.Fprint(ios.ErrOut, Inert(prompt))
 		go func() {
 			b, err := term.ReadPassword(fd)
 			got <- answer{string(b), err}
 		}()
 	} else {
+		fmt.Fprint(ios.ErrOut, Inert(prompt))
 		in := ios.In
 		go func() {
 			line, err := readLine(in)
@@ -46,6 +52,7 @@ func (ios *IO) ReadSecret(ctx context.Context, prompt string) (string, error) {
 		fmt.Fprintln(ios.ErrOut)
 		return "", ctx.Err()
 	case a := <-got:
+		restore()
 		// The typed Enter was not echoed either.
 		fmt.Fprintln(ios.ErrOut)
 		if a.err != nil {
