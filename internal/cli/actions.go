@@ -208,18 +208,7 @@ const aborted = "Aborted; nothing changed.\n"
 // Each says that nothing changed, and nothing has: the question comes
 // before the first batch.
 func (o *ActionOptions) confirm(ctx context.Context, prompt string) error {
-	yes, err := o.IO.Confirm(ctx, prompt)
-	switch {
-	case yes:
-		return nil
-	case ctx.Err() != nil:
-		o.IO.Warnf(aborted)
-		return &cmdutil.ExitError{Code: exitInterrupted}
-	case err != nil && !errors.Is(err, render.ErrNoAnswer):
-		return err
-	}
-	o.IO.Warnf(aborted)
-	return cmdutil.ErrSilent
+	return confirmOrAbort(ctx, o.IO, prompt)
 }
 
 // jobsText is "1,234 CalendarSync jobs", naming the type when exactly one

@@ -368,20 +368,20 @@ func userRemoveRun(ctx context.Context, opts *UserRemoveOptions) error {
 }
 
 // confirmOrAbort asks q and returns nil only for a yes: no, Enter or the
-// end of input exit 1 and Ctrl-C 130, each saying nothing changed, as
-// the bulk actions' questions do.
+// end of input exit 1 and Ctrl-C 130, each saying nothing changed. Every
+// question jobctl asks before a change goes through it.
 func confirmOrAbort(ctx context.Context, ios *render.IO, q string) error {
 	yes, err := ios.Confirm(ctx, q)
 	switch {
 	case yes:
 		return nil
 	case ctx.Err() != nil:
-		ios.Warnf("Aborted; nothing changed.\n")
-		return &cmdutil.ExitError{Code: 130}
+		ios.Warnf(aborted)
+		return &cmdutil.ExitError{Code: exitInterrupted}
 	case err != nil && !errors.Is(err, render.ErrNoAnswer):
 		return err
 	}
-	ios.Warnf("Aborted; nothing changed.\n")
+	ios.Warnf(aborted)
 	return cmdutil.ErrSilent
 }
 
