@@ -34,19 +34,18 @@ const (
 
 // actionSpec is what differs between the bulk actions.
 type actionSpec struct {
-	past     string // "Retried", for the summary
-	progress string // what the spinner counts: "retried"
-	ask      askPolicy
+	past string // "Retried", for the summary
+	ask  askPolicy
 }
 
 var actionSpecs = map[store.Action]actionSpec{
-	store.ActRetry:   {"Retried", "retried", askBulk},
-	store.ActCancel:  {"Cancelled", "cancelled", askBulk},
-	store.ActStart:   {"Started", "started", askNever},
-	store.ActDelete:  {"Deleted", "deleted", askAlways},
-	store.ActPurge:   {"Purged", "purged", askAlways},
-	store.ActArchive: {"Archived", "archived", askNever},
-	store.ActRestore: {"Restored", "restored", askNever},
+	store.ActRetry:   {"Retried", askBulk},
+	store.ActCancel:  {"Cancelled", askBulk},
+	store.ActStart:   {"Started", askNever},
+	store.ActDelete:  {"Deleted", askAlways},
+	store.ActPurge:   {"Purged", askAlways},
+	store.ActArchive: {"Archived", askNever},
+	store.ActRestore: {"Restored", askNever},
 }
 
 // ActionOptions are the inputs every bulk action shares: retry, cancel,
@@ -285,7 +284,7 @@ func (o *ActionOptions) act(ctx context.Context, s store.Store) (*outcome, error
 	}
 	mode := o.listing()
 	out.streamed = mode == listStream
-	prog := o.IO.StartProgress(o.spec().progress)
+	prog := o.IO.StartProgress(ops.Did(o.Params.Action))
 	o.Params.Progress = func(batch []store.Changed) {
 		out.done += int64(len(batch))
 		prog.Update(out.done, total)
@@ -372,25 +371,16 @@ func (o *ActionOptions) report(out *outcome, actErr error) error {
 }
 
 // outageError says, in the one line it prints, how far an action the store
-// dropped out of got: its batches commit one by one, so the jobs done are
-// done and the rest untouched. Other errors pass through.
+// dropped out of got (ops.Interrupted: the API answers the same line).
+// Other errors pass through.
 func (o *ActionOptions) outageError(out *outcome, err error) error {
-	var u *store.UnavailableError
-	if !errors.As(err, &u) || o.Params.DryRun {
+	if !errors.Is(err, store.ErrUnavailable) {
 		return err
 	}
-	done := render.CountOf(out.done, "job")
-	if out.total > 0 {
-		done = render.Count(out.done) + " of " + render.CountOf(out.total, "job")
+	if e := ops.Interrupted(o.Params.Action, out.done, out.total, o.Params.DryRun, err); e != nil {
+		return errors.New(e.Message)
 	}
-	why := ""
-	if u.Reason != "" {
-		why = " (" + u.Reason + ")"
-	}
-	if out.done == 0 {
-		return fmt.Errorf("%s: no job %s%s", store.ErrUnavailable, o.spec().progress, why)
-	}
-	return fmt.Errorf("%s: %s %s, the rest untouched%s", store.ErrUnavailable, done, o.spec().progress, why)
+	return err
 }
 
 func (o *ActionOptions) notFound(id string) string { return ops.NotFoundText(o.Params.Action, id) }

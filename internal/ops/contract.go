@@ -47,6 +47,7 @@ const (
 	CodeNotFound      Code = "not_found"       // 404
 	CodeConflict      Code = "conflict"        // 409: the job's status does not allow the action
 	CodeUnprocessable Code = "unprocessable"   // 422: well-formed but refused (empty selection, ...)
+	CodeUnavailable   Code = "unavailable"     // 503: the store dropped out, or the action was cut short (Interrupted)
 )
 
 // Error is a refusal with a one-line message. Field, when set, names the

@@ -331,18 +331,52 @@ func bulkAction(action store.Action) func(*server, http.ResponseWriter, *http.Re
 			return invalid("delay", "only retry takes delay and resetAttempts")
 		}
 		res, err := s.cfg.Ops.Act(r.Context(), who, req)
+		if err != nil && res != nil {
+			total := int64(0)
+			if len(req.IDs) > 0 {
+				total = int64(len(uniq(req.IDs)))
+			}
+			if e := ops.Interrupted(action, res.Changed+res.Requested, total, req.DryRun, err); e != nil {
+				// The batches done stay done: say how many, with the
+				// operation ID their audit rows carry, beside the error.
+				s.cfg.Logger.WarnContext(r.Context(), "bulk action cut short", "action", action, "operationId", res.OperationID, "err", err)
+				writeJSON(w, http.StatusServiceUnavailable, interruptedBody{Error: errorDetail{Code: e.Code, Message: e.Message}, Result: fillResult(res)})
+				return nil
+			}
+		}
 		if err != nil {
 			return err
 		}
-		if res.Skipped == nil {
-			res.Skipped = []store.Skipped{}
-		}
-		if res.NotFound == nil {
-			res.NotFound = []string{}
-		}
-		writeJSON(w, http.StatusOK, res)
+		writeJSON(w, http.StatusOK, fillResult(res))
 		return nil
 	}
+}
+
+// fillResult gives a Result's lists as [] rather than null.
+func fillResult(res *ops.Result) *ops.Result {
+	if res.Skipped == nil {
+		res.Skipped = []store.Skipped{}
+	}
+	if res.NotFound == nil {
+		res.NotFound = []string{}
+	}
+	return res
+}
+
+// interruptedBody answers a bulk action cut short part-way (the store
+// dropped out, or the server stopped it): the error, and the counts of what
+// was done in the success body's fields. Each job is done or untouched.
+type interruptedBody struct {
+	Error errorDetail `json:"error"`
+	*ops.Result
+}
+
+func uniq(ids []string) map[string]bool {
+	m := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		m[id] = true
+	}
+	return m
 }
 
 func (s *server) stats(w http.ResponseWriter, r *http.Request, who ops.Principal) error {

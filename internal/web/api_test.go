@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"reflect"
@@ -153,6 +154,46 @@ func TestRetryResponse(t *testing.T) {
 	w = e.do(t, req{method: "POST", path: "/api/admin/jobs/job_pending/retry", as: "admin1"})
 	if !strings.Contains(w.Body.String(), "job_pending is PENDING: retry needs FAILED, DEAD or CANCELLED") {
 		t.Errorf("409 body %s; want the refusal's reason", w.Body)
+	}
+}
+
+// TestBulkCutShort: a bulk action the store drops out of part-way, or the
+// server stops, answers 503 with the CLI's line and the counts of what it
+// did and the operation ID, not a bare 500.
+func TestBulkCutShort(t *testing.T) {
+	for _, c := range []struct {
+		cut     error
+		path    string
+		body    string
+		message string
+	}{
+		{&store.UnavailableError{Op: "retry", Reason: "connection refused"}, "/api/admin/jobs/retry", `{"ids":["a","b","c","d","e","a"]}`,
+			"store unreachable: 2 of 5 jobs retried, the rest untouched (connection refused)"},
+		{context.Canceled, "/api/admin/jobs/cancel", `{"filter":{"status":"pending"}}`,
+			"interrupted: 2 jobs cancelled, the rest untouched (context canceled)"},
+	} {
+		e := newEnv(t)
+		e.ops.cut = c.cut
+		w := e.do(t, req{method: "POST", path: c.path, as: "admin1", body: c.body})
+		var got struct {
+			Error struct {
+				Code    ops.Code
+				Message string
+			}
+			OperationID string `json:"operationId"`
+			Changed     *int64
+			Skipped     []store.Skipped
+			NotFound    []string `json:"notFound"`
+		}
+		if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil {
+			t.Fatalf("%s: %v in %s", c.path, err, w.Body)
+		}
+		if w.Code != http.StatusServiceUnavailable || got.Error.Code != ops.CodeUnavailable || got.Error.Message != c.message {
+			t.Errorf("%s: %d %s; want 503 unavailable %q", c.path, w.Code, w.Body, c.message)
+		}
+		if got.OperationID != "op_test" || got.Changed == nil || *got.Changed != 2 || got.Skipped == nil || got.NotFound == nil {
+			t.Errorf("%s: body %s; want the counts so far and the operation ID", c.path, w.Body)
+		}
 	}
 }
 

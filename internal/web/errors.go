@@ -33,6 +33,7 @@ var statusOf = map[ops.Code]int{
 	ops.CodeNotFound:      http.StatusNotFound,
 	ops.CodeConflict:      http.StatusConflict,
 	ops.CodeUnprocessable: http.StatusUnprocessableEntity,
+	ops.CodeUnavailable:   http.StatusServiceUnavailable,
 }
 
 // apiError turns an error into the API's status and body; ok is false for
@@ -57,6 +58,9 @@ func apiError(err error) (int, any, bool) {
 	var pe *store.PermissionError
 	if errors.As(err, &pe) {
 		return http.StatusForbidden, errorBody{Error: errorDetail{Code: ops.CodeForbidden, Message: pe.Error()}}, true
+	}
+	if errors.Is(err, store.ErrUnavailable) {
+		return http.StatusServiceUnavailable, errorBody{Error: errorDetail{Code: ops.CodeUnavailable, Message: err.Error()}}, true
 	}
 	if errors.Is(err, store.ErrReadOnly) {
 		return http.StatusConflict, errorBody{Error: errorDetail{Code: ops.CodeConflict, Message: err.Error()}}, true

@@ -32,6 +32,9 @@ type fakeOps struct {
 	mu    sync.Mutex
 	jobs  map[string]*store.Job
 	calls []fakeCall
+	// cut, when set, makes Act stop after 2 jobs with this error, as an
+	// action the store drops out of part-way does.
+	cut error
 }
 
 type fakeCall struct {
@@ -87,6 +90,10 @@ func (f *fakeOps) Act(ctx context.Context, who ops.Principal, req *ops.ActionReq
 		return nil, &ops.Error{Code: ops.CodeForbidden, Message: "role " + string(who.Role) + " cannot " + string(req.Action)}
 	}
 	res := &ops.Result{OperationID: "op_test", Action: req.Action, DryRun: req.DryRun}
+	if f.cut != nil {
+		res.Changed = 2
+		return res, f.cut
+	}
 	if len(req.IDs) == 0 {
 		if !req.All && isZeroFilter(req.Filter) {
 			return nil, &ops.Error{Code: ops.CodeUnprocessable, Message: "no jobs chosen: give ids, a filter, or all"}

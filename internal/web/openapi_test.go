@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/jobctl/jobctl/internal/ops"
 )
 
 // TestOpenAPIMatchesRoutes: every operation of /api/openapi.json is a route
@@ -92,3 +94,53 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 }
 
 var refRE = regexp.MustCompile(`"\$ref": "#/components/schemas/([A-Za-z]+)"`)
+
+// TestOpenAPIBulkCutShort: every bulk route documents its 503 as the
+// Interrupted schema, whose fields are the ones the handler writes.
+func TestOpenAPIBulkCutShort(t *testing.T) {
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Responses map[string]struct {
+				Content map[string]struct {
+					Schema struct {
+						Ref string `json:"$ref"`
+					} `json:"schema"`
+				} `json:"content"`
+			} `json:"responses"`
+		} `json:"paths"`
+		Components struct {
+			Schemas map[string]struct {
+				AllOf []struct {
+					Ref string `json:"$ref"`
+				} `json:"allOf"`
+				Required []string `json:"required"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(openAPI, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []string{"retry", "cancel", "delete", "purge", "archive"} {
+		r := doc.Paths["/api/admin/jobs/"+a]["post"].Responses["503"]
+		if got := r.Content["application/json"].Schema.Ref; got != "#/components/schemas/Interrupted" {
+			t.Errorf("POST /api/admin/jobs/%s: 503 schema %q; want the Interrupted schema", a, got)
+		}
+	}
+	// The schema's required fields are exactly the body's.
+	var want []string
+	for _, part := range doc.Components.Schemas["Interrupted"].AllOf {
+		want = append(want, doc.Components.Schemas[strings.TrimPrefix(part.Ref, "#/components/schemas/")].Required...)
+	}
+	b, _ := json.Marshal(interruptedBody{Result: fillResult(&ops.Result{})})
+	var body map[string]any
+	_ = json.Unmarshal(b, &body)
+	var got []string
+	for k := range body {
+		got = append(got, k)
+	}
+	slices.Sort(want)
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("503 body fields %v; the document requires %v", got, want)
+	}
+}

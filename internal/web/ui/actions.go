@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/jobctl/jobctl/internal/ops"
@@ -64,6 +65,19 @@ func (u *UI) bulkAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := u.svc.Act(r.Context(), who, req)
+	if err != nil && res != nil {
+		var total int64
+		if len(req.IDs) > 0 {
+			total = int64(len(slices.Compact(slices.Sorted(slices.Values(req.IDs)))))
+		}
+		if e := ops.Interrupted(a, res.Changed+res.Requested, total, req.DryRun, err); e != nil {
+			// Cut short part-way: the jobs done are done. Say how many, as
+			// the CLI and the API do, on the list rather than an error page.
+			setFlash(w, e.Message+operation(res))
+			http.Redirect(w, r, back, http.StatusSeeOther)
+			return
+		}
+	}
 	if err != nil {
 		var oe *ops.Error
 		if errors.As(err, &oe) && oe.Code != ops.CodeForbidden {
@@ -136,9 +150,7 @@ func summary(res *ops.Result) string {
 	if res.Requested > 0 {
 		fmt.Fprintf(&b, ", asked %s to stop", plural(res.Requested, "running job"))
 	}
-	if res.OperationID != "" {
-		fmt.Fprintf(&b, " (operation %s)", res.OperationID)
-	}
+	b.WriteString(operation(res))
 	if n := len(res.Skipped); n > 0 {
 		fmt.Fprintf(&b, "; %d skipped", n)
 		if n == 1 {
@@ -149,6 +161,14 @@ func summary(res *ops.Result) string {
 		fmt.Fprintf(&b, "; %d not found", n)
 	}
 	return b.String()
+}
+
+// operation names the operation whose audit rows record what was done.
+func operation(res *ops.Result) string {
+	if res.OperationID == "" {
+		return ""
+	}
+	return " (operation " + res.OperationID + ")"
 }
 
 func plural(n int64, noun string) string {

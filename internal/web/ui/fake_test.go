@@ -67,7 +67,7 @@ func (f *fakeOps) Act(ctx context.Context, who ops.Principal, req *ops.ActionReq
 	f.acts = append(f.acts, req)
 	f.actWho = append(f.actWho, who)
 	if f.actErr != nil {
-		return nil, f.actErr
+		return f.actRes, f.actErr // a Result with an error: cut short part-way
 	}
 	if f.actRes != nil {
 		return f.actRes, nil

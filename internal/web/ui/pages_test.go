@@ -300,6 +300,27 @@ func TestBulkActionRedirectsWithFlash(t *testing.T) {
 	}
 }
 
+// TestBulkActionCutShort: a bulk action the store drops out of part-way
+// says on the list how many jobs it did, as the CLI does, with the
+// operation ID; not an error page that hides them.
+func TestBulkActionCutShort(t *testing.T) {
+	f := &fakeOps{actRes: &ops.Result{OperationID: "op_cut", Action: store.ActRetry, Changed: 2},
+		actErr: &store.UnavailableError{Op: "retry", Reason: "connection refused"}}
+	_, mux := newTestUI(t, f, &admin)
+	w := post(t, mux, "/admin/jobs/actions", url.Values{"csrf": {"tok-123"}, "action": {"retry"},
+		"ids": {"job_a", "job_b", "job_c", "job_d", "job_e"}, "back": {"/admin/jobs?status=FAILED"}})
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/admin/jobs?status=FAILED" {
+		t.Fatalf("%d %q, want 303 back to the list", w.Code, w.Header().Get("Location"))
+	}
+	r := httptest.NewRequest(http.MethodGet, "/admin/jobs", nil)
+	for _, c := range w.Result().Cookies() {
+		r.AddCookie(c)
+	}
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, r)
+	wantContains(t, rec.Body.String(), `id="flash">store unreachable: 2 of 5 jobs retried, the rest untouched (connection refused) (operation op_cut)</p>`)
+}
+
 func TestJobDetailsPage(t *testing.T) {
 	f := &fakeOps{}
 	_, mux := newTestUI(t, f, &admin)
