@@ -71,7 +71,7 @@ func (s *selection) register(cmd *cobra.Command) {
 // resolve checks the flags and arguments and, for "-", reads the IDs from
 // stdin. Every mistake is a usage error, found before the store is opened.
 // The rules every adapter shares (IDs or filters, never both; --all only
-// when given; never an empty selection) are ops.CheckSelection's; the ones
+// when given; never an empty selection) are ops.CheckShape's; the ones
 // here are about this command's shape (purge takes no IDs, delete no
 // filter) and reading IDs.
 func (s *selection) resolve(args []string, stdin io.Reader, now time.Time) (*chosen, error) {
@@ -82,11 +82,7 @@ func (s *selection) resolve(args []string, stdin io.Reader, now time.Time) (*cho
 	if len(args) > 0 && (s.all || hasFilter) {
 		// The filter's values do not matter here: either way it is one
 		// selection too many.
-		req := &ops.ActionRequest{Action: s.action, IDs: args, All: s.all}
-		if hasFilter {
-			req.Filter.Types = []string{"given"}
-		}
-		return nil, flagError(ops.CheckSelection(req))
+		return nil, flagError(ops.CheckShape(s.action, ops.Selection{IDs: true, Filter: hasFilter, All: s.all}))
 	}
 	switch {
 	case len(args) > 0 && s.by == byFilter:

@@ -152,6 +152,7 @@ func TestSelectionUsageErrors(t *testing.T) {
 		err    string
 	}{
 		{"IDs and filters", store.ActRetry, byIDsOrFilter, []string{"--type", "X"}, []string{"job_a"}, "", "retry takes job IDs or filters, not both"},
+		{"IDs and a filter whose value is bad", store.ActRetry, byIDsOrFilter, []string{"--since", "whenever"}, []string{"job_a"}, "", "retry takes job IDs or filters, not both"},
 		{"stdin and filters", store.ActCancel, byIDsOrFilter, []string{"--status", "pending"}, []string{"-"}, "job_a\n", "cancel takes job IDs or filters, not both"},
 		{"nothing", store.ActRetry, byIDsOrFilter, nil, nil, "", "retry needs job IDs, a filter such as --status or --type, or --all for every FAILED, DEAD or CANCELLED job"},
 		{"nothing to cancel", store.ActCancel, byIDsOrFilter, nil, nil, "", "cancel needs job IDs, a filter such as --status or --type, or --all for every PENDING, RETRYING or RUNNING job"},

@@ -85,10 +85,9 @@ func (o *Ops) prepare(ctx context.Context, who Principal, req *ActionRequest) (*
 }
 
 // CheckSelection checks, without the store, that req selects jobs the
-// one way every adapter shares: by IDs or by filter, never both; all
-// only when said; never an empty selection, which would read as every
-// job. Adapters that check input before opening the store call it; Act
-// and Count call it too.
+// one way every adapter shares (CheckShape), and that its settings are
+// in range. Adapters that check input before opening the store call it;
+// Act and Count call it too.
 func CheckSelection(req *ActionRequest) error {
 	a := req.Action
 	if a.Permission() == "" {
@@ -107,20 +106,37 @@ func CheckSelection(req *ActionRequest) error {
 			return invalid("ids", "empty job ID")
 		}
 	}
-	hasFilter := !filterEmpty(&req.Filter)
+	return CheckShape(a, Selection{
+		IDs: len(req.IDs) > 0, Filter: !filterEmpty(&req.Filter), Older: !req.Filter.FinishedBefore.IsZero(), All: req.All,
+	})
+}
+
+// Selection is which parts of a selection a caller gave, without their
+// values: enough to check its shape before any value is parsed.
+type Selection struct {
+	IDs    bool // job IDs
+	Filter bool // at least one filter
+	Older  bool // the older filter, which archive needs
+	All    bool // act on every job in a status the action applies to
+}
+
+// CheckShape checks that a selection of the parts s names is one for
+// action a: by IDs or by filter, never both; all only when said; never an
+// empty selection, which would read as every job.
+func CheckShape(a store.Action, s Selection) error {
 	every := store.OrList(store.Allowed[a])
 	switch {
-	case len(req.IDs) > 0 && req.All:
+	case s.IDs && s.All:
 		return invalid("ids", "%s takes job IDs or {all}, not both", a)
-	case len(req.IDs) > 0 && hasFilter:
+	case s.IDs && s.Filter:
 		return invalid("ids", "%s takes job IDs or filters, not both", a)
-	case len(req.IDs) > 0:
+	case s.IDs:
 		return nil
 	case a == store.ActRestore:
 		return invalid("ids", "restore needs job IDs")
-	case a == store.ActArchive && req.Filter.FinishedBefore.IsZero() && !req.All:
+	case a == store.ActArchive && !s.Older && !s.All:
 		return newError(CodeUnprocessable, "older", "archive needs {older}, e.g. {older} 30d (jobs that finished before then), or {all} for every %s job", every)
-	case hasFilter || req.All:
+	case s.Filter || s.All:
 		return nil
 	case a == store.ActPurge:
 		return newError(CodeUnprocessable, "", "purge needs a filter such as {older} 30d or {status}, or {all} for every %s job", every)

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jobctl/jobctl/internal/store"
 )
@@ -43,6 +44,41 @@ func TestActSelection(t *testing.T) {
 		}
 		if len(f.acts) != 0 || f.counted != nil {
 			t.Errorf("%s: the store was asked to act or count: %+v", tc.name, f.acts)
+		}
+	}
+}
+
+// TestCheckShape: a selection's shape is checked from which parts were
+// given, not their values, and CheckSelection gives the same answer for
+// a request of that shape.
+func TestCheckShape(t *testing.T) {
+	older := store.Filter{FinishedBefore: time.Unix(1, 0)}
+	typed := store.Filter{Types: []string{"T"}}
+	for _, tc := range []struct {
+		a    store.Action
+		s    Selection
+		req  ActionRequest
+		want string // "" when the shape is one
+	}{
+		{store.ActRetry, Selection{IDs: true, Filter: true}, ActionRequest{IDs: []string{"job_a"}, Filter: typed}, "retry takes job IDs or filters, not both"},
+		{store.ActCancel, Selection{IDs: true, All: true}, ActionRequest{IDs: []string{"job_a"}, All: true}, "cancel takes job IDs or --all, not both"},
+		{store.ActPurge, Selection{IDs: true, Filter: true, All: true}, ActionRequest{IDs: []string{"job_a"}, Filter: typed, All: true}, "purge takes job IDs or --all, not both"},
+		{store.ActRetry, Selection{IDs: true}, ActionRequest{IDs: []string{"job_a"}}, ""},
+		{store.ActRetry, Selection{Filter: true}, ActionRequest{Filter: typed}, ""},
+		{store.ActRetry, Selection{}, ActionRequest{}, "retry needs job IDs"},
+		{store.ActArchive, Selection{Filter: true}, ActionRequest{Filter: typed}, "archive needs --older"},
+		{store.ActArchive, Selection{Filter: true, Older: true}, ActionRequest{Filter: older}, ""},
+		{store.ActArchive, Selection{All: true}, ActionRequest{All: true}, ""},
+		{store.ActRestore, Selection{Filter: true}, ActionRequest{Filter: typed}, "restore needs job IDs"},
+	} {
+		tc.req.Action = tc.a
+		for _, err := range []error{CheckShape(tc.a, tc.s), CheckSelection(&tc.req)} {
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("%s %+v: %v; want it taken", tc.a, tc.s, err)
+			case tc.want != "" && (err == nil || !strings.HasPrefix(asError(t, err).In(flag), tc.want)):
+				t.Errorf("%s %+v: %v; want %q", tc.a, tc.s, err, tc.want)
+			}
 		}
 	}
 }
