@@ -235,14 +235,14 @@ func (s *Service) Token(ctx context.Context, bearer string) (*store.APIToken, *s
 // CreateToken makes an API token called name for account and returns its
 // secret, which is shown this once: only its hash is stored. The store's
 // ErrNotFound (no such account) and ErrExists (name taken) come through
-// for errors.Is.
-func (s *Service) CreateToken(ctx context.Context, name, account string) (secret string, t *store.APIToken, err error) {
+// for errors.Is. The audit row names actor.
+func (s *Service) CreateToken(ctx context.Context, name, account, actor string) (secret string, t *store.APIToken, err error) {
 	if err := CheckName(name); err != nil {
 		return "", nil, fmt.Errorf("token %w", err)
 	}
 	secret = TokenPrefix + randomString()
 	t = &store.APIToken{Name: name, Account: account, Hash: hashHex(secret), Prefix: secret[:prefixLen]}
-	if err := s.s.CreateToken(ctx, t); err != nil {
+	if err := s.s.CreateToken(ctx, t, actor); err != nil {
 		return "", nil, err
 	}
 	return secret, t, nil

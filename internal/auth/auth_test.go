@@ -51,7 +51,7 @@ func newService(t *testing.T) (*Service, store.Store, *clock) {
 			t.Fatal(err)
 		}
 		a.PasswordHash = h
-		if err := st.AddAccount(ctx, a); err != nil {
+		if err := st.AddAccount(ctx, a, "root"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -373,7 +373,7 @@ func TestNewPasswordEndsSessions(t *testing.T) {
 		t.Fatal(err)
 	}
 	h, _ := HashPassword("battery staple")
-	if err := st.SetPassword(ctx, "bob", h); err != nil {
+	if err := st.SetPassword(ctx, "bob", h, "root"); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := svc.Session(ctx, cookie); !errors.Is(err, ErrNoSession) {
@@ -389,7 +389,7 @@ func TestNewPasswordEndsSessions(t *testing.T) {
 
 func TestTokens(t *testing.T) {
 	svc, st, c := newService(t)
-	secret, tok, err := svc.CreateToken(ctx, "ci", "bob")
+	secret, tok, err := svc.CreateToken(ctx, "ci", "bob", "root")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -422,21 +422,21 @@ func TestTokens(t *testing.T) {
 		}
 	}
 
-	if _, _, err := svc.CreateToken(ctx, "ci", "alice"); !errors.Is(err, store.ErrExists) {
+	if _, _, err := svc.CreateToken(ctx, "ci", "alice", "root"); !errors.Is(err, store.ErrExists) {
 		t.Errorf("a second token called ci: %v; want ErrExists", err)
 	}
-	if _, _, err := svc.CreateToken(ctx, "x", "nobody"); !errors.Is(err, store.ErrNotFound) {
+	if _, _, err := svc.CreateToken(ctx, "x", "nobody", "root"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a token for nobody: %v; want ErrNotFound", err)
 	}
-	if _, _, err := svc.CreateToken(ctx, "bad name", "bob"); err == nil {
+	if _, _, err := svc.CreateToken(ctx, "bad name", "bob", "root"); err == nil {
 		t.Error("a token named \"bad name\" was made")
 	}
-	other, _, err := svc.CreateToken(ctx, "ci2", "bob")
+	other, _, err := svc.CreateToken(ctx, "ci2", "bob", "root")
 	if err != nil || other == secret {
 		t.Fatalf("second token: %q %v", other, err)
 	}
 
-	if err := st.RevokeToken(ctx, "ci"); err != nil {
+	if err := st.RevokeToken(ctx, "ci", "root"); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := svc.Token(ctx, secret); !errors.Is(err, ErrBadToken) {
@@ -446,7 +446,7 @@ func TestTokens(t *testing.T) {
 		t.Errorf("revoking ci revoked ci2: %v", err)
 	}
 	// Removing the account takes its tokens.
-	if err := st.RemoveAccount(ctx, "bob"); err != nil {
+	if err := st.RemoveAccount(ctx, "bob", "root"); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := svc.Token(ctx, other); !errors.Is(err, ErrBadToken) {

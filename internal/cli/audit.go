@@ -18,12 +18,6 @@ import (
 	"github.com/jobctl/jobctl/internal/when"
 )
 
-// auditActions are the actions the audit log records, as it names them.
-var auditActions = []string{
-	store.ActionRetry, store.ActionCancel, store.ActionStart, store.ActionDelete, store.ActionPurge,
-	store.ActionArchive, store.ActionRestore, store.ActionScheduleAdd, store.ActionScheduleRemove,
-}
-
 // AuditOptions are `jobctl audit`'s inputs.
 type AuditOptions struct {
 	IO     *render.IO
@@ -46,8 +40,9 @@ func NewCmdAudit(f *cmdutil.Factory, runF func(context.Context, *AuditOptions) e
 		Use:   "audit",
 		Short: "Show the audit log of operator actions, newest first",
 		Long: `Show "AuditLog": one row per job an operator action touched (retry,
-cancel, start, delete, purge, archive, restore) and per schedule change,
-newest first. Each row has the actor (--as, else the OS user), the change
+cancel, start, delete, purge, archive, restore), per schedule change and
+per account or API token change (user add, rm and passwd; token create
+and revoke; never a password or token), newest first. Each row has the actor (--as, else the OS user), the change
 of status, and the operation ID shared by all rows of one command run.
 On Postgres each row also has the database login that wrote it ("dbRole",
 set by the database itself; -o wide and JSON show it). -q prints the IDs
@@ -98,7 +93,7 @@ the --after that shows the next page.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringSliceVar(&actions, "action", nil, "action, any case: retry or JOB_RETRY, cancel, start, delete, purge, archive, restore, schedule-add, schedule-remove; repeatable")
+	fl.StringSliceVar(&actions, "action", nil, "action, any case: "+auditActionWords()+"; or the log's name such as JOB_RETRY; repeatable")
 	fl.StringVar(&opts.Filter.Actor, "actor", "", "rows recorded for this actor")
 	fl.StringVar(&job, "job", "", "rows about this job ID (with or without job_)")
 	fl.StringVar(&since, "since", "", "recorded at or after: 1h, 7d, today, or RFC 3339")
@@ -108,16 +103,20 @@ the --after that shows the next page.`,
 	return cmd
 }
 
+// auditActionWords lists the --action words.
+func auditActionWords() string {
+	words := make([]string, len(ops.AuditActions))
+	for i, a := range ops.AuditActions {
+		words[i] = a.Word
+	}
+	return strings.Join(words, ", ")
+}
+
 // parseAuditAction accepts an action as the audit log names it
 // (JOB_RETRY) or as the command does (retry), in any case.
 func parseAuditAction(s string) (string, error) {
-	u := strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(s), "-", "_"))
-	for _, name := range []string{u, "JOB_" + u} {
-		if slices.Contains(auditActions, name) {
-			return name, nil
-		}
-	}
-	return "", cmdutil.FlagErrorf("--action: unknown action %q (want retry, cancel, start, delete, purge, archive, restore, schedule-add or schedule-remove, or the log's name such as JOB_RETRY)", s)
+	name, err := ops.ParseAuditAction(s)
+	return name, flagError(err)
 }
 
 func auditRun(ctx context.Context, opts *AuditOptions) error {

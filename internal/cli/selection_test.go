@@ -291,6 +291,8 @@ func TestParseAuditAction(t *testing.T) {
 	for in, want := range map[string]string{
 		"retry": store.ActionRetry, "JOB_RETRY": store.ActionRetry, "Job_Cancel": store.ActionCancel,
 		" archive ": store.ActionArchive, "schedule-add": store.ActionScheduleAdd, "SCHEDULE_REMOVE": store.ActionScheduleRemove,
+		"user-rm": store.ActionUserRemove, "USER_REMOVE": store.ActionUserRemove, "user.add": store.ActionUserAdd, "Token_Create": store.ActionTokenCreate,
+		"token-revoke": store.ActionTokenRevoke, "user-passwd": store.ActionUserPasswd,
 	} {
 		if got, err := parseAuditAction(in); err != nil || got != want {
 			t.Errorf("parseAuditAction(%q) = %q, %v; want %q", in, got, err, want)

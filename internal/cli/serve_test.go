@@ -306,7 +306,7 @@ func TestServeExposure(t *testing.T) {
 	if err := checkExposure(context.Background(), s, all, &ServeOptions{Proxy: web.Proxy{UserHeader: "X-Forwarded-User"}}); err != nil {
 		t.Errorf("0.0.0.0 behind a proxy: %v", err)
 	}
-	if err := s.AddAccount(context.Background(), &store.Account{Name: "alice", Role: store.RoleAdmin, PasswordHash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"}); err != nil {
+	if err := s.AddAccount(context.Background(), &store.Account{Name: "alice", Role: store.RoleAdmin, PasswordHash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"}, "root"); err != nil {
 		t.Fatal(err)
 	}
 	if err := checkExposure(context.Background(), s, all, &ServeOptions{}); err != nil {

@@ -36,6 +36,8 @@ type TokenCreateOptions struct {
 	Accounts func(context.Context) (store.Accounts, error)
 	Name     string
 	Account  string
+	// Actor is who the audit row names (--as, else the OS user).
+	Actor string
 }
 
 // NewCmdTokenCreate builds `jobctl token create`.
@@ -51,7 +53,7 @@ alone, for a secret store.`,
   jobctl token create ci --user deploy-bot | vault kv put secret/jobctl token=-`,
 		Args: exactArgs(1, "a token NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Name = args[0]
+			opts.Name, opts.Actor = args[0], f.ActorName()
 			if err := auth.CheckName(opts.Name); err != nil {
 				return cmdutil.FlagErrorf("token %v", err)
 			}
@@ -74,7 +76,7 @@ func tokenCreateRun(ctx context.Context, opts *TokenCreateOptions) error {
 	if err != nil {
 		return err
 	}
-	secret, t, err := auth.New(st, auth.Options{}).CreateToken(ctx, opts.Name, opts.Account)
+	secret, t, err := auth.New(st, auth.Options{}).CreateToken(ctx, opts.Name, opts.Account, opts.Actor)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return noAccount(opts.Account)
@@ -173,6 +175,8 @@ type TokenRevokeOptions struct {
 	IO       *render.IO
 	Accounts func(context.Context) (store.Accounts, error)
 	Name     string
+	// Actor is who the audit row names (--as, else the OS user).
+	Actor string
 }
 
 // NewCmdTokenRevoke builds `jobctl token revoke`. It does not ask: a
@@ -188,7 +192,7 @@ func NewCmdTokenRevoke(f *cmdutil.Factory, runF func(context.Context, *TokenRevo
 		Example:           `  jobctl token revoke ci`,
 		Args:              exactArgs(1, "a token NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Name = args[0]
+			opts.Name, opts.Actor = args[0], f.ActorName()
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -202,7 +206,7 @@ func tokenRevokeRun(ctx context.Context, opts *TokenRevokeOptions) error {
 	if err != nil {
 		return err
 	}
-	err = st.RevokeToken(ctx, opts.Name)
+	err = st.RevokeToken(ctx, opts.Name, opts.Actor)
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("no token named %s; see `jobctl token list`", opts.Name)
 	}

@@ -17,7 +17,7 @@ func TestTokenCreate(t *testing.T) {
 	for _, tty := range []bool{false, true} {
 		e := newAcctEnv(t, tty)
 		ctx := context.Background()
-		if err := e.store().AddAccount(ctx, &store.Account{Name: "bot", Role: store.RoleManager, PasswordHash: "h"}); err != nil {
+		if err := e.store().AddAccount(ctx, &store.Account{Name: "bot", Role: store.RoleManager, PasswordHash: "h"}, "root"); err != nil {
 			t.Fatal(err)
 		}
 		e.must("", "token", "create", "ci", "--user", "bot")
@@ -54,7 +54,7 @@ func TestTokenListAndRevoke(t *testing.T) {
 		t.Errorf("empty list: stdout %q stderr %q", e.out, e.errOut)
 	}
 	for _, a := range []string{"alice", "bot"} {
-		if err := e.store().AddAccount(ctx, &store.Account{Name: a, Role: store.RoleAdmin, PasswordHash: "h"}); err != nil {
+		if err := e.store().AddAccount(ctx, &store.Account{Name: a, Role: store.RoleAdmin, PasswordHash: "h"}, "root"); err != nil {
 			t.Fatal(err)
 		}
 	}

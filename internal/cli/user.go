@@ -51,6 +51,8 @@ type UserAddOptions struct {
 	Role          store.Role
 	UserID        string
 	PasswordStdin bool
+	// Actor is who the audit row names (--as, else the OS user).
+	Actor string
 }
 
 // NewCmdUserAdd builds `jobctl user add`.
@@ -71,7 +73,7 @@ the jobs' "userId" it sees; the other roles see every job and take none.`,
   pass show jobctl/carol | jobctl user add carol --role manager --password-stdin`,
 		Args: exactArgs(1, "an account NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Name = args[0]
+			opts.Name, opts.Actor = args[0], f.ActorName()
 			if err := auth.CheckName(opts.Name); err != nil {
 				return cmdutil.FlagErrorf("account %v", err)
 			}
@@ -135,7 +137,7 @@ func userAddRun(ctx context.Context, opts *UserAddOptions) error {
 		return err
 	}
 	a := &store.Account{Name: opts.Name, Role: opts.Role, UserID: opts.UserID, PasswordHash: hash}
-	err = st.AddAccount(ctx, a)
+	err = st.AddAccount(ctx, a, opts.Actor)
 	if errors.Is(err, store.ErrExists) {
 		return accountExists(opts.Name)
 	}
@@ -297,6 +299,8 @@ type UserRemoveOptions struct {
 	Accounts func(context.Context) (store.Accounts, error)
 	Name     string
 	Yes      bool
+	// Actor is who the audit row names (--as, else the OS user).
+	Actor string
 }
 
 // NewCmdUserRemove builds `jobctl user rm`.
@@ -310,7 +314,7 @@ func NewCmdUserRemove(f *cmdutil.Factory, runF func(context.Context, *UserRemove
   jobctl user rm bob --yes`,
 		Args: exactArgs(1, "an account NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Name = args[0]
+			opts.Name, opts.Actor = args[0], f.ActorName()
 			if !opts.Yes && !opts.IO.CanPrompt() {
 				return cmdutil.FlagErrorf("user rm cannot be undone: pass --yes to run it without a terminal")
 			}
@@ -356,7 +360,7 @@ func userRemoveRun(ctx context.Context, opts *UserRemoveOptions) error {
 			return err
 		}
 	}
-	err = st.RemoveAccount(ctx, opts.Name)
+	err = st.RemoveAccount(ctx, opts.Name, opts.Actor)
 	if errors.Is(err, store.ErrNotFound) {
 		return noAccount(opts.Name)
 	}
@@ -391,6 +395,8 @@ type UserPasswdOptions struct {
 	Accounts      func(context.Context) (store.Accounts, error)
 	Name          string
 	PasswordStdin bool
+	// Actor is who the audit row names (--as, else the OS user).
+	Actor string
 }
 
 // NewCmdUserPasswd builds `jobctl user passwd`.
@@ -406,7 +412,7 @@ account is logged out; its API tokens keep working.`,
   pass show jobctl/bob | jobctl user passwd bob --password-stdin`,
 		Args: exactArgs(1, "an account NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Name = args[0]
+			opts.Name, opts.Actor = args[0], f.ActorName()
 			if err := checkCanReadPassword(opts.IO, opts.PasswordStdin, "user passwd"); err != nil {
 				return err
 			}
@@ -439,7 +445,7 @@ func userPasswdRun(ctx context.Context, opts *UserPasswdOptions) error {
 	if err != nil {
 		return err
 	}
-	err = st.SetPassword(ctx, opts.Name, hash)
+	err = st.SetPassword(ctx, opts.Name, hash, opts.Actor)
 	if errors.Is(err, store.ErrNotFound) {
 		return noAccount(opts.Name)
 	}

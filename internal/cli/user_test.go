@@ -218,7 +218,7 @@ func TestUserList(t *testing.T) {
 			{Name: "bob", Role: store.RoleUser, UserID: "user_123", PasswordHash: "h"},
 			{Name: "alice", Role: store.RoleAdmin, PasswordHash: "h"},
 		} {
-			if err := e.store().AddAccount(ctx, a); err != nil {
+			if err := e.store().AddAccount(ctx, a, "root"); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -367,3 +367,44 @@ func TestUserAddInterrupted(t *testing.T) {
 }
 
 var ansiEscape = regexp.MustCompile(`\x1b\[[0-9;]*m`)
+
+// TestAccountChangesAudited: user add, passwd and rm and token create and
+// revoke each write an audit row with the actor (--as) as "userId", which
+// `jobctl audit --action` finds by its word; none holds the password or
+// the token.
+func TestAccountChangesAudited(t *testing.T) {
+	e := newAcctEnv(t, false)
+	e.must("correct horse\n", "--as", "ada", "user", "add", "sam", "--role", "user", "--user-id", "user_9", "--password-stdin")
+	e.must("", "--as", "ada", "token", "create", "ci", "--user", "sam")
+	secret := strings.TrimSpace(e.out.String())
+	e.must("battery staple\n", "--as", "ada", "user", "passwd", "sam", "--password-stdin")
+	e.must("", "--as", "bob", "token", "revoke", "ci")
+	e.must("", "--as", "bob", "user", "rm", "sam", "--yes")
+
+	e.must("", "audit", "--action", "user-add,user-rm,user.passwd,TOKEN_CREATE,token-revoke", "-o", "json")
+	var rows []struct {
+		Action, UserID, Resource, ResourceID string
+		Metadata                             json.RawMessage
+	}
+	if err := json.Unmarshal(e.out.Bytes(), &rows); err != nil {
+		t.Fatalf("%v: %s", err, e.out)
+	}
+	var got []string
+	for _, r := range rows {
+		got = append(got, r.Action+" "+r.UserID+" "+r.Resource+" "+r.ResourceID)
+		for _, secret := range []string{"correct horse", "battery staple", secret, "argon2id"} {
+			if strings.Contains(string(r.Metadata), secret) {
+				t.Errorf("%s row holds a secret: %s", r.Action, r.Metadata)
+			}
+		}
+	}
+	want := []string{"USER_REMOVE bob Account sam", "TOKEN_REVOKE bob ApiToken ci", "USER_PASSWD ada Account sam",
+		"TOKEN_CREATE ada ApiToken ci", "USER_ADD ada Account sam"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("audit rows:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	e.must("", "audit", "--action", "user-add")
+	if !strings.Contains(e.out.String(), "USER_ADD") || !strings.Contains(e.out.String(), "Account sam") {
+		t.Errorf("audit table:\n%s", e.out)
+	}
+}

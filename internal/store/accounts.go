@@ -54,14 +54,18 @@ type APIToken struct {
 // Accounts is the store's side of accounts, sessions, tokens and login
 // throttling. Every method returns ErrNotFound for a name or hash that is
 // not there and ErrExists for a name in use.
+//
+// The changes to accounts and tokens write their audit row (USER_ADD,
+// USER_REMOVE, USER_PASSWD, TOKEN_CREATE, TOKEN_REVOKE) with actor as its
+// "userId", in the change's transaction; never a password, hash or secret.
 type Accounts interface {
-	AddAccount(ctx context.Context, a *Account) error
+	AddAccount(ctx context.Context, a *Account, actor string) error
 	GetAccount(ctx context.Context, name string) (*Account, error)
 	ListAccounts(ctx context.Context) ([]*Account, error)
 	// RemoveAccount deletes the account with its sessions and tokens.
-	RemoveAccount(ctx context.Context, name string) error
+	RemoveAccount(ctx context.Context, name, actor string) error
 	// SetPassword replaces the hash and ends the account's sessions.
-	SetPassword(ctx context.Context, name, hash string) error
+	SetPassword(ctx context.Context, name, hash, actor string) error
 	// CountAccounts is how many accounts there are (serve refuses a
 	// non-loopback address with none).
 	CountAccounts(ctx context.Context) (int64, error)
@@ -75,11 +79,11 @@ type Accounts interface {
 	// DeleteSessionsBefore ends sessions created or seen too long ago.
 	DeleteSessionsBefore(ctx context.Context, createdBefore, seenBefore time.Time) (int64, error)
 
-	CreateToken(ctx context.Context, t *APIToken) error
+	CreateToken(ctx context.Context, t *APIToken, actor string) error
 	// TokenByHash returns the token and its account, and records its use.
 	TokenByHash(ctx context.Context, hash string, now time.Time) (*APIToken, *Account, error)
 	ListTokens(ctx context.Context, account string) ([]*APIToken, error)
-	RevokeToken(ctx context.Context, name string) error
+	RevokeToken(ctx context.Context, name, actor string) error
 
 	// RecordLoginFailure notes a failed login for key (an account name or
 	// an address) and returns how many failures key has since since.

@@ -17,6 +17,11 @@ const (
 	ActionRestore        = "JOB_RESTORE"
 	ActionScheduleAdd    = "SCHEDULE_ADD"
 	ActionScheduleRemove = "SCHEDULE_REMOVE"
+	ActionUserAdd        = "USER_ADD"
+	ActionUserRemove     = "USER_REMOVE"
+	ActionUserPasswd     = "USER_PASSWD"
+	ActionTokenCreate    = "TOKEN_CREATE"
+	ActionTokenRevoke    = "TOKEN_REVOKE"
 )
 
 // AuditEntry is a row of "AuditLog".

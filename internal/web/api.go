@@ -417,24 +417,14 @@ func (s *server) stats(w http.ResponseWriter, r *http.Request, who ops.Principal
 	return nil
 }
 
-// auditActions are the audit log's actions, as it names them.
-var auditActions = []string{
-	store.ActionRetry, store.ActionCancel, store.ActionStart, store.ActionDelete, store.ActionPurge,
-	store.ActionArchive, store.ActionRestore, store.ActionScheduleAdd, store.ActionScheduleRemove,
-}
-
 func (s *server) audit(w http.ResponseWriter, r *http.Request, who ops.Principal) error {
 	q := r.URL.Query()
 	f := store.AuditFilter{Actor: q.Get("actor"), ResourceID: store.NormalizeID(q.Get("job")), Limit: 50}
 	for _, v := range q["action"] {
 		for _, a := range strings.Split(v, ",") {
-			u := strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(a), "-", "_"))
-			switch {
-			case slices.Contains(auditActions, u):
-			case slices.Contains(auditActions, "JOB_"+u):
-				u = "JOB_" + u
-			default:
-				return invalid("action", "unknown action %q (want retry, cancel, start, delete, purge, archive, restore, schedule-add or schedule-remove, or the log's name such as JOB_RETRY)", a)
+			u, err := ops.ParseAuditAction(a)
+			if err != nil {
+				return err
 			}
 			if !slices.Contains(f.Actions, u) {
 				f.Actions = append(f.Actions, u)

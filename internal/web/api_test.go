@@ -303,9 +303,9 @@ func TestListAndReads(t *testing.T) {
 		t.Errorf("job detail %s", w.Body)
 	}
 
-	w = e.do(t, req{method: "GET", path: "/api/admin/audit-logs?action=retry,JOB_DELETE&actor=alice&job=x1&since=1h&limit=5&after=9", as: "admin1"})
+	w = e.do(t, req{method: "GET", path: "/api/admin/audit-logs?action=retry,JOB_DELETE,user-rm&actor=alice&job=x1&since=1h&limit=5&after=9", as: "admin1"})
 	ar := e.ops.last().Req.(*ops.AuditRequest)
-	wantA := store.AuditFilter{Actions: []string{store.ActionRetry, store.ActionDelete}, Actor: "alice", ResourceID: "job_x1", Since: testNow.Add(-time.Hour), Limit: 5, After: 9}
+	wantA := store.AuditFilter{Actions: []string{store.ActionRetry, store.ActionDelete, store.ActionUserRemove}, Actor: "alice", ResourceID: "job_x1", Since: testNow.Add(-time.Hour), Limit: 5, After: 9}
 	if w.Code != 200 || !reflect.DeepEqual(ar.Filter, wantA) || !strings.Contains(w.Body.String(), `"next":`) {
 		t.Errorf("audit: %d %s %+v; want %+v", w.Code, w.Body, ar.Filter, wantA)
 	}

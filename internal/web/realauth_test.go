@@ -28,11 +28,11 @@ func TestRealAuth(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := b.AddAccount(ctx, &store.Account{Name: "alice", Role: store.RoleManager, PasswordHash: hash}); err != nil {
+		if err := b.AddAccount(ctx, &store.Account{Name: "alice", Role: store.RoleManager, PasswordHash: hash}, "root"); err != nil {
 			t.Fatal(err)
 		}
 		svc := auth.New(b.Store, auth.Options{IdleTimeout: 30 * time.Minute, AbsoluteTimeout: 2 * time.Hour, MaxFailures: 3, Now: clock})
-		secret, _, err := svc.CreateToken(ctx, "ci", "alice")
+		secret, _, err := svc.CreateToken(ctx, "ci", "alice", "root")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -93,7 +93,7 @@ func TestRealAuth(t *testing.T) {
 		if w := e.do(t, req{method: "GET", path: "/api/admin/jobs", header: bearer}); w.Code != 200 {
 			t.Errorf("token: %d", w.Code)
 		}
-		if err := b.RevokeToken(ctx, "ci"); err != nil {
+		if err := b.RevokeToken(ctx, "ci", "root"); err != nil {
 			t.Fatal(err)
 		}
 		if w := e.do(t, req{method: "GET", path: "/api/admin/jobs", header: bearer}); w.Code != http.StatusUnauthorized {

@@ -38,9 +38,9 @@ func checkAccount(a *store.Account) error {
 	return nil
 }
 
-// AddAccount inserts a, filling its timestamps; ErrExists when the name is
-// taken.
-func AddAccount(ctx context.Context, db DB, d *Dialect, a *store.Account) error {
+// AddAccount inserts a, filling its timestamps, and its audit row;
+// ErrExists when the name is taken. db is one transaction.
+func AddAccount(ctx context.Context, db DB, d *Dialect, a *store.Account, actor string) error {
 	if err := checkAccount(a); err != nil {
 		return err
 	}
@@ -56,7 +56,19 @@ func AddAccount(ctx context.Context, db DB, d *Dialect, a *store.Account) error 
 		return err
 	}
 	a.CreatedAt, a.UpdatedAt, a.LastLoginAt = created.value(), updated.value(), nil
-	return nil
+	meta := map[string]any{"role": a.Role}
+	if a.UserID != "" {
+		meta["jobsUserId"] = a.UserID
+	}
+	return accountAudit(ctx, db, d, store.ActionUserAdd, actor, "Account", a.Name, meta)
+}
+
+// accountAudit writes the audit row of a change to an account or token:
+// its name and what is safe to keep, never a password, hash or secret.
+func accountAudit(ctx context.Context, db DB, d *Dialect, action, actor, resource, name string, meta map[string]any) error {
+	return WriteAudit(ctx, db, d, []store.AuditEntry{{
+		Action: action, UserID: actor, Resource: resource, ResourceID: name, Metadata: AuditMetadata(meta),
+	}})
 }
 
 func scanAccount(row Scanner, extra ...any) (*store.Account, error) {
@@ -98,20 +110,23 @@ func ListAccounts(ctx context.Context, db DB, d *Dialect) ([]*store.Account, err
 	return out, rows.Err()
 }
 
-// RemoveAccount deletes the account; its sessions and tokens go with it
-// (ON DELETE CASCADE).
-func RemoveAccount(ctx context.Context, db DB, d *Dialect, name string) error {
+// RemoveAccount deletes the account, and writes its audit row; its
+// sessions and tokens go with it (ON DELETE CASCADE). db is one
+// transaction.
+func RemoveAccount(ctx context.Context, db DB, d *Dialect, name, actor string) error {
 	args := d.Args()
-	n, err := db.Exec(ctx, `DELETE FROM "Account" WHERE name = `+args.Add(name), args.Values...)
-	if err == nil && n == 0 {
-		err = store.ErrNotFound
+	var role string
+	err := db.QueryRow(ctx, `DELETE FROM "Account" WHERE name = `+args.Add(name)+` RETURNING role`, args.Values...).Scan(&role)
+	if err != nil {
+		return err
 	}
-	return err
+	return accountAudit(ctx, db, d, store.ActionUserRemove, actor, "Account", name, map[string]any{"role": role})
 }
 
-// SetPassword replaces the account's hash and ends its sessions, in one
-// transaction (db is one): a changed password logs every browser out.
-func SetPassword(ctx context.Context, db DB, d *Dialect, name, hash string) error {
+// SetPassword replaces the account's hash, ends its sessions and writes
+// the audit row, in one transaction (db is one): a changed password logs
+// every browser out.
+func SetPassword(ctx context.Context, db DB, d *Dialect, name, hash, actor string) error {
 	if hash == "" {
 		return errors.New("empty password hash")
 	}
@@ -125,8 +140,11 @@ func SetPassword(ctx context.Context, db DB, d *Dialect, name, hash string) erro
 		return store.ErrNotFound
 	}
 	args = d.Args()
-	_, err = db.Exec(ctx, `DELETE FROM "Session" WHERE account = `+args.Add(name), args.Values...)
-	return err
+	ended, err := db.Exec(ctx, `DELETE FROM "Session" WHERE account = `+args.Add(name), args.Values...)
+	if err != nil {
+		return err
+	}
+	return accountAudit(ctx, db, d, store.ActionUserPasswd, actor, "Account", name, map[string]any{"sessionsEnded": ended})
 }
 
 // CountAccounts counts the accounts.
@@ -209,9 +227,10 @@ func accountExists(ctx context.Context, db DB, d *Dialect, name string) error {
 	return db.QueryRow(ctx, `SELECT 1 FROM "Account" WHERE name = `+args.Add(name), args.Values...).Scan(&one)
 }
 
-// CreateToken inserts t, filling its CreatedAt: ErrNotFound for no such
-// account, ErrExists for a name (or, however unlikely, a hash) in use.
-func CreateToken(ctx context.Context, db DB, d *Dialect, t *store.APIToken) error {
+// CreateToken inserts t, filling its CreatedAt, and its audit row:
+// ErrNotFound for no such account, ErrExists for a name (or, however
+// unlikely, a hash) in use. db is one transaction.
+func CreateToken(ctx context.Context, db DB, d *Dialect, t *store.APIToken, actor string) error {
 	if t.Name == "" || t.Hash == "" {
 		return errors.New("token needs a name and a hash")
 	}
@@ -230,7 +249,7 @@ func CreateToken(ctx context.Context, db DB, d *Dialect, t *store.APIToken) erro
 		return err
 	}
 	t.CreatedAt, t.LastUsedAt = created.value(), nil
-	return nil
+	return accountAudit(ctx, db, d, store.ActionTokenCreate, actor, "ApiToken", t.Name, map[string]any{"account": t.Account})
 }
 
 func scanToken(row Scanner) (*store.APIToken, error) {
@@ -295,14 +314,16 @@ func ListTokens(ctx context.Context, db DB, d *Dialect, account string) ([]*stor
 	return out, rows.Err()
 }
 
-// RevokeToken deletes the token called name.
-func RevokeToken(ctx context.Context, db DB, d *Dialect, name string) error {
+// RevokeToken deletes the token called name and writes its audit row.
+// db is one transaction.
+func RevokeToken(ctx context.Context, db DB, d *Dialect, name, actor string) error {
 	args := d.Args()
-	n, err := db.Exec(ctx, `DELETE FROM "ApiToken" WHERE name = `+args.Add(name), args.Values...)
-	if err == nil && n == 0 {
-		err = store.ErrNotFound
+	var account string
+	err := db.QueryRow(ctx, `DELETE FROM "ApiToken" WHERE name = `+args.Add(name)+` RETURNING account`, args.Values...).Scan(&account)
+	if err != nil {
+		return err
 	}
-	return err
+	return accountAudit(ctx, db, d, store.ActionTokenRevoke, actor, "ApiToken", name, map[string]any{"account": account})
 }
 
 // RecordLoginFailure notes a failure of key at at and returns key's
@@ -342,8 +363,8 @@ func ClearLoginFailures(ctx context.Context, db DB, d *Dialect, key string) erro
 // owner may, and a refusal quotes the database.
 
 // AddAccount implements store.Accounts.
-func (b *Base) AddAccount(ctx context.Context, a *store.Account) error {
-	return b.Wrap("add account", "", b.write(ctx, func(tx DB) error { return AddAccount(ctx, tx, b.D, a) }))
+func (b *Base) AddAccount(ctx context.Context, a *store.Account, actor string) error {
+	return b.Wrap("add account", "", b.write(ctx, func(tx DB) error { return AddAccount(ctx, tx, b.D, a, actor) }))
 }
 
 // GetAccount implements store.Accounts.
@@ -359,13 +380,13 @@ func (b *Base) ListAccounts(ctx context.Context) ([]*store.Account, error) {
 }
 
 // RemoveAccount implements store.Accounts.
-func (b *Base) RemoveAccount(ctx context.Context, name string) error {
-	return b.Wrap("remove account", "", b.write(ctx, func(tx DB) error { return RemoveAccount(ctx, tx, b.D, name) }))
+func (b *Base) RemoveAccount(ctx context.Context, name, actor string) error {
+	return b.Wrap("remove account", "", b.write(ctx, func(tx DB) error { return RemoveAccount(ctx, tx, b.D, name, actor) }))
 }
 
 // SetPassword implements store.Accounts.
-func (b *Base) SetPassword(ctx context.Context, name, hash string) error {
-	return b.Wrap("set password", "", b.write(ctx, func(tx DB) error { return SetPassword(ctx, tx, b.D, name, hash) }))
+func (b *Base) SetPassword(ctx context.Context, name, hash, actor string) error {
+	return b.Wrap("set password", "", b.write(ctx, func(tx DB) error { return SetPassword(ctx, tx, b.D, name, hash, actor) }))
 }
 
 // CountAccounts implements store.Accounts.
@@ -406,8 +427,8 @@ func (b *Base) DeleteSessionsBefore(ctx context.Context, createdBefore, seenBefo
 }
 
 // CreateToken implements store.Accounts.
-func (b *Base) CreateToken(ctx context.Context, t *store.APIToken) error {
-	return b.Wrap("create token", "", b.write(ctx, func(tx DB) error { return CreateToken(ctx, tx, b.D, t) }))
+func (b *Base) CreateToken(ctx context.Context, t *store.APIToken, actor string) error {
+	return b.Wrap("create token", "", b.write(ctx, func(tx DB) error { return CreateToken(ctx, tx, b.D, t, actor) }))
 }
 
 // TokenByHash implements store.Accounts.
@@ -430,8 +451,8 @@ func (b *Base) ListTokens(ctx context.Context, account string) ([]*store.APIToke
 }
 
 // RevokeToken implements store.Accounts.
-func (b *Base) RevokeToken(ctx context.Context, name string) error {
-	return b.Wrap("revoke token", "", b.retry(ctx, func() error { return RevokeToken(ctx, b.DB, b.D, name) }))
+func (b *Base) RevokeToken(ctx context.Context, name, actor string) error {
+	return b.Wrap("revoke token", "", b.write(ctx, func(tx DB) error { return RevokeToken(ctx, tx, b.D, name, actor) }))
 }
 
 // RecordLoginFailure implements store.Accounts.

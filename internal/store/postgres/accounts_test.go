@@ -17,10 +17,10 @@ func TestAccountGrants(t *testing.T) {
 	t.Parallel()
 	owner := newStore(t)
 	ctx := context.Background()
-	if err := owner.AddAccount(ctx, &store.Account{Name: "bob", Role: store.RoleAdmin, PasswordHash: "h"}); err != nil {
+	if err := owner.AddAccount(ctx, &store.Account{Name: "bob", Role: store.RoleAdmin, PasswordHash: "h"}, "root"); err != nil {
 		t.Fatal(err)
 	}
-	if err := owner.CreateToken(ctx, &store.APIToken{Name: "ci", Account: "bob", Hash: "th", Prefix: "jobctl_x"}); err != nil {
+	if err := owner.CreateToken(ctx, &store.APIToken{Name: "ci", Account: "bob", Hash: "th", Prefix: "jobctl_x"}, "root"); err != nil {
 		t.Fatal(err)
 	}
 	reader, _ := loginAs(t, pgtest.URL(t), owner.Schema(), "jobctl_read")
@@ -55,19 +55,19 @@ func TestAccountGrants(t *testing.T) {
 	}
 
 	var pe *store.PermissionError
-	if err := reader.AddAccount(ctx, &store.Account{Name: "eve", Role: store.RoleAdmin, PasswordHash: "h"}); !errors.As(err, &pe) {
+	if err := reader.AddAccount(ctx, &store.Account{Name: "eve", Role: store.RoleAdmin, PasswordHash: "h"}, "root"); !errors.As(err, &pe) {
 		t.Errorf("jobctl_read added an account: %v", err)
 	}
-	if err := reader.SetPassword(ctx, "bob", "h2"); !errors.As(err, &pe) {
+	if err := reader.SetPassword(ctx, "bob", "h2", "root"); !errors.As(err, &pe) {
 		t.Errorf("jobctl_read changed a password: %v", err)
 	}
-	if err := reader.CreateToken(ctx, &store.APIToken{Name: "eve", Account: "bob", Hash: "eh", Prefix: "p"}); !errors.As(err, &pe) {
+	if err := reader.CreateToken(ctx, &store.APIToken{Name: "eve", Account: "bob", Hash: "eh", Prefix: "p"}, "root"); !errors.As(err, &pe) {
 		t.Errorf("jobctl_read minted a token: %v", err)
 	}
-	if err := reader.RevokeToken(ctx, "ci"); !errors.As(err, &pe) {
+	if err := reader.RevokeToken(ctx, "ci", "root"); !errors.As(err, &pe) {
 		t.Errorf("jobctl_read revoked a token: %v", err)
 	}
-	if err := reader.RemoveAccount(ctx, "bob"); !errors.As(err, &pe) {
+	if err := reader.RemoveAccount(ctx, "bob", "root"); !errors.As(err, &pe) {
 		t.Errorf("jobctl_read removed an account: %v", err)
 	}
 }

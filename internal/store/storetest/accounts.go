@@ -1,7 +1,10 @@
 package storetest
 
 import (
+	"encoding/json"
 	"errors"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +17,117 @@ func exerciseAccounts(t *testing.T, newHarness NewFunc) {
 	t.Run("Sessions", func(t *testing.T) { t.Parallel(); testSessions(t, newHarness(t)) })
 	t.Run("Tokens", func(t *testing.T) { t.Parallel(); testTokens(t, newHarness(t)) })
 	t.Run("LoginFailures", func(t *testing.T) { t.Parallel(); testLoginFailures(t, newHarness(t)) })
+	t.Run("AccountAudit", func(t *testing.T) { t.Parallel(); testAccountAudit(t, newHarness(t)) })
+	t.Run("AccountAuditSameTransaction", func(t *testing.T) { t.Parallel(); testAccountAuditSameTransaction(t, newHarness(t)) })
+}
+
+// accountActions are the audit actions of account and token changes.
+var accountActions = []string{store.ActionUserAdd, store.ActionUserRemove, store.ActionUserPasswd, store.ActionTokenCreate, store.ActionTokenRevoke}
+
+// Each change to an account or token writes one audit row naming the
+// actor, the account or token and what is safe to keep; a refused change
+// writes none; no row holds a password hash or a token's hash or prefix.
+func testAccountAudit(t *testing.T, h *Harness) {
+	s := h.Store
+	if err := s.AddAccount(ctx(), &store.Account{Name: "sam", Role: store.RoleUser, UserID: "user_9", PasswordHash: "$argon2id$secret-sam"}, "ada"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateToken(ctx(), &store.APIToken{Name: "ci", Account: "sam", Hash: "tokenhash-ci", Prefix: "jobctl_pfx"}, "ada"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetPassword(ctx(), "sam", "$argon2id$secret-new", "sam"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RevokeToken(ctx(), "ci", "ada"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RemoveAccount(ctx(), "sam", "root"); err != nil {
+		t.Fatal(err)
+	}
+	// Refused: none of these is audited.
+	_ = s.AddAccount(ctx(), &store.Account{Name: "x", Role: store.RoleUser, PasswordHash: "h"}, "ada") // a user without a user ID
+	_ = s.RemoveAccount(ctx(), "sam", "ada")
+	_ = s.SetPassword(ctx(), "nobody", "h", "ada")
+	_ = s.CreateToken(ctx(), &store.APIToken{Name: "t", Account: "nobody", Hash: "h", Prefix: "p"}, "ada")
+	_ = s.RevokeToken(ctx(), "ci", "ada")
+
+	es, err := s.Audit(ctx(), &store.AuditFilter{Actions: accountActions, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		action, actor, resource, id string
+		meta                        map[string]any
+	}{ // newest first
+		{store.ActionUserRemove, "root", "Account", "sam", map[string]any{"role": "user"}},
+		{store.ActionTokenRevoke, "ada", "ApiToken", "ci", map[string]any{"account": "sam"}},
+		{store.ActionUserPasswd, "sam", "Account", "sam", map[string]any{"sessionsEnded": float64(0)}},
+		{store.ActionTokenCreate, "ada", "ApiToken", "ci", map[string]any{"account": "sam"}},
+		{store.ActionUserAdd, "ada", "Account", "sam", map[string]any{"role": "user", "jobsUserId": "user_9"}},
+	}
+	if len(es) != len(want) {
+		t.Fatalf("%d account audit rows; want %d: %+v", len(es), len(want), es)
+	}
+	for i, w := range want {
+		e := es[i]
+		var meta map[string]any
+		if err := json.Unmarshal(e.Metadata, &meta); err != nil {
+			t.Fatal(err)
+		}
+		if e.Action != w.action || e.UserID != w.actor || e.Resource != w.resource || e.ResourceID != w.id || !reflect.DeepEqual(meta, w.meta) {
+			t.Errorf("row %d: %s by %s on %s %s %s; want %s by %s on %s %s %v", i, e.Action, e.UserID, e.Resource, e.ResourceID, e.Metadata,
+				w.action, w.actor, w.resource, w.id, w.meta)
+		}
+		for _, secret := range []string{"secret", "tokenhash", "jobctl_pfx"} {
+			if strings.Contains(string(e.Metadata), secret) {
+				t.Errorf("row %d metadata %s holds a secret", i, e.Metadata)
+			}
+		}
+	}
+}
+
+// An account or token change and its audit row commit together: when the
+// database refuses the row, the change is undone too.
+func testAccountAuditSameTransaction(t *testing.T, h *Harness) {
+	s := h.Store
+	addAccount(t, s, "doomed", store.RoleAdmin, "")
+	if err := s.CreateToken(ctx(), &store.APIToken{Name: "doomed", Account: "doomed", Hash: "hd", Prefix: "p"}, "root"); err != nil {
+		t.Fatal(err)
+	}
+	switch s.Backend() {
+	case "postgres":
+		h.Exec(t, `CREATE FUNCTION refuse_doomed() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RAISE EXCEPTION ''no audit row for doomed''; END'`)
+		h.Exec(t, `CREATE TRIGGER refuse_doomed BEFORE INSERT ON "AuditLog" FOR EACH ROW WHEN (NEW."resourceId" IN ('doomed', 'doomed2')) EXECUTE FUNCTION refuse_doomed()`)
+	default:
+		h.Exec(t, `CREATE TRIGGER refuse_doomed BEFORE INSERT ON "AuditLog" WHEN NEW."resourceId" IN ('doomed', 'doomed2') BEGIN SELECT RAISE(ABORT, 'no audit row for doomed'); END`)
+	}
+	if err := s.AddAccount(ctx(), &store.Account{Name: "doomed2", Role: store.RoleAdmin, PasswordHash: "h"}, "root"); err == nil {
+		t.Error("AddAccount succeeded without its audit row")
+	}
+	if _, err := s.GetAccount(ctx(), "doomed2"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("an account was added without its audit row: %v", err)
+	}
+	if err := s.SetPassword(ctx(), "doomed", "$argon2id$new", "root"); err == nil {
+		t.Error("SetPassword succeeded without its audit row")
+	}
+	if a, _ := s.GetAccount(ctx(), "doomed"); a == nil || a.PasswordHash != "$argon2id$doomed" {
+		t.Errorf("a password changed without its audit row: %+v", a)
+	}
+	if err := s.CreateToken(ctx(), &store.APIToken{Name: "doomed2", Account: "doomed", Hash: "hd2", Prefix: "p"}, "root"); err == nil {
+		t.Error("CreateToken succeeded without its audit row")
+	}
+	if err := s.RevokeToken(ctx(), "doomed", "root"); err == nil {
+		t.Error("RevokeToken succeeded without its audit row")
+	}
+	if ts, _ := s.ListTokens(ctx(), "doomed"); len(ts) != 1 || ts[0].Name != "doomed" {
+		t.Errorf("tokens changed without their audit rows: %+v", ts)
+	}
+	if err := s.RemoveAccount(ctx(), "doomed", "root"); err == nil {
+		t.Error("RemoveAccount succeeded without its audit row")
+	}
+	if _, err := s.GetAccount(ctx(), "doomed"); err != nil {
+		t.Errorf("an account was removed without its audit row: %v", err)
+	}
 }
 
 // ms is a time both backends keep exactly (SQLite stores milliseconds).
@@ -22,7 +136,7 @@ func ms(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
 func addAccount(t *testing.T, s store.Store, name string, role store.Role, userID string) *store.Account {
 	t.Helper()
 	a := &store.Account{Name: name, Role: role, UserID: userID, PasswordHash: "$argon2id$" + name}
-	if err := s.AddAccount(ctx(), a); err != nil {
+	if err := s.AddAccount(ctx(), a, "root"); err != nil {
 		t.Fatalf("add account %s: %v", name, err)
 	}
 	return a
@@ -40,7 +154,7 @@ func testAccounts(t *testing.T, h *Harness) {
 	}
 	addAccount(t, s, "alice", store.RoleAdmin, "")
 	addAccount(t, s, "max", store.RoleManager, "")
-	if err := s.AddAccount(ctx(), &store.Account{Name: "bob", Role: store.RoleAdmin, PasswordHash: "x"}); !errors.Is(err, store.ErrExists) {
+	if err := s.AddAccount(ctx(), &store.Account{Name: "bob", Role: store.RoleAdmin, PasswordHash: "x"}, "root"); !errors.Is(err, store.ErrExists) {
 		t.Errorf("adding bob twice: %v; want ErrExists", err)
 	}
 	for _, bad := range []*store.Account{
@@ -49,7 +163,7 @@ func testAccounts(t *testing.T, h *Harness) {
 		{Name: "r", Role: "root", PasswordHash: "x"},
 		{Name: "p", Role: store.RoleAdmin},
 	} {
-		if err := s.AddAccount(ctx(), bad); err == nil {
+		if err := s.AddAccount(ctx(), bad, "root"); err == nil {
 			t.Errorf("AddAccount(%+v) succeeded", bad)
 		}
 	}
@@ -91,7 +205,7 @@ func testAccounts(t *testing.T, h *Harness) {
 			t.Fatal(err)
 		}
 	}
-	if err := s.SetPassword(ctx(), "bob", "$argon2id$new"); err != nil {
+	if err := s.SetPassword(ctx(), "bob", "$argon2id$new", "root"); err != nil {
 		t.Fatal(err)
 	}
 	got, _ = s.GetAccount(ctx(), "bob")
@@ -106,14 +220,14 @@ func testAccounts(t *testing.T, h *Harness) {
 	if _, _, err := s.GetSession(ctx(), "a1"); err != nil {
 		t.Errorf("alice's session ended with bob's password: %v", err)
 	}
-	if err := s.SetPassword(ctx(), "nobody", "x"); !errors.Is(err, store.ErrNotFound) {
+	if err := s.SetPassword(ctx(), "nobody", "x", "root"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("SetPassword(nobody): %v; want ErrNotFound", err)
 	}
 
-	if err := s.RemoveAccount(ctx(), "max"); err != nil {
+	if err := s.RemoveAccount(ctx(), "max", "root"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.RemoveAccount(ctx(), "max"); !errors.Is(err, store.ErrNotFound) {
+	if err := s.RemoveAccount(ctx(), "max", "root"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("removing max twice: %v; want ErrNotFound", err)
 	}
 	if n, _ := s.CountAccounts(ctx()); n != 2 {
@@ -138,11 +252,11 @@ func testAccountRemoveCascades(t *testing.T, h *Harness) {
 		{Name: "bob-ci", Account: "bob", Hash: "hb", Prefix: "jobctl_b"},
 		{Name: "alice-ci", Account: "alice", Hash: "ha", Prefix: "jobctl_a"},
 	} {
-		if err := s.CreateToken(ctx(), tok); err != nil {
+		if err := s.CreateToken(ctx(), tok, "root"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := s.RemoveAccount(ctx(), "bob"); err != nil {
+	if err := s.RemoveAccount(ctx(), "bob", "root"); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := s.GetSession(ctx(), "b1"); !errors.Is(err, store.ErrNotFound) {
@@ -241,22 +355,22 @@ func testTokens(t *testing.T, h *Harness) {
 	addAccount(t, s, "alice", store.RoleAdmin, "")
 	before := time.Now().Add(-time.Second)
 	tok := &store.APIToken{Name: "ci", Account: "bob", Hash: "hash-ci", Prefix: "jobctl_abcde"}
-	if err := s.CreateToken(ctx(), tok); err != nil {
+	if err := s.CreateToken(ctx(), tok, "root"); err != nil {
 		t.Fatal(err)
 	}
 	if tok.CreatedAt.Before(before) || tok.LastUsedAt != nil {
 		t.Errorf("CreateToken did not fill createdAt: %+v", tok)
 	}
-	if err := s.CreateToken(ctx(), &store.APIToken{Name: "ci", Account: "alice", Hash: "other", Prefix: "p"}); !errors.Is(err, store.ErrExists) {
+	if err := s.CreateToken(ctx(), &store.APIToken{Name: "ci", Account: "alice", Hash: "other", Prefix: "p"}, "root"); !errors.Is(err, store.ErrExists) {
 		t.Errorf("a second token named ci: %v; want ErrExists", err)
 	}
-	if err := s.CreateToken(ctx(), &store.APIToken{Name: "ci2", Account: "alice", Hash: "hash-ci", Prefix: "p"}); !errors.Is(err, store.ErrExists) {
+	if err := s.CreateToken(ctx(), &store.APIToken{Name: "ci2", Account: "alice", Hash: "hash-ci", Prefix: "p"}, "root"); !errors.Is(err, store.ErrExists) {
 		t.Errorf("a second token with the same hash: %v; want ErrExists", err)
 	}
-	if err := s.CreateToken(ctx(), &store.APIToken{Name: "x", Account: "nobody", Hash: "hx", Prefix: "p"}); !errors.Is(err, store.ErrNotFound) {
+	if err := s.CreateToken(ctx(), &store.APIToken{Name: "x", Account: "nobody", Hash: "hx", Prefix: "p"}, "root"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a token for no account: %v; want ErrNotFound", err)
 	}
-	if err := s.CreateToken(ctx(), &store.APIToken{Name: "admin", Account: "alice", Hash: "hash-admin", Prefix: "jobctl_zzzzz"}); err != nil {
+	if err := s.CreateToken(ctx(), &store.APIToken{Name: "admin", Account: "alice", Hash: "hash-admin", Prefix: "jobctl_zzzzz"}, "root"); err != nil {
 		t.Fatal(err)
 	}
 
@@ -291,13 +405,13 @@ func testTokens(t *testing.T, h *Harness) {
 		t.Errorf("ListTokens(nobody): %v; want ErrNotFound", err)
 	}
 
-	if err := s.RevokeToken(ctx(), "ci"); err != nil {
+	if err := s.RevokeToken(ctx(), "ci", "root"); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := s.TokenByHash(ctx(), "hash-ci", used); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("revoked token still works: %v", err)
 	}
-	if err := s.RevokeToken(ctx(), "ci"); !errors.Is(err, store.ErrNotFound) {
+	if err := s.RevokeToken(ctx(), "ci", "root"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("revoking twice: %v; want ErrNotFound", err)
 	}
 }

@@ -213,22 +213,16 @@ type auditView struct {
 	NextLink             string
 }
 
-// auditActions are the actions the audit log records, as it names them.
-var auditActions = []string{
-	store.ActionRetry, store.ActionCancel, store.ActionStart, store.ActionDelete, store.ActionPurge,
-	store.ActionArchive, store.ActionRestore, store.ActionScheduleAdd, store.ActionScheduleRemove,
-}
-
 func (u *UI) audit(w http.ResponseWriter, r *http.Request, v *view) (string, error) {
 	q := r.URL.Query()
-	av := &auditView{Actor: strings.TrimSpace(q.Get("actor")), Action: strings.ToUpper(strings.TrimSpace(q.Get("action"))),
-		JobID: strings.TrimSpace(q.Get("job")), Actions: auditActions}
+	av := &auditView{Actor: strings.TrimSpace(q.Get("actor")), JobID: strings.TrimSpace(q.Get("job")), Actions: ops.AuditActionNames()}
 	f := store.AuditFilter{Actor: av.Actor, ResourceID: av.JobID, Limit: 50}
-	if av.Action != "" {
-		if !slices.Contains(auditActions, av.Action) {
-			return "", &ops.Error{Code: ops.CodeInvalid, Message: "unknown audit action " + av.Action, Field: "action"}
+	if a := q.Get("action"); a != "" {
+		name, err := ops.ParseAuditAction(a)
+		if err != nil {
+			return "", err
 		}
-		f.Actions = []string{av.Action}
+		av.Action, f.Actions = name, []string{name}
 	}
 	if a := q.Get("after"); a != "" {
 		n, err := strconv.ParseInt(a, 10, 64)

@@ -402,7 +402,8 @@ func TestOtherPages(t *testing.T) {
 	body := get(t, mux, "/admin/audit-logs?actor=alice&action=job_retry&job=job_failed1&after=50").Body.String()
 	wantContains(t, body, "JOB_RETRY", `data-testid="audit-user">alice`, `<a href="/admin/jobs/job_failed1">`,
 		"{&#34;via&#34;:&#34;web&#34;}", `href="/admin/audit-logs?action=JOB_RETRY&amp;actor=alice&amp;after=41&amp;job=job_failed1"`,
-		`<option value="JOB_RETRY" selected>JOB_RETRY</option>`,
+		`<option value="JOB_RETRY" selected>JOB_RETRY</option>`, `<option value="USER_ADD">USER_ADD</option>`,
+		`<option value="TOKEN_REVOKE">TOKEN_REVOKE</option>`,
 		`aria-current="page">Audit log`, "health-degraded")
 	a := f.audits[0].Filter
 	if a.Actor != "alice" || !slices.Equal(a.Actions, []string{"JOB_RETRY"}) || a.ResourceID != "job_failed1" || a.After != 50 {
