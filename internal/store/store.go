@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -60,6 +61,24 @@ type Filter struct {
 	// --older.
 	FinishedBefore time.Time
 	UserID         string
+}
+
+// Matches reports whether the filter selects j: the conditions the SQL
+// stores apply (jobsql.Conditions), in Go, for jobs already read (the
+// live list picks the new jobs a page's filter shows from one read for
+// every page). The conformance suite keeps the two alike.
+func (f *Filter) Matches(j *Job) bool {
+	switch {
+	case len(f.IDs) > 0 && !slices.Contains(f.IDs, j.ID),
+		len(f.Statuses) > 0 && !slices.Contains(f.Statuses, j.Status),
+		len(f.Types) > 0 && !slices.Contains(f.Types, j.Type),
+		!f.Since.IsZero() && j.CreatedAt.Before(f.Since),
+		!f.Until.IsZero() && !j.CreatedAt.Before(f.Until),
+		!f.FinishedBefore.IsZero() && (j.CompletedAt == nil || !j.CompletedAt.Before(f.FinishedBefore)),
+		f.UserID != "" && j.UserID != f.UserID:
+		return false
+	}
+	return true
 }
 
 // Sort orders a listing.

@@ -401,6 +401,32 @@ func testListFilters(t *testing.T, h *Harness) {
 			t.Errorf("%s: count = %d (%v); want %d", c.name, n, err, len(want))
 		}
 	}
+	// Filter.Matches, the conditions in Go, selects what the SQL does.
+	all, err := h.Store.List(ctx(), &store.ListParams{Limit: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	extra := []store.Filter{{FinishedBefore: base}, {FinishedBefore: base.Add(-3 * time.Hour)}, {Since: base.Add(-3 * time.Hour), UserID: "user_123", Statuses: []store.Status{store.StatusDead}}}
+	for i, f := range slices.Concat(func() (fs []store.Filter) {
+		for _, c := range cases {
+			fs = append(fs, c.f)
+		}
+		return fs
+	}(), extra) {
+		sql, err := h.Store.List(ctx(), &store.ListParams{Filter: f, Limit: 50})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var inGo []*store.Job
+		for _, j := range all {
+			if f.Matches(j) {
+				inGo = append(inGo, j)
+			}
+		}
+		if !slices.Equal(ids(sql), ids(inGo)) {
+			t.Errorf("filter %d %+v: Matches selects %v; the SQL %v", i, f, ids(inGo), ids(sql))
+		}
+	}
 }
 
 func testListPaging(t *testing.T, h *Harness) {

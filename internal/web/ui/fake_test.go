@@ -50,6 +50,12 @@ func visible(who ops.Principal, j *store.Job) bool {
 	return who.Role != store.RoleUser || j.UserID == who.UserID
 }
 
+func (f *fakeOps) add(j *store.Job) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.jobs = append(f.jobs, j)
+}
+
 func (f *fakeOps) setStatus(id string, st store.Status) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -93,17 +99,14 @@ func (f *fakeOps) List(ctx context.Context, who ops.Principal, req *ops.ListRequ
 		if !visible(who, j) {
 			continue
 		}
-		if len(req.Filter.IDs) > 0 && !slices.Contains(req.Filter.IDs, j.ID) {
-			continue
-		}
-		if len(req.Filter.Statuses) > 0 && !slices.Contains(req.Filter.Statuses, j.Status) {
-			continue
-		}
-		if len(req.Filter.Types) > 0 && !slices.Contains(req.Filter.Types, j.Type) {
+		if !req.Filter.Matches(j) {
 			continue
 		}
 		c := *j
 		items = append(items, &c)
+	}
+	if req.Sort == store.SortCreatedDesc {
+		slices.SortStableFunc(items, func(a, b *store.Job) int { return b.CreatedAt.Compare(a.CreatedAt) })
 	}
 	res := &ops.ListResult{Items: items}
 	if req.Limit > 0 && len(items) > req.Limit {

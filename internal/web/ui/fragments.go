@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/jobctl/jobctl/internal/ops"
@@ -37,6 +38,21 @@ func (u *UI) fragments(who ops.Principal, csrf string, w watch, d *tickData) []e
 		if j, ok := d.Jobs[id]; ok {
 			exec("row-"+id, "rowcells", rowData{Job: j, Who: who, CSRF: csrf})
 		}
+	}
+	if n := w.New; n != nil {
+		// The jobs enqueued since the page was shown that its filters
+		// match and it does not show already, newest first, as rows above
+		// its own; each tick re-renders them, statuses and all.
+		var rows []rowData
+		for _, j := range d.New {
+			if len(rows) == pageSize {
+				break
+			}
+			if !j.CreatedAt.Before(n.From) && n.Filter.Matches(j) && !slices.Contains(w.Rows, j.ID) {
+				rows = append(rows, rowData{Job: j, Who: who, CSRF: csrf})
+			}
+		}
+		exec("newrows", "newrows", rows)
 	}
 	for _, id := range w.Recent {
 		if j, ok := d.Jobs[id]; ok {

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -19,9 +21,11 @@ import (
 // jobs, or one job's status block. Subscribers that see the same jobs (all
 // of them, for admins and managers; one "userId" for a user) share a
 // scope, and each scope polls the store once per tick for all of them: one
-// Stats call when someone wants counts and one List of the union of the
-// watched job IDs, however many browsers are connected. Each subscriber
-// gets only the fragments that changed since it last heard.
+// Stats call when someone wants counts, one List of the union of the
+// watched job IDs, and one List of the newest jobs when a list page wants
+// jobs enqueued since it was shown, however many browsers are connected.
+// Each page's filter picks its new jobs from that one read, in Go. Each
+// subscriber gets only the fragments that changed since it last heard.
 
 // watch is what one page shows.
 type watch struct {
@@ -29,7 +33,20 @@ type watch struct {
 	Rows   []string // list rows
 	Recent []string // dashboard rows
 	Job    []string // details page status blocks
+	// New, when set, is a list page that shows the jobs enqueued since
+	// it was rendered above its rows: the first page, newest first.
+	New *newWatch
 }
+
+// newWatch is what makes a job new to a list page.
+type newWatch struct {
+	From   time.Time    // the page's render: jobs created since are new
+	Filter store.Filter // the page's filters; the scope is the hub's
+}
+
+// newMost bounds a scope's read of new jobs per tick: a page shows at most
+// pageSize of them, picked by its filter from these.
+const newMost = 200
 
 func (w watch) ids() []string {
 	ids := slices.Concat(w.Rows, w.Recent, w.Job)
@@ -41,6 +58,7 @@ func (w watch) ids() []string {
 type tickData struct {
 	Stats *store.Stats
 	Jobs  map[string]*store.Job
+	New   []*store.Job // created since the oldest newWatch.From, newest first
 }
 
 // event is one SSE message: htmx's sse extension swaps Data into the
@@ -158,10 +176,14 @@ func (h *hub) poll(sc *scope) {
 	subs := make([]*subscriber, 0, len(sc.subs))
 	counts := false
 	var ids []string
+	var newSince *time.Time
 	for s := range sc.subs {
 		subs = append(subs, s)
 		counts = counts || s.w.Counts
 		ids = append(ids, s.w.ids()...)
+		if n := s.w.New; n != nil && (newSince == nil || n.From.Before(*newSince)) {
+			newSince = &n.From
+		}
 	}
 	who := sc.who
 	h.mu.Unlock()
@@ -191,6 +213,14 @@ func (h *hub) poll(sc *scope) {
 		for _, j := range res.Items {
 			d.Jobs[j.ID] = j
 		}
+	}
+	if newSince != nil {
+		res, err := h.svc.List(ctx, who, &ops.ListRequest{Filter: store.Filter{Since: *newSince}, Sort: store.SortCreatedDesc, Limit: newMost})
+		if err != nil {
+			h.log.Warn("ui: live stream: new jobs", "err", err)
+			return
+		}
+		d.New = res.Items
 	}
 	for _, s := range subs {
 		var batch []event
@@ -246,6 +276,14 @@ func (u *UI) events(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	wt := watch{Counts: q.Get("counts") != "", Rows: limitIDs(q["row"]), Recent: limitIDs(q["recent"]), Job: limitIDs(q["job"])}
+	if q.Get("new") != "" {
+		nw, err := u.newWatch(q)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		wt.New = nw
+	}
 	sub, leave, err := u.hub.subscribe(who, u.o.CSRF(r), wt)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
@@ -278,6 +316,20 @@ func (u *UI) events(w http.ResponseWriter, r *http.Request) {
 			fl.Flush()
 		}
 	}
+}
+
+// newWatch reads a list page's new=1 stream: from, the page's render in
+// Unix milliseconds, and the page's filters as its own query names them.
+func (u *UI) newWatch(q url.Values) (*newWatch, error) {
+	ms, err := strconv.ParseInt(q.Get("from"), 10, 64)
+	if err != nil || ms <= 0 {
+		return nil, fmt.Errorf("from: want the page's time in Unix milliseconds, got %q", q.Get("from"))
+	}
+	f, err := readListForm(q).filter(u.o.Now())
+	if err != nil {
+		return nil, err
+	}
+	return &newWatch{From: time.UnixMilli(ms), Filter: f}, nil
 }
 
 // writeEvent writes one SSE message; each line of Data is its own "data:"

@@ -5,11 +5,14 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/jobctl/jobctl/internal/ops"
 	"github.com/jobctl/jobctl/internal/store"
 )
 
@@ -244,5 +247,131 @@ func TestEventsStream(t *testing.T) {
 	}
 	if ids := f.lists[len(f.lists)-1].Filter.IDs; !slices.Equal(ids, []string{"job_running"}) {
 		t.Errorf("a watched ID that is not an ID was queried: %v", ids)
+	}
+}
+
+// A list page's new jobs: each scope reads the jobs enqueued since its
+// oldest page once per tick, however many pages want them, and each page
+// gets those its filters match and it does not show, newest first, in its
+// scope only; their statuses keep updating.
+func TestHubNewJobs(t *testing.T) {
+	f := &fakeOps{}
+	u, _ := newTestUI(t, f, &admin)
+	ticks := manualTicks(u)
+	sub := func(who ops.Principal, w watch) *subscriber {
+		t.Helper()
+		s, leave, err := u.hub.subscribe(who, "tok", w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(leave)
+		return s
+	}
+	every := sub(admin, watch{Rows: []string{"job_running", "job_shown"}, New: &newWatch{From: testNow}})
+	calendar := sub(manager, watch{New: &newWatch{From: testNow.Add(-time.Hour), Filter: store.Filter{Types: []string{"CalendarSync"}}}})
+	plain := sub(admin, watch{Rows: []string{"job_running"}})
+	staffTick := ticks.next()
+	bob := sub(userBob, watch{New: &newWatch{From: testNow}})
+	userTick := ticks.next()
+
+	ticks.fire(t, staffTick)
+	if got := names(recv(t, every)); !slices.Equal(got, []string{"row-job_running"}) {
+		t.Fatalf("before any new job: %v", got)
+	}
+	recv(t, plain)
+	if l := f.n("List"); l != 2 {
+		t.Fatalf("one tick of one scope: %d List calls; want 2 (watched jobs, new jobs)", l)
+	}
+	nl := f.lists[len(f.lists)-1]
+	if !nl.Filter.Since.Equal(testNow.Add(-time.Hour)) || nl.Sort != store.SortCreatedDesc || nl.Limit != newMost || len(nl.Filter.IDs) > 0 {
+		t.Errorf("new jobs read %+v; want the newest %d since the oldest page, %v", nl, newMost, testNow.Add(-time.Hour))
+	}
+
+	at := func(d time.Duration) time.Time { return testNow.Add(d) }
+	f.add(&store.Job{ID: "job_new1", Type: "CalendarSync", Status: store.StatusPending, CreatedAt: at(time.Second), UserID: "user_999"})
+	f.add(&store.Job{ID: "job_new2", Type: "Export", Status: store.StatusPending, CreatedAt: at(2 * time.Second), UserID: "user_123"})
+	f.add(&store.Job{ID: "job_shown", Type: "Export", Status: store.StatusPending, CreatedAt: at(3 * time.Second)})    // on the page already
+	f.add(&store.Job{ID: "job_before", Type: "CalendarSync", Status: store.StatusFailed, CreatedAt: at(-time.Second)}) // older than every's page
+	ticks.fire(t, staffTick)
+	if l := f.n("List"); l != 4 {
+		t.Errorf("two ticks of one scope with three pages: %d List calls; want 4", l)
+	}
+	newRows := func(s *subscriber) string {
+		t.Helper()
+		for _, e := range recv(t, s) {
+			if e.Name == "newrows" {
+				return e.Data
+			}
+		}
+		t.Fatal("no newrows event")
+		return ""
+	}
+	order := func(html string, ids ...string) {
+		t.Helper()
+		last := -1
+		for _, id := range ids {
+			i := strings.Index(html, `id="row-`+id+`"`)
+			if i < 0 || i < last {
+				t.Errorf("new rows lack %s or misorder it (want %v, newest first):\n%s", id, ids, html)
+			}
+			last = i
+		}
+	}
+	html := newRows(every)
+	order(html, "job_new2", "job_new1")
+	if strings.Contains(html, "job_shown") || strings.Contains(html, "job_before") {
+		t.Errorf("new rows hold a job the page shows, or one older than it:\n%s", html)
+	}
+	html = newRows(calendar)
+	order(html, "job_new1", "job_before")
+	if strings.Contains(html, "job_new2") || strings.Contains(html, "job_12345abc") {
+		t.Errorf("new rows ignore the page's type filter, or its time:\n%s", html)
+	}
+	select {
+	case b := <-plain.out:
+		t.Errorf("a page that did not ask for new jobs got %v", names(b))
+	default:
+	}
+
+	ticks.fire(t, userTick)
+	html = newRows(bob)
+	if !strings.Contains(html, "job_new2") || strings.Contains(html, "job_new1") {
+		t.Errorf("a user's new rows are not its own jobs only:\n%s", html)
+	}
+
+	f.setStatus("job_new1", store.StatusRunning)
+	ticks.fire(t, staffTick)
+	if html := newRows(every); !strings.Contains(html, `data-status="RUNNING"`) {
+		t.Errorf("a new row's status did not update:\n%s", html)
+	}
+}
+
+// The list's first page, newest first, asks its stream for new jobs with
+// its filters; a later page or another order does not.
+func TestListPageAsksForNewJobs(t *testing.T) {
+	f := &fakeOps{}
+	u, mux := newTestUI(t, f, &admin)
+	body := get(t, mux, "/admin/jobs?status=FAILED&type=CalendarSync").Body.String()
+	wantContains(t, body, `/admin/events?counts=1&amp;from=1761393600000&amp;new=1&amp;`, `status=FAILED&amp;type=CalendarSync"`)
+	for _, q := range []string{"?after=job_x", "?sort=created", "?sort=priority"} {
+		if body := get(t, mux, "/admin/jobs"+q).Body.String(); strings.Contains(body, "new=1") {
+			t.Errorf("%s asks for new jobs", q)
+		}
+	}
+	nw, err := u.newWatch(url.Values{"from": {"1761393600000"}, "status": {"failed"}, "type": {"CalendarSync"}, "range": {"hour"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := store.Filter{Statuses: []store.Status{store.StatusFailed}, Types: []string{"CalendarSync"}, Since: testNow.Add(-time.Hour)}
+	if !nw.From.Equal(testNow) || !reflect.DeepEqual(nw.Filter, want) {
+		t.Errorf("newWatch %+v; want from %v, filter %+v", nw, testNow, want)
+	}
+	for _, q := range []url.Values{{}, {"from": {"x"}}, {"from": {"1"}, "status": {"bogus"}}} {
+		if _, err := u.newWatch(q); err == nil {
+			t.Errorf("newWatch(%v) took it", q)
+		}
+	}
+	if w := get(t, mux, "/admin/events?new=1&from=x"); w.Code != http.StatusBadRequest {
+		t.Errorf("a bad from: %d; want 400", w.Code)
 	}
 }

@@ -78,6 +78,9 @@ func (u *UI) jobs(w http.ResponseWriter, r *http.Request, v *view) (string, erro
 		confirm.Open = true
 	}
 
+	// Taken before the reads, so a job enqueued while they run is new to
+	// the page rather than missed (it is shown once: rows it has are not).
+	rendered := u.o.Now()
 	stats, err := u.svc.Stats(ctx, who, countsOnly(u.o.Now()))
 	if err != nil {
 		return "", err
@@ -116,6 +119,15 @@ func (u *UI) jobs(w http.ResponseWriter, r *http.Request, v *view) (string, erro
 	}
 	for _, j := range page.Items {
 		ev.Add("row", j.ID)
+	}
+	if f.After == "" && sortBy == store.SortCreatedDesc {
+		// The first page, newest first: jobs enqueued from now on that
+		// match its filters appear above its rows.
+		for k, vs := range f.values() {
+			ev[k] = vs
+		}
+		ev.Set("new", "1")
+		ev.Set("from", strconv.FormatInt(rendered.UnixMilli(), 10))
 	}
 	jv.Events = "/admin/events?" + ev.Encode()
 	v.Data = jv

@@ -111,7 +111,7 @@ func TestDashboardAndList(t *testing.T) {
 		// bulk actions and select all
 		`data-testid="bulk-retry"`, `data-testid="bulk-cancel"`, `data-testid="bulk-delete"`, "Select all 4 matching",
 		// live stream: counts and every shown row
-		`sse-connect="/admin/events?counts=1&amp;recent=`, `sse-swap="row-job_running"`, `sse-swap="recent-job_xss"`,
+		`sse-connect="/admin/events?counts=1&amp;from=1761393600000&amp;new=1&amp;recent=`, `sse-swap="newrows"`, `sse-swap="row-job_running"`, `sse-swap="recent-job_xss"`,
 		// health badge and the user
 		`class="health health-degraded"`, "alice",
 	)
