@@ -63,6 +63,43 @@ func TestAdminInBrowser(t *testing.T) {
 		screenshots(t, tab, base)
 	}
 
+	// The list fits: at 1280 px every column, Actions last, shows without
+	// scrolling sideways; at 375 px only the table scrolls, not the page.
+	for _, width := range []int64{1280, 375} {
+		tab.Width(t, width)
+		tab.Do(t, fmt.Sprintf("the list at %d px", width), chromedp.Navigate(base+"/admin/jobs"), chromedp.WaitVisible(chromedp.CSS(`#bulk`)))
+		if width == 1280 {
+			if over := browser.Eval[int](t, tab, `(s => s.scrollWidth - s.clientWidth)(document.querySelector(".list .scroll"))`); over > 0 {
+				t.Errorf("at 1280 px the job list is %d px wider than its box: its last columns are cut off", over)
+			}
+		}
+		if w := browser.Eval[int](t, tab, `document.documentElement.scrollWidth`); w > int(width) {
+			t.Errorf("at %d px the page is %d px wide", width, w)
+		}
+	}
+	tab.Width(t, 1280)
+
+	// A job enqueued while the list is open appears on it, live, when it
+	// matches the list's filters; one that does not match stays off.
+	tab.Do(t, "open the CalendarSync list", chromedp.Navigate(base+"/admin/jobs?type=CalendarSync"), chromedp.WaitVisible(chromedp.CSS(`#bulk`)))
+	tab.WaitTrue(t, "htmx loads", `typeof htmx === "object"`, 10*time.Second)
+	browser.Eval[chromedp.Void](t, tab, `window.notReloaded = true`)
+	jobID := regexp.MustCompile(`job_[0-9a-z]{26}`)
+	other := jobID.FindString(runJobctl(t, env, "-q", "enqueue", "EmailSending"))
+	added := jobID.FindString(runJobctl(t, env, "-q", "enqueue", "CalendarSync"))
+	if added == "" || other == "" {
+		t.Fatal("enqueue -q printed no job ID")
+	}
+	tab.WaitTrue(t, "the new CalendarSync job appears on the list",
+		fmt.Sprintf(`document.querySelector('.new-rows tr[id="row-%s"]') !== null`, added), 20*time.Second)
+	if browser.Eval[bool](t, tab, fmt.Sprintf(`document.getElementById("row-%s") !== null`, other)) {
+		t.Errorf("the EmailSending job %s appeared on a CalendarSync list", other)
+	}
+	if !browser.Eval[bool](t, tab, `window.notReloaded === true`) {
+		t.Error("the page reloaded to show the new job; it should arrive over the stream")
+	}
+	tab.NoErrors(t, "new job")
+
 	// Filter to failed CalendarSync.
 	tab.Do(t, "filter to failed CalendarSync",
 		chromedp.Navigate(base+"/admin/jobs"),

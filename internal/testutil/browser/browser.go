@@ -4,9 +4,11 @@
 package browser
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -177,24 +179,35 @@ func (b *Tab) Scheme(t testing.TB, scheme string) {
 	}
 }
 
-// Width sets the viewport width in CSS pixels (the height stays 900).
+// Width sets the viewport width in CSS pixels, one device pixel each (a
+// screenshot stays small); a phone's (under 600) is 812 high, others 900.
 func (b *Tab) Width(t testing.TB, width int64) {
 	t.Helper()
-	opts := []chromedp.EmulateViewportOption{}
+	height := int64(900)
 	if width < 600 {
-		opts = append(opts, chromedp.EmulateScale(2))
+		height = 812
 	}
-	b.Do(t, fmt.Sprintf("viewport %d", width), chromedp.EmulateViewport(width, 900, opts...))
+	b.Do(t, fmt.Sprintf("viewport %d", width), chromedp.EmulateViewport(width, height))
 }
 
-// Screenshot saves the whole page as a PNG at path.
+// Screenshot saves what the viewport shows as a PNG at path, compressed
+// as tightly as Go's encoder can: the README's screenshots are committed,
+// so the first screen is shown, not the whole scrolled page.
 func (b *Tab) Screenshot(t testing.TB, path string) {
 	t.Helper()
-	png := Run(t, b, "screenshot", chromedp.FullScreenshot(100))
+	shot := Run(t, b, "screenshot", chromedp.CaptureScreenshot())
+	img, err := png.Decode(bytes.NewReader(shot))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&out, img); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(path, png, 0o644); err != nil {
+	if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -102,7 +102,7 @@ func TestDashboardAndList(t *testing.T) {
 		`st-running`, `⚡`, `✅`,
 		// the guide's columns
 		">ID<", ">Type<", ">Status<", ">Created<", ">Started<", ">Completed<", ">Duration<", ">Attempts<", ">Actions<",
-		`<a href="/admin/jobs/job_12345abc">job_12345abc</a>`, "3 / 5", "25s",
+		`<a href="/admin/jobs/job_12345abc" title="job_12345abc" aria-label="job_12345abc">job_12345abc</a>`, "3 / 5", "25s",
 		// actions by status: FAILED retry and delete, PENDING start, cancel, delete, RUNNING cancel
 		`hx-get="/admin/jobs?confirm=retry&amp;ids=job_12345abc"`,
 		`hx-get="/admin/jobs?confirm=delete&amp;ids=job_12345abc"`,
@@ -467,5 +467,21 @@ func TestStaticAssets(t *testing.T) {
 	r := get(t, mux, "/static/vendor/htmx/htmx.min.js")
 	if b, _ := io.ReadAll(r.Body); !strings.Contains(string(b), "htmx") {
 		t.Error("htmx.min.js is not htmx")
+	}
+}
+
+// The list shows a long job ID by its prefix and the end that tells jobs
+// made together apart, so the table fits a 1280 px screen.
+func TestShortID(t *testing.T) {
+	for id, want := range map[string]string{
+		"job_01m8v102f4b8hwdd46p459x9h4": "job_…p459x9h4",
+		"job_12345abc":                   "job_12345abc",
+		"job_0123456789":                 "job_0123456789",
+		"job_01234567890":                "job_…34567890",
+		"noprefix0123456789":             "…23456789",
+	} {
+		if got := shortID(id); got != want {
+			t.Errorf("shortID(%q) = %q; want %q", id, got, want)
+		}
 	}
 }

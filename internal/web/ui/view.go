@@ -111,12 +111,26 @@ func (u *UI) funcs() template.FuncMap {
 		"row": func(j *store.Job, who ops.Principal, csrf string) rowData {
 			return rowData{Job: j, Who: who, CSRF: csrf}
 		},
+		"shortID":  shortID,
 		"pretty":   prettyJSON,
 		"verb":     verb,
 		"statuses": func() []store.Status { return store.Statuses },
 		"join":     strings.Join,
 		"itoa":     strconv.Itoa,
 	}
+}
+
+// shortID is a job ID as the list shows it: its prefix and its last
+// characters, which tell jobs apart (an ID's start is its creation time,
+// alike for jobs made together). The link's title has the whole ID, and
+// the details page shows it.
+func shortID(id string) string {
+	const tail = 8
+	p := strings.IndexByte(id, '_') + 1
+	if len(id)-p <= tail+2 {
+		return id
+	}
+	return id[:p] + "…" + id[len(id)-tail:]
 }
 
 // timeOf accepts a time.Time or *time.Time; a zero or nil one is absent.
