@@ -193,7 +193,7 @@ func benchSSE(ctx context.Context, c *webClient, srv *server) error {
 
 	fmt.Println()
 	note("live stream: %d clients on GET %s...", sseClients, trunc(events, 60))
-	note("(the dashboard's own stream: counts plus its recent and list rows); CPU = utime+stime of the")
+	note("(the dashboard's own stream: counts, its recent and list rows, and the list's new jobs); CPU = utime+stime of the")
 	note("serve process from /proc/%d/stat over %s, as %% of one core; RSS = VmRSS at the end of the window.", pid, sseWindow)
 	note("The store queries the hub sends per tick run in Postgres and are not in this CPU figure.")
 
