@@ -58,11 +58,11 @@ func (o *Ops) List(ctx context.Context, who Principal, req *ListRequest) (*ListR
 	}
 	out.Items = jobs
 	if req.Count {
-		total, err := o.jobs.Count(ctx, &f, req.Archived)
+		t, err := o.jobs.CountUpTo(ctx, &f, req.Archived, req.CountLimit)
 		if err != nil {
 			return nil, err
 		}
-		out.Total = &total
+		out.Total, out.TotalEstimated = &t.N, t.Estimated
 	}
 	return out, nil
 }
@@ -130,6 +130,29 @@ func (o *Ops) Stats(ctx context.Context, who Principal, p *store.StatsParams) (*
 		q.UserID = sc.user
 	}
 	return o.mon.Stats(ctx, &q)
+}
+
+// Summary implements Service. A RoleUser's counts and types are of its own
+// jobs.
+func (o *Ops) Summary(ctx context.Context, who Principal) (*Summary, error) {
+	sc, err := o.scopeOf(who)
+	if err != nil {
+		return nil, err
+	}
+	out := &Summary{Counts: map[store.Status]store.Tally{}, Types: []string{}}
+	if !sc.all && sc.user == "" {
+		for _, st := range store.Statuses {
+			out.Counts[st] = store.Tally{}
+		}
+		return out, nil
+	}
+	if out.Counts, err = o.mon.StatusCounts(ctx, sc.user, ExactCountLimit); err != nil {
+		return nil, err
+	}
+	if out.Types, err = o.mon.Types(ctx, sc.user); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 func emptyStats(o *Ops) *store.Stats {

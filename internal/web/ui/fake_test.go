@@ -138,6 +138,25 @@ func (f *fakeOps) Job(ctx context.Context, who ops.Principal, id string) (*ops.J
 	return nil, &ops.Error{Code: ops.CodeNotFound, Message: "no job " + id}
 }
 
+func (f *fakeOps) Summary(ctx context.Context, who ops.Principal) (*ops.Summary, error) {
+	f.called("Summary")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	sum := &ops.Summary{Counts: map[store.Status]store.Tally{}}
+	for _, j := range f.jobs {
+		if visible(who, j) {
+			t := sum.Counts[j.Status]
+			t.N++
+			sum.Counts[j.Status] = t
+			if !slices.Contains(sum.Types, j.Type) {
+				sum.Types = append(sum.Types, j.Type)
+			}
+		}
+	}
+	slices.Sort(sum.Types)
+	return sum, nil
+}
+
 func (f *fakeOps) Stats(ctx context.Context, who ops.Principal, p *store.StatsParams) (*store.Stats, error) {
 	f.called("Stats")
 	f.mu.Lock()
