@@ -28,6 +28,9 @@ type fakeOps struct {
 	count  int64
 	actRes *ops.Result
 	actErr error
+	// estimate makes the list's total and the COMPLETED count estimates,
+	// as Postgres's on a large table.
+	estimate bool
 }
 
 func (f *fakeOps) called(name string) {
@@ -112,6 +115,7 @@ func (f *fakeOps) List(ctx context.Context, who ops.Principal, req *ops.ListRequ
 	if req.Count {
 		n := int64(len(items))
 		res.Total = &n
+		res.TotalEstimated = f.estimate && req.CountLimit > 0
 	}
 	return res, nil
 }
@@ -154,6 +158,9 @@ func (f *fakeOps) Summary(ctx context.Context, who ops.Principal) (*ops.Summary,
 		}
 	}
 	slices.Sort(sum.Types)
+	if f.estimate {
+		sum.Counts[store.StatusCompleted] = store.Tally{N: 958170, Estimated: true}
+	}
 	return sum, nil
 }
 
