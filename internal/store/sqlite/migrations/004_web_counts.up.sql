@@ -11,3 +11,7 @@ CREATE TRIGGER "Job_types" AFTER INSERT ON "Job"
 BEGIN
   INSERT OR IGNORE INTO "JobType" (type) VALUES (NEW.type);
 END;
+
+-- The status index carries the type too; see Postgres's 005.
+DROP INDEX "Job_status_createdAt_idx";
+CREATE INDEX "Job_status_createdAt_idx" ON "Job" (status, "createdAt" DESC, id DESC, type);
