@@ -161,11 +161,10 @@ type ListResult struct {
 	Next           string       `json:"next"`
 }
 
-// Summary is the dashboard's: the jobs of each status and the job types
-// there are, of the principal's scope.
+// Summary is the dashboard's: the jobs of each status, of the principal's
+// scope.
 type Summary struct {
 	Counts map[store.Status]store.Tally
-	Types  []string
 }
 
 // JobDetail is a job with its related jobs.
@@ -202,10 +201,13 @@ type Service interface {
 	// ErrForbiddenJob, a missing one CodeNotFound.
 	Job(ctx context.Context, who Principal, id string) (*JobDetail, error)
 	Stats(ctx context.Context, who Principal, p *store.StatsParams) (*store.Stats, error)
-	// Summary is the dashboard's status summary and type list, cheap
-	// enough for every page view and every tick of the live stream: see
+	// Summary is the dashboard's status summary, cheap enough for every
+	// page view and every tick of the live stream: see
 	// store.Monitoring.StatusCounts.
 	Summary(ctx context.Context, who Principal) (*Summary, error)
+	// Types lists the job types for the type filter: every type the store
+	// has seen, or, for a RoleUser, those among its newest jobs.
+	Types(ctx context.Context, who Principal) ([]string, error)
 	Snapshot(ctx context.Context, who Principal) (*store.Snapshot, error)
 	Health(ctx context.Context, who Principal) (*health.Report, error)
 	Audit(ctx context.Context, who Principal, req *AuditRequest) (*AuditResult, error)

@@ -132,14 +132,13 @@ func (o *Ops) Stats(ctx context.Context, who Principal, p *store.StatsParams) (*
 	return o.mon.Stats(ctx, &q)
 }
 
-// Summary implements Service. A RoleUser's counts and types are of its own
-// jobs.
+// Summary implements Service. A RoleUser's counts are of its own jobs.
 func (o *Ops) Summary(ctx context.Context, who Principal) (*Summary, error) {
 	sc, err := o.scopeOf(who)
 	if err != nil {
 		return nil, err
 	}
-	out := &Summary{Counts: map[store.Status]store.Tally{}, Types: []string{}}
+	out := &Summary{Counts: map[store.Status]store.Tally{}}
 	if !sc.all && sc.user == "" {
 		for _, st := range store.Statuses {
 			out.Counts[st] = store.Tally{}
@@ -149,10 +148,19 @@ func (o *Ops) Summary(ctx context.Context, who Principal) (*Summary, error) {
 	if out.Counts, err = o.mon.StatusCounts(ctx, sc.user, ExactCountLimit); err != nil {
 		return nil, err
 	}
-	if out.Types, err = o.mon.Types(ctx, sc.user); err != nil {
+	return out, nil
+}
+
+// Types implements Service.
+func (o *Ops) Types(ctx context.Context, who Principal) ([]string, error) {
+	sc, err := o.scopeOf(who)
+	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	if !sc.all && sc.user == "" {
+		return []string{}, nil
+	}
+	return o.mon.Types(ctx, sc.user)
 }
 
 func emptyStats(o *Ops) *store.Stats {

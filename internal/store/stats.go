@@ -74,8 +74,8 @@ type Monitoring interface {
 	StatusCounts(ctx context.Context, userID string, limit int64) (map[Status]Tally, error)
 	// Types lists every job type ever enqueued, in order: a catalog the
 	// store keeps as jobs are inserted, so it is not a scan of the jobs.
-	// With userID, the types of that user's live jobs (an index range of
-	// its jobs), since the catalog is everyone's.
+	// With userID, the types among that user's 10,000 newest jobs (an
+	// index range of its jobs, bounded), since the catalog is everyone's.
 	Types(ctx context.Context, userID string) ([]string, error)
 }
 

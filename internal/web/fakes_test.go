@@ -151,7 +151,12 @@ func (f *fakeOps) Stats(ctx context.Context, who ops.Principal, p *store.StatsPa
 
 func (f *fakeOps) Summary(ctx context.Context, who ops.Principal) (*ops.Summary, error) {
 	f.record("Summary", who, nil)
-	return &ops.Summary{Counts: map[store.Status]store.Tally{store.StatusFailed: {N: 2}}, Types: []string{"SendEmail"}}, nil
+	return &ops.Summary{Counts: map[store.Status]store.Tally{store.StatusFailed: {N: 2}}}, nil
+}
+
+func (f *fakeOps) Types(ctx context.Context, who ops.Principal) ([]string, error) {
+	f.record("Types", who, nil)
+	return []string{"SendEmail"}, nil
 }
 
 func (f *fakeOps) Snapshot(ctx context.Context, who ops.Principal) (*store.Snapshot, error) {

@@ -102,12 +102,14 @@ func statusCounts(ctx context.Context, db DB, d *Dialect, userID string, limit i
 }
 
 // types reads the catalog of job types that a trigger on "Job" fills as
-// jobs are inserted (migrations: "JobType"), or the distinct types of one
-// user's jobs along Job_userId_idx.
+// jobs are inserted (migrations: "JobType"), or the distinct types among
+// one user's newest jobs along Job_userId_idx: suggestions for a filter,
+// so a bounded read rather than all of a busy user's history.
 func types(ctx context.Context, db DB, d *Dialect, userID string) ([]string, error) {
 	q, a := `SELECT type FROM "JobType" ORDER BY type`, d.Args()
 	if userID != "" {
-		q = `SELECT DISTINCT type FROM "Job" WHERE "userId" = ` + a.Add(userID) + ` ORDER BY type`
+		q = `SELECT DISTINCT type FROM (SELECT type FROM "Job" WHERE "userId" = ` + a.Add(userID) +
+			` ORDER BY "createdAt" DESC LIMIT 10000) newest ORDER BY type`
 	}
 	rows, err := db.Query(ctx, q, a.Values...)
 	if err != nil {

@@ -152,16 +152,26 @@ func (f *fakeOps) Summary(ctx context.Context, who ops.Principal) (*ops.Summary,
 			t := sum.Counts[j.Status]
 			t.N++
 			sum.Counts[j.Status] = t
-			if !slices.Contains(sum.Types, j.Type) {
-				sum.Types = append(sum.Types, j.Type)
-			}
 		}
 	}
-	slices.Sort(sum.Types)
 	if f.estimate {
 		sum.Counts[store.StatusCompleted] = store.Tally{N: 958170, Estimated: true}
 	}
 	return sum, nil
+}
+
+func (f *fakeOps) Types(ctx context.Context, who ops.Principal) ([]string, error) {
+	f.called("Types")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := []string{}
+	for _, j := range f.jobs {
+		if visible(who, j) && !slices.Contains(out, j.Type) {
+			out = append(out, j.Type)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
 }
 
 func (f *fakeOps) Stats(ctx context.Context, who ops.Principal, p *store.StatsParams) (*store.Stats, error) {

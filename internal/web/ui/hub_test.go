@@ -110,8 +110,8 @@ func TestHubOneQueryPerTickPerScope(t *testing.T) {
 			t.Fatalf("staff events %v, want %v", got, want)
 		}
 	}
-	if s, l := f.n("Summary"), f.n("List"); s != 1 || l != 1 {
-		t.Fatalf("after one tick for %d subscribers: %d Summary and %d List calls, want 1 and 1", n, s, l)
+	if s, l, ty := f.n("Summary"), f.n("List"), f.n("Types"); s != 1 || l != 1 || ty != 0 {
+		t.Fatalf("after one tick for %d subscribers: %d Summary, %d List and %d Types calls, want 1, 1 and 0", n, s, l, ty)
 	}
 	if ids := f.lists[0].Filter.IDs; !slices.Equal(ids, []string{"job_12345abc", "job_running", "job_xss"}) {
 		t.Errorf("one List of the union of watched jobs, got IDs %v", ids)

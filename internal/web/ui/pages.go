@@ -84,6 +84,10 @@ func (u *UI) jobs(w http.ResponseWriter, r *http.Request, v *view) (string, erro
 	if err != nil {
 		return "", err
 	}
+	types, err := u.svc.Types(ctx, who)
+	if err != nil {
+		return "", err
+	}
 	recent, err := u.svc.List(ctx, who, &ops.ListRequest{Sort: store.SortCreatedDesc, Limit: recentSize})
 	if err != nil {
 		return "", err
@@ -102,7 +106,7 @@ func (u *UI) jobs(w http.ResponseWriter, r *http.Request, v *view) (string, erro
 	jv := &jobsView{
 		Counts:  countsOf(sum),
 		Recent:  recent.Items,
-		Types:   sum.Types,
+		Types:   types,
 		Form:    f,
 		Sorts:   []store.Sort{store.SortCreatedDesc, store.SortCreatedAsc, store.SortPriority},
 		Items:   page.Items,
