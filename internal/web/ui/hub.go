@@ -21,7 +21,7 @@ import (
 // jobs, or one job's status block. Subscribers that see the same jobs (all
 // of them, for admins and managers; one "userId" for a user) share a
 // scope, and each scope polls the store once per tick for all of them: one
-// Stats call when someone wants counts, one List of the union of the
+// Summary call when someone wants counts, one List of the union of the
 // watched job IDs, and one List of the newest jobs when a list page wants
 // jobs enqueued since it was shown, however many browsers are connected.
 // Each page's filter picks its new jobs from that one read, in Go. Each
@@ -56,9 +56,9 @@ func (w watch) ids() []string {
 
 // tickData is what a scope's poll read.
 type tickData struct {
-	Stats *store.Stats
-	Jobs  map[string]*store.Job
-	New   []*store.Job // created since the oldest newWatch.From, newest first
+	Summary *ops.Summary
+	Jobs    map[string]*store.Job
+	New     []*store.Job // created since the oldest newWatch.From, newest first
 }
 
 // event is one SSE message: htmx's sse extension swaps Data into the
@@ -169,7 +169,7 @@ func (h *hub) run(sc *scope, c <-chan time.Time, stop func()) {
 	}
 }
 
-// poll is one tick of one scope: at most one Stats and one List for all its
+// poll is one tick of one scope: at most one Summary and one List for all its
 // subscribers, then each one's changed fragments.
 func (h *hub) poll(sc *scope) {
 	h.mu.Lock()
@@ -197,12 +197,12 @@ func (h *hub) poll(sc *scope) {
 	defer cancel()
 	d := &tickData{Jobs: map[string]*store.Job{}}
 	if counts {
-		st, err := h.svc.Stats(ctx, who, countsOnly(time.Now()))
+		sum, err := h.svc.Summary(ctx, who)
 		if err != nil {
-			h.log.Warn("ui: live stream: stats", "err", err)
+			h.log.Warn("ui: live stream: summary", "err", err)
 			return
 		}
-		d.Stats = st
+		d.Summary = sum
 	}
 	if len(ids) > 0 {
 		res, err := h.svc.List(ctx, who, &ops.ListRequest{Filter: store.Filter{IDs: ids}, Limit: len(ids)})
