@@ -453,7 +453,8 @@ func enqueueBulk(ctx context.Context, opts *EnqueueOptions) error {
 	prog := opts.IO.StartProgress("enqueued")
 	done := 0
 	src := newLineSource(in, opts.Params, opts.Budget)
-	n, err := s.EnqueueFrom(ctx, src, func(id string) {
+	ahead := prefetch(src)
+	n, err := s.EnqueueFrom(ctx, ahead, func(id string) {
 		if spool != nil {
 			spool.Add(id)
 		}
@@ -462,6 +463,7 @@ func enqueueBulk(ctx context.Context, opts *EnqueueOptions) error {
 		}
 	})
 	prog.Stop()
+	ahead.Close()
 	if err != nil {
 		return bulkError(opts.From, err)
 	}
