@@ -365,13 +365,8 @@ func (s *lineSource) readLine() ([]byte, error) {
 
 func (s *lineSource) parse(raw []byte) (*store.EnqueueParams, error) {
 	var bl bulkLine
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&bl); err != nil {
+	if err := decodeLine(raw, &bl); err != nil {
 		return nil, err
-	}
-	if dec.More() {
-		return nil, errors.New("more than one JSON value on the line")
 	}
 	p := s.defaults
 	p.DependsOn = append([]string(nil), s.defaults.DependsOn...)
