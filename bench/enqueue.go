@@ -39,6 +39,7 @@ func benchEnqueue(ctx context.Context, e *env) error {
 	note("Postgres yardstick, just before each size: pgx CopyFrom of the same rows, already built (the IDs, types, data,")
 	note("priorities, budgets and times jobctl would send, generated as COPY asks for them, no JSON, no validation, no")
 	note("ANALYZE), into the same freshly migrated \"Job\" table: same columns, indexes, constraints and triggers.")
+	note("Each Postgres run starts after a CHECKPOINT, so neither pays for the other's writes.")
 
 	empty := filepath.Join(e.tmp, "enqueue-0.jsonl")
 	if err := os.WriteFile(empty, nil, 0o644); err != nil {
@@ -68,8 +69,14 @@ func benchEnqueue(ctx context.Context, e *env) error {
 		}
 		for _, b := range backends {
 			var yard float64
+			var copyWAL walDelta
 			if b.name == "postgres" {
-				d, err := e.copyYardstick(ctx, n)
+				var d time.Duration
+				var err error
+				copyWAL, err = e.measureWAL(ctx, func() error {
+					d, err = e.copyYardstick(ctx, n)
+					return err
+				})
 				if err != nil {
 					os.Remove(file)
 					return err
@@ -87,7 +94,17 @@ func benchEnqueue(ctx context.Context, e *env) error {
 				os.Remove(file)
 				return err
 			}
-			p, err := e.run(ctx, childEnv, "enqueue", "--from", file)
+			var p *proc
+			var wal walDelta
+			run := func() error {
+				p, err = e.run(ctx, childEnv, "enqueue", "--from", file)
+				return err
+			}
+			if b.name == "postgres" {
+				wal, err = e.measureWAL(ctx, run)
+			} else {
+				err = run()
+			}
 			if err != nil {
 				os.Remove(file)
 				return err
@@ -108,6 +125,10 @@ func benchEnqueue(ctx context.Context, e *env) error {
 				target+", ≤ 64 MiB", verdict(ok && above <= enqueueMaxAbove))
 			lines = append(lines, fmt.Sprintf("%s, %s jobs: baseline %s; ru_maxrss %s (includes the bench's own RSS)",
 				b.name, count(int64(n)), mib(base), mib(p.rusageKB)))
+			if b.name == "postgres" {
+				lines = append(lines, fmt.Sprintf("postgres, %s jobs: server WAL written, COPY %.0f MiB (%d checkpoints) vs jobctl %.0f MiB (%d checkpoints), whole server",
+					count(int64(n)), copyWAL.mib, copyWAL.checkpoints, wal.mib, wal.checkpoints))
+			}
 			if b.name == "postgres" {
 				if lastSchema != "" {
 					e.dropSchema(ctx, lastSchema)
@@ -183,6 +204,34 @@ func (e *env) copyYardstick(ctx context.Context, n int) (time.Duration, error) {
 		return 0, fmt.Errorf("yardstick COPY: %d rows, want %d", got, n)
 	}
 	return d, nil
+}
+
+// walDelta is the WAL the whole server wrote, and the checkpoints it
+// started, while something ran.
+type walDelta struct {
+	mib         float64
+	checkpoints int64
+}
+
+// measureWAL runs fn after a CHECKPOINT, so that neither the yardstick
+// nor jobctl pays for a checkpoint of the other's writes, and reports the
+// server's WAL meanwhile.
+func (e *env) measureWAL(ctx context.Context, fn func() error) (walDelta, error) {
+	if _, err := e.admin.Pool().Exec(ctx, "CHECKPOINT"); err != nil {
+		return walDelta{}, fmt.Errorf("CHECKPOINT: %w", err)
+	}
+	lsn0, ck0, err := walState(ctx, e.admin)
+	if err != nil {
+		return walDelta{}, err
+	}
+	if err := fn(); err != nil {
+		return walDelta{}, err
+	}
+	lsn1, ck1, err := walState(ctx, e.admin)
+	if err != nil {
+		return walDelta{}, err
+	}
+	return walDelta{mib: float64(lsn1-lsn0) / (1 << 20), checkpoints: ck1 - ck0}, nil
 }
 
 // builtRows yields writeJobs's jobs as the rows jobctl's COPY sends, made
