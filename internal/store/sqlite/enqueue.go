@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"strings"
+	"time"
 
 	"github.com/jobctl/jobctl/internal/store"
 	"github.com/jobctl/jobctl/internal/store/jobsql"
@@ -83,18 +84,28 @@ type plainInserter struct {
 	args      []any   // the batch's values, row after row
 	lines     []int   // the batch's rows' input lines
 	row       [][]any // the batch's rows, for the row-by-row retry
+
+	lastTime time.Time // the last time bound, and its text
+	lastText any
 }
 
 func (p *plainInserter) insert(ctx context.Context, rows *jobsql.PlainRows) error {
 	p.args, p.lines, p.row = p.args[:0], p.lines[:0], p.row[:0]
 	for rows.Next() {
-		vals, _ := rows.Values()
-		a := dialect.Args()
-		for _, v := range vals {
-			a.Add(v)
+		vals, _ := rows.Values() // a new slice per row
+		for i, v := range vals {
+			if t, ok := v.(time.Time); ok {
+				// Most rows are due at the batch's start: format it once.
+				if p.lastText == nil || !t.Equal(p.lastTime) {
+					p.lastTime, p.lastText = t, dialect.Time(t)
+				}
+				vals[i] = p.lastText
+				continue
+			}
+			vals[i] = dialect.Value(v)
 		}
-		p.args = append(p.args, a.Values...)
-		p.row = append(p.row, a.Values)
+		p.args = append(p.args, vals...)
+		p.row = append(p.row, vals)
 		p.lines = append(p.lines, rows.Current())
 		if len(p.lines) == bulkRows {
 			if err := p.flush(ctx); err != nil {

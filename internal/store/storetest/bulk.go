@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jobctl/jobctl/internal/store"
 )
@@ -265,6 +266,7 @@ func testBulkDatabaseRefusal(t *testing.T, h *Harness) {
 // runs into.
 func testBulkBatchOrder(t *testing.T, h *Harness) {
 	s := h.Store
+	at := time.Now().Add(time.Hour).Truncate(time.Second)
 	var ps []*store.EnqueueParams
 	for i := range 1234 {
 		p := &store.EnqueueParams{Type: "Plain", Data: json.RawMessage(fmt.Sprintf(`{"i":%d}`, i)), UserID: fmt.Sprintf("u%d", i%7)}
@@ -273,6 +275,8 @@ func testBulkBatchOrder(t *testing.T, h *Harness) {
 			p.Type, p.UniqueKey = "Keyed", fmt.Sprintf("k%d", i)
 		case i%3 == 1:
 			p.Priority, p.MaxAttempts = store.PriorityHigh, 3
+		case i%5 == 2:
+			p.ScheduledFor = at.Add(time.Duration(i%4) * time.Minute)
 		}
 		ps = append(ps, p)
 	}
@@ -304,6 +308,13 @@ func testBulkBatchOrder(t *testing.T, h *Harness) {
 		}
 		if j.Priority != wantPri || j.MaxAttempts != wantMax {
 			t.Errorf("job %d: priority %s, maxAttempts %d; want %s, %d", i, j.Priority, j.MaxAttempts, wantPri, wantMax)
+		}
+		if p.ScheduledFor.IsZero() {
+			if j.ScheduledFor.After(at.Add(-50 * time.Minute)) {
+				t.Errorf("job %d: due %s; want about now", i, j.ScheduledFor)
+			}
+		} else if !j.ScheduledFor.Equal(p.ScheduledFor) {
+			t.Errorf("job %d: due %s; want %s", i, j.ScheduledFor, p.ScheduledFor)
 		}
 	}
 }
