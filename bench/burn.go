@@ -102,16 +102,27 @@ func benchBurn(ctx context.Context, e *env) error {
 				return err
 			}
 			r := rate(n, p.wall)
-			yard, target := pgYard, ""
+			yard, min := pgYard, 0.0
 			switch {
 			case backend == "sqlite":
-				yard, target = sqYard, fmt.Sprintf("≥ %.1f", sqTarget)
+				yard, min = sqYard, sqTarget
 			case c == 200:
-				target = fmt.Sprintf("≥ %.1f", pgTarget200)
+				min = pgTarget200
 			case c == 50:
-				target = fmt.Sprintf("≥ %.1f", pgTarget50)
+				min = pgTarget50
+			}
+			target := ""
+			if min > 0 {
+				target = fmt.Sprintf("≥ %.1f", min)
 			}
 			t.add(backend, fmt.Sprint(c), countStr(done, n), perSec(r), perSec(yard), ratio(r, yard), target, mib(p.peakKB))
+			yardName := "ceiling"
+			if backend == "sqlite" {
+				yardName = "naive loop"
+			}
+			e.addFigure(ratioFigure("burn", fmt.Sprintf("%s worker, --concurrency %d (vs %s)", backend, c, yardName), r, yard, perSec, min))
+			e.addFigure(figure{part: "burn", name: fmt.Sprintf("%s worker peak RSS, --concurrency %d", backend, c), value: mib(p.peakKB),
+				target: "< " + mib(rssTarget), meets: meets(p.peakKB < rssTarget)})
 		}
 	}
 	t.print()

@@ -39,6 +39,7 @@ type env struct {
 	pgVersion string
 	big       *bigTable // the seeded large schema, once a part asked for it
 	yard      yardsticks
+	figures   []figure // the closing summary, in the order measured
 }
 
 func newEnv(ctx context.Context, cfg *config) (*env, error) {

@@ -146,6 +146,7 @@ func run(ctx context.Context, cfg *config) error {
 		}
 		fmt.Printf("  (part took %s)\n", time.Since(t0).Round(100*time.Millisecond))
 	}
+	e.printSummary()
 	fmt.Printf("\nTotal %s\n", time.Since(start).Round(100*time.Millisecond))
 	if failed > 0 {
 		return fmt.Errorf("%d part(s) failed to run", failed)

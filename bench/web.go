@@ -156,6 +156,8 @@ func benchWeb(ctx context.Context, e *env) error {
 		}
 		p50, p95 := percentile(d, 50), percentile(d, 95)
 		t.add(rt.label, ms(p50), ms(p95), ms(percentile(d, 100)), count(size), "< "+ms(webTarget), webVerdict(p50, p95))
+		e.addFigure(figure{part: "web", name: rt.label + ", p95", value: ms(p95), yardstick: "p50 " + ms(p50),
+			target: "< " + ms(webTarget), meets: meets(p95 < webTarget)})
 		if p95 >= webTarget {
 			slow = append(slow, rt.label)
 		}

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jobctl/jobctl/internal/cmdutil"
+	"github.com/jobctl/jobctl/internal/ops"
 	"github.com/jobctl/jobctl/internal/render"
 	"github.com/jobctl/jobctl/internal/store"
 )
@@ -80,7 +81,7 @@ func dashboardRun(ctx context.Context, opts *DashboardOptions) error {
 	// load reads a frame's data and returns what lays it out at the
 	// terminal's size of the moment, so a resize redraws without a query.
 	load := func(ctx context.Context) (func() string, error) {
-		v, err := loadDashboard(ctx, s, opts.Limit)
+		v, err := loadDashboard(ctx, ops.New(s, ops.Options{}), cliAs(""), opts.Limit)
 		if err != nil {
 			return nil, err
 		}
@@ -139,29 +140,32 @@ func watch(ctx context.Context, ios *render.IO, every time.Duration, resized <-c
 	}
 }
 
-// dashboardStore is what the dashboard reads.
-type dashboardStore interface {
-	Count(ctx context.Context, f *store.Filter, archived bool) (int64, error)
-	List(ctx context.Context, p *store.ListParams) ([]*store.Job, error)
+// dashboardReader is what the dashboard reads: the operations layer's
+// summary and list, as the web dashboard does.
+type dashboardReader interface {
+	Summary(ctx context.Context, who ops.Principal) (*ops.Summary, error)
+	List(ctx context.Context, who ops.Principal, req *ops.ListRequest) (*ops.ListResult, error)
 }
 
-// loadDashboard reads one frame's data. The counts are one count per
-// status, each an index scan on (status, …), rather than Stats, which
-// also reads every completed job's run time: too much to repeat every
-// few seconds on a large table.
-func loadDashboard(ctx context.Context, s dashboardStore, limit int) (*render.DashboardView, error) {
-	v := &render.DashboardView{Counts: make(map[store.Status]int64, len(store.Statuses))}
-	for _, st := range store.Statuses {
-		n, err := s.Count(ctx, &store.Filter{Statuses: []store.Status{st}}, false)
-		if err != nil {
-			return nil, err
-		}
-		v.Counts[st] = n
-	}
-	jobs, err := s.List(ctx, &store.ListParams{Limit: limit, Sort: store.SortCreatedDesc})
+// loadDashboard reads one frame's data: the counts by status (cheap to
+// repeat every few seconds on a large table: see ops.Summary) and the
+// newest jobs.
+func loadDashboard(ctx context.Context, r dashboardReader, who ops.Principal, limit int) (*render.DashboardView, error) {
+	sum, err := r.Summary(ctx, who)
 	if err != nil {
 		return nil, err
 	}
-	v.Jobs = jobs
+	v := &render.DashboardView{Counts: make(map[store.Status]int64, len(store.Statuses)), Estimated: map[store.Status]bool{}}
+	for _, st := range store.Statuses {
+		v.Counts[st] = sum.Counts[st].N
+		if sum.Counts[st].Estimated {
+			v.Estimated[st] = true
+		}
+	}
+	page, err := r.List(ctx, who, &ops.ListRequest{Limit: limit, Sort: store.SortCreatedDesc})
+	if err != nil {
+		return nil, err
+	}
+	v.Jobs = page.Items
 	return v, nil
 }

@@ -38,6 +38,7 @@ type ServeOptions struct {
 	Addr         string
 	MetricsAddr  string
 	MetricsCache time.Duration
+	StatsCache   time.Duration
 	Check        checkFlags
 	TLS          web.TLS
 	Proxy        web.Proxy
@@ -101,6 +102,7 @@ most once per --metrics-cache, however many scrapers ask.`,
 	fl.StringVar(&opts.Addr, "addr", "127.0.0.1:8080", "listen on this host:port (port 0 picks a free one; the start line says which)")
 	fl.StringVar(&opts.MetricsAddr, "metrics-addr", "", "serve /metrics and the health endpoint on this host:port instead, without the admin")
 	cmdutil.DurationVar(fl, &opts.MetricsCache, "metrics-cache", 5*time.Second, "answer scrapes from a reading of the store this recent; 0 reads it on every scrape")
+	cmdutil.DurationVar(fl, &opts.StatsCache, "stats-cache", 5*time.Second, "answer GET /api/admin/stats from a reading this recent, refreshed in the background; 0 reads the store every time")
 	fl.StringVar(&opts.TLS.CertFile, "tls-cert", "", "serve HTTPS with this PEM certificate (with --tls-key)")
 	fl.StringVar(&opts.TLS.KeyFile, "tls-key", "", "the PEM key of --tls-cert")
 	fl.StringVar(&opts.Proxy.UserHeader, "auth-proxy-header", "", "take the user from this header set by an authenticating proxy (e.g. X-Forwarded-User); needs --trusted-proxy")
@@ -119,6 +121,8 @@ func (o *ServeOptions) validate() error {
 	switch {
 	case o.MetricsCache < 0:
 		return cmdutil.FlagErrorf("--metrics-cache must not be negative, got %s", o.MetricsCache)
+	case o.StatsCache < 0:
+		return cmdutil.FlagErrorf("--stats-cache must not be negative, got %s", o.StatsCache)
 	case (o.TLS.CertFile == "") != (o.TLS.KeyFile == ""):
 		return cmdutil.FlagErrorf("--tls-cert and --tls-key go together: give both or neither")
 	case o.SessionIdle <= 0 || o.SessionMax <= 0:
@@ -244,6 +248,7 @@ func adminHandler(s store.Store, in health.Inputs, mon web.Monitor, opts *ServeO
 		Health:          mon.Health,
 		Metrics:         mon.Metrics,
 		SeparateMonitor: opts.MetricsAddr != "",
+		StatsCache:      opts.StatsCache,
 		Logger:          mon.Logger,
 		Version:         Version,
 	}

@@ -207,8 +207,8 @@ func TestServeFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.Addr != "127.0.0.1:8080" || o.MetricsCache != 5*time.Second || in.Lease != time.Minute {
-		t.Errorf("defaults: addr %s cache %s lease %s", o.Addr, o.MetricsCache, in.Lease)
+	if o.Addr != "127.0.0.1:8080" || o.MetricsCache != 5*time.Second || o.StatsCache != 5*time.Second || in.Lease != time.Minute {
+		t.Errorf("defaults: addr %s cache %s stats cache %s lease %s", o.Addr, o.MetricsCache, o.StatsCache, in.Lease)
 	}
 	def := config.DefaultHealth()
 	if in.Thresholds.MaxPending != 500 || in.Thresholds.MaxFailed != 20 || in.Thresholds.MaxWorkerSilence != def.MaxWorkerSilence {
@@ -218,11 +218,11 @@ func TestServeFlags(t *testing.T) {
 		t.Errorf("timeouts: Slow %s, Other %s; want 5m and the default 30s", in.Timeout("Slow"), in.Timeout("Other"))
 	}
 
-	o, in, err = run("--addr", ":9100", "--metrics-cache", "0", "--max-failed", "3", "--max-worker-silence", "2m", "--lease", "30s")
+	o, in, err = run("--addr", ":9100", "--metrics-cache", "0", "--stats-cache", "1m", "--max-failed", "3", "--max-worker-silence", "2m", "--lease", "30s")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.Addr != ":9100" || o.MetricsCache != 0 || in.Lease != 30*time.Second {
+	if o.Addr != ":9100" || o.MetricsCache != 0 || o.StatsCache != time.Minute || in.Lease != 30*time.Second {
 		t.Errorf("flags: addr %s cache %s lease %s", o.Addr, o.MetricsCache, in.Lease)
 	}
 	if in.Thresholds.MaxPending != 500 || in.Thresholds.MaxFailed != 3 || in.Thresholds.MaxWorkerSilence != 2*time.Minute {
@@ -230,7 +230,7 @@ func TestServeFlags(t *testing.T) {
 	}
 
 	for _, args := range [][]string{
-		{"--metrics-cache", "-1s"}, {"--max-pending", "-1"}, {"--max-worker-silence", "0s"}, {"--lease", "0s"}, {"extra"},
+		{"--metrics-cache", "-1s"}, {"--stats-cache", "-1s"}, {"--max-pending", "-1"}, {"--max-worker-silence", "0s"}, {"--lease", "0s"}, {"extra"},
 	} {
 		if _, _, err := run(args...); err == nil || !cmdutil.IsUsageError(err) {
 			t.Errorf("serve %v: %v; want a usage error", args, err)

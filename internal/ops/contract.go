@@ -139,14 +139,32 @@ type ListRequest struct {
 	After    string // keyset cursor: the last ID of the previous page
 	Archived bool
 	Count    bool // fill ListResult.Total
+	// CountLimit, when above zero, makes Total exact only up to it: above
+	// it Total may be the store's estimate (TotalEstimated). The web admin
+	// passes ExactCountLimit, so a page of a million matches does not
+	// count them; the CLI counts exactly.
+	CountLimit int64
 }
+
+// ExactCountLimit is how far the web admin's totals and the dashboard's
+// counts of COMPLETED and CANCELLED jobs are exact. Counting this many
+// index entries takes a few milliseconds; above it Postgres gives the
+// planner's estimate.
+const ExactCountLimit = 10_000
 
 // ListResult is a page of jobs; Next is the cursor of the next page, ""
 // at the end.
 type ListResult struct {
-	Items []*store.Job `json:"items"`
-	Total *int64       `json:"total,omitempty"`
-	Next  string       `json:"next"`
+	Items          []*store.Job `json:"items"`
+	Total          *int64       `json:"total,omitempty"`
+	TotalEstimated bool         `json:"totalEstimated,omitempty"`
+	Next           string       `json:"next"`
+}
+
+// Summary is the dashboard's: the jobs of each status, of the principal's
+// scope.
+type Summary struct {
+	Counts map[store.Status]store.Tally
 }
 
 // JobDetail is a job with its related jobs.
@@ -183,6 +201,13 @@ type Service interface {
 	// ErrForbiddenJob, a missing one CodeNotFound.
 	Job(ctx context.Context, who Principal, id string) (*JobDetail, error)
 	Stats(ctx context.Context, who Principal, p *store.StatsParams) (*store.Stats, error)
+	// Summary is the dashboard's status summary, cheap enough for every
+	// page view and every tick of the live stream: see
+	// store.Monitoring.StatusCounts.
+	Summary(ctx context.Context, who Principal) (*Summary, error)
+	// Types lists the job types for the type filter: every type the store
+	// has seen, or, for a RoleUser, those among its newest jobs.
+	Types(ctx context.Context, who Principal) ([]string, error)
 	Snapshot(ctx context.Context, who Principal) (*store.Snapshot, error)
 	Health(ctx context.Context, who Principal) (*health.Report, error)
 	Audit(ctx context.Context, who Principal, req *AuditRequest) (*AuditResult, error)

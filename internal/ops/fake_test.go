@@ -17,10 +17,14 @@ type fake struct {
 	// counted is the last filter Count was given.
 	counted *store.Filter
 	stats   []store.StatsParams
-	snapFor []string
-	snaps   int
-	audit   []*store.AuditEntry // newest first
-	audits  []store.AuditFilter
+	// summaries are the userIDs StatusCounts and Types were asked for.
+	summaries []string
+	// countLimits are the limits CountUpTo was given.
+	countLimits []int64
+	snapFor     []string
+	snaps       int
+	audit       []*store.AuditEntry // newest first
+	audits      []store.AuditFilter
 	// actErr, when set, is what Act returns after its first batch.
 	actErr error
 }
@@ -102,6 +106,39 @@ func (f *fake) Act(_ context.Context, p *store.ActionParams) (*store.ActionResul
 		p.Progress(batch)
 	}
 	return res, f.actErr
+}
+
+// CountUpTo counts exactly, and says "estimated" above the limit, as
+// Postgres would, so ops's passing of the flag can be seen.
+func (f *fake) CountUpTo(ctx context.Context, fl *store.Filter, archived bool, limit int64) (store.Tally, error) {
+	f.countLimits = append(f.countLimits, limit)
+	n, err := f.Count(ctx, fl, archived)
+	return store.Tally{N: n, Estimated: limit > 0 && n > limit}, err
+}
+
+func (f *fake) StatusCounts(_ context.Context, userID string, limit int64) (map[store.Status]store.Tally, error) {
+	f.summaries = append(f.summaries, userID)
+	out := map[store.Status]store.Tally{}
+	for _, j := range f.jobs {
+		if userID == "" || j.UserID == userID {
+			t := out[j.Status]
+			t.N++
+			out[j.Status] = t
+		}
+	}
+	return out, nil
+}
+
+func (f *fake) Types(_ context.Context, userID string) ([]string, error) {
+	f.summaries = append(f.summaries, userID)
+	out := []string{}
+	for _, j := range f.jobs {
+		if (userID == "" || j.UserID == userID) && !slices.Contains(out, j.Type) {
+			out = append(out, j.Type)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
 }
 
 func (f *fake) Stats(_ context.Context, p *store.StatsParams) (*store.Stats, error) {

@@ -14,6 +14,7 @@ type JobStore interface {
 	Get(ctx context.Context, id string) (*store.Job, error)
 	List(ctx context.Context, p *store.ListParams) ([]*store.Job, error)
 	Count(ctx context.Context, f *store.Filter, archived bool) (int64, error)
+	CountUpTo(ctx context.Context, f *store.Filter, archived bool, limit int64) (store.Tally, error)
 	Related(ctx context.Context, j *store.Job) (*store.Related, error)
 	Act(ctx context.Context, p *store.ActionParams) (*store.ActionResult, error)
 }
@@ -22,6 +23,8 @@ type JobStore interface {
 // schedule reads use.
 type MonitorStore interface {
 	Stats(ctx context.Context, p *store.StatsParams) (*store.Stats, error)
+	StatusCounts(ctx context.Context, userID string, limit int64) (map[store.Status]store.Tally, error)
+	Types(ctx context.Context, userID string) ([]string, error)
 	Snapshot(ctx context.Context) (*store.Snapshot, error)
 	SnapshotFor(ctx context.Context, userID string) (*store.Snapshot, error)
 	Audit(ctx context.Context, f *store.AuditFilter) ([]*store.AuditEntry, error)

@@ -3,6 +3,7 @@ package ops
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -246,6 +247,24 @@ func TestUserScopeReads(t *testing.T) {
 		t.Errorf("snapshot of a user without ID: %+v, %v", snap, err)
 	}
 
+	sum, err := o.Summary(bg, alice)
+	types, err2 := o.Types(bg, alice)
+	if err != nil || err2 != nil || sum.Counts[store.StatusFailed].N != 1 || !slices.Equal(types, []string{"T"}) || !slices.Equal(f.summaries, []string{"u1", "u1"}) {
+		t.Errorf("user summary: %+v, types %q, store asked for %q, %v %v", sum, types, f.summaries, err, err2)
+	}
+	f.summaries = nil
+	sum, err = o.Summary(bg, manager)
+	_, err2 = o.Types(bg, manager)
+	if err != nil || err2 != nil || sum.Counts[store.StatusFailed].N != 2 || !slices.Equal(f.summaries, []string{"", ""}) {
+		t.Errorf("manager summary: %+v, store asked for %q, %v %v", sum, f.summaries, err, err2)
+	}
+	f.summaries = nil
+	sum, err = o.Summary(bg, Principal{Role: store.RoleUser})
+	types, err2 = o.Types(bg, Principal{Role: store.RoleUser})
+	if err != nil || err2 != nil || len(f.summaries) != 0 || len(sum.Counts) != len(store.Statuses) || sum.Counts[store.StatusFailed].N != 0 || len(types) != 0 {
+		t.Errorf("summary of a user without ID: %+v, types %q, store asked for %q, %v %v", sum, types, f.summaries, err, err2)
+	}
+
 	// Workers and schedules hold no job data: every role reads them.
 	for _, who := range []Principal{admin, manager, alice} {
 		ws, err := o.Workers(bg, who)
@@ -256,6 +275,23 @@ func TestUserScopeReads(t *testing.T) {
 	}
 	if _, err := o.Workers(bg, Principal{Role: "guest"}); asError(t, err).Code != CodeForbidden {
 		t.Errorf("unknown role reading workers: %v", err)
+	}
+}
+
+// The web admin's totals are exact up to a limit it passes; the CLI's
+// (no limit) always are.
+func TestListCountLimit(t *testing.T) {
+	f, o := newFake()
+	for i := 0; i < 5; i++ {
+		f.job(fmt.Sprintf("job_%d", i), "", store.StatusCompleted)
+	}
+	res, err := o.List(bg, admin, &ListRequest{Count: true, CountLimit: 3})
+	if err != nil || *res.Total != 5 || !res.TotalEstimated || !slices.Equal(f.countLimits, []int64{3}) {
+		t.Errorf("list with limit 3: total %v estimated %v, store limits %v, %v", res.Total, res.TotalEstimated, f.countLimits, err)
+	}
+	res, err = o.List(bg, admin, &ListRequest{Count: true})
+	if err != nil || *res.Total != 5 || res.TotalEstimated || f.countLimits[1] != 0 {
+		t.Errorf("list with no limit: total %v estimated %v, store limits %v, %v", res.Total, res.TotalEstimated, f.countLimits, err)
 	}
 }
 

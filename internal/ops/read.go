@@ -58,11 +58,11 @@ func (o *Ops) List(ctx context.Context, who Principal, req *ListRequest) (*ListR
 	}
 	out.Items = jobs
 	if req.Count {
-		total, err := o.jobs.Count(ctx, &f, req.Archived)
+		t, err := o.jobs.CountUpTo(ctx, &f, req.Archived, req.CountLimit)
 		if err != nil {
 			return nil, err
 		}
-		out.Total = &total
+		out.Total, out.TotalEstimated = &t.N, t.Estimated
 	}
 	return out, nil
 }
@@ -130,6 +130,37 @@ func (o *Ops) Stats(ctx context.Context, who Principal, p *store.StatsParams) (*
 		q.UserID = sc.user
 	}
 	return o.mon.Stats(ctx, &q)
+}
+
+// Summary implements Service. A RoleUser's counts are of its own jobs.
+func (o *Ops) Summary(ctx context.Context, who Principal) (*Summary, error) {
+	sc, err := o.scopeOf(who)
+	if err != nil {
+		return nil, err
+	}
+	out := &Summary{Counts: map[store.Status]store.Tally{}}
+	if !sc.all && sc.user == "" {
+		for _, st := range store.Statuses {
+			out.Counts[st] = store.Tally{}
+		}
+		return out, nil
+	}
+	if out.Counts, err = o.mon.StatusCounts(ctx, sc.user, ExactCountLimit); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Types implements Service.
+func (o *Ops) Types(ctx context.Context, who Principal) ([]string, error) {
+	sc, err := o.scopeOf(who)
+	if err != nil {
+		return nil, err
+	}
+	if !sc.all && sc.user == "" {
+		return []string{}, nil
+	}
+	return o.mon.Types(ctx, sc.user)
 }
 
 func emptyStats(o *Ops) *store.Stats {

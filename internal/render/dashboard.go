@@ -25,6 +25,9 @@ type DashboardView struct {
 	// Counts holds the number of jobs in each status; a missing status
 	// counts zero.
 	Counts map[store.Status]int64
+	// Estimated marks the counts that are the store's estimate (a large
+	// table's COMPLETED and CANCELLED jobs on Postgres), shown with ≈.
+	Estimated map[store.Status]bool
 	// Jobs are the most recent jobs, newest first.
 	Jobs []*store.Job
 	// Height is the most lines the frame may take, the screen's height
@@ -90,7 +93,7 @@ func (ios *IO) Dashboard(v *DashboardView) string {
 	for {
 		frame := ios.box(width,
 			ios.dashboardTitle(v, inner),
-			ios.paint(ios.styles.header, "Status Summary")+"\n"+ios.statusSummary(v.Counts, inner),
+			ios.paint(ios.styles.header, "Status Summary")+"\n"+ios.statusSummary(v.Counts, v.Estimated, inner),
 			ios.recentSection(v.Jobs, shown, inner),
 		) + "\n"
 		over := strings.Count(frame, "\n") - v.Height
@@ -168,11 +171,11 @@ func (ios *IO) dashboardTitle(v *DashboardView, width int) string {
 
 // statusSummary prints every status's count in aligned columns, in the
 // widest of summaryLayouts that fits.
-func (ios *IO) statusSummary(counts map[store.Status]int64, width int) string {
+func (ios *IO) statusSummary(counts map[store.Status]int64, est map[store.Status]bool, width int) string {
 	const indent = " "
 	var lines []string
 	for _, layout := range summaryLayouts {
-		lines = summaryGrid(counts, layout)
+		lines = summaryGrid(counts, est, layout)
 		if lipgloss.Width(strings.Join(lines, "\n"))+len(indent) <= width {
 			break
 		}
@@ -185,7 +188,13 @@ func (ios *IO) statusSummary(counts map[store.Status]int64, width int) string {
 
 // summaryGrid lays "Label: N" cells out as layout says, labels padded and
 // counts right-aligned within each column.
-func summaryGrid(counts map[store.Status]int64, layout [][]store.Status) []string {
+func summaryGrid(counts map[store.Status]int64, est map[store.Status]bool, layout [][]store.Status) []string {
+	count := func(s store.Status) string {
+		if est[s] {
+			return "≈" + Count(counts[s])
+		}
+		return Count(counts[s])
+	}
 	var labelW, countW []int
 	for _, line := range layout {
 		for c, s := range line {
@@ -193,7 +202,7 @@ func summaryGrid(counts map[store.Status]int64, layout [][]store.Status) []strin
 				labelW, countW = append(labelW, 0), append(countW, 0)
 			}
 			labelW[c] = max(labelW[c], len(statusLabel(s))+1)
-			countW[c] = max(countW[c], len(Count(counts[s])))
+			countW[c] = max(countW[c], lipgloss.Width(count(s)))
 		}
 	}
 	lines := make([]string, len(layout))
@@ -205,7 +214,7 @@ func summaryGrid(counts map[store.Status]int64, layout [][]store.Status) []strin
 			}
 			b.WriteString(padRight(statusLabel(s)+":", labelW[c]))
 			b.WriteString(" ")
-			b.WriteString(padLeft(Count(counts[s]), countW[c]))
+			b.WriteString(padLeft(count(s), countW[c]))
 		}
 		lines[i] = b.String()
 	}

@@ -70,6 +70,21 @@ func TestDashboardEmptyNarrow(t *testing.T) {
 	}
 }
 
+// An estimated count (a large Postgres table's COMPLETED jobs) says so,
+// and the grid stays aligned and within the terminal.
+func TestDashboardEstimated(t *testing.T) {
+	ios, _, _, _ := Test(false, false)
+	ios.Width = 60
+	frame := ios.Dashboard(&DashboardView{
+		Counts:    map[store.Status]int64{store.StatusCompleted: 958170, store.StatusFailed: 20},
+		Estimated: map[store.Status]bool{store.StatusCompleted: true},
+	})
+	checkFits(t, frame, 60)
+	if !strings.Contains(frame, "Completed: ≈958,170") || strings.Contains(frame, "≈20") {
+		t.Errorf("want COMPLETED shown as an estimate and FAILED as a count:\n%s", frame)
+	}
+}
+
 func TestDashboardTitleWatching(t *testing.T) {
 	ios, _, _, _ := Test(false, false)
 	ios.Width = 80

@@ -66,4 +66,24 @@ type Monitoring interface {
 	// Workers are listed whole, since they hold no job data.
 	SnapshotFor(ctx context.Context, userID string) (*Snapshot, error)
 	Stats(ctx context.Context, p *StatsParams) (*Stats, error)
+	// StatusCounts is the dashboard's summary: the jobs of each status (of
+	// userID's jobs when it is set). The live statuses and FAILED and DEAD
+	// are counted exactly, as health does; COMPLETED and CANCELLED, which
+	// grow with the table's history, exactly up to limit and above it as
+	// CountUpTo says.
+	StatusCounts(ctx context.Context, userID string, limit int64) (map[Status]Tally, error)
+	// Types lists every job type ever enqueued, in order: a catalog the
+	// store keeps as jobs are inserted, so it is not a scan of the jobs.
+	// With userID, the types among that user's 10,000 newest jobs (an
+	// index range of its jobs, bounded), since the catalog is everyone's.
+	Types(ctx context.Context, userID string) ([]string, error)
+}
+
+// Tally is a count that may be an estimate.
+type Tally struct {
+	N int64
+	// Estimated: N is the planner's estimate from the table's statistics
+	// (refreshed by ANALYZE), not a count; it is at least the limit that
+	// was asked for.
+	Estimated bool
 }

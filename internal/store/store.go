@@ -145,6 +145,11 @@ type Store interface {
 	List(ctx context.Context, p *ListParams) ([]*Job, error)
 	// Count returns how many jobs match, in "Job" or "JobArchive".
 	Count(ctx context.Context, f *Filter, archived bool) (int64, error)
+	// CountUpTo is Count for a page that shows a total: exact up to limit
+	// matches; above it, the planner's estimate where the store keeps
+	// statistics (Postgres), flagged Estimated. An estimate below limit
+	// means stale statistics, and the count is made exactly instead.
+	CountUpTo(ctx context.Context, f *Filter, archived bool, limit int64) (Tally, error)
 	// Related returns j's parent, children, dependencies and dependents.
 	Related(ctx context.Context, j *Job) (*Related, error)
 

@@ -1,11 +1,13 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -112,7 +114,7 @@ func checkParams(r *http.Request, known []string) error {
 var filterParams = []string{"status", "type", "since", "until", "older", "user"}
 
 // listParams are GET /api/admin/jobs's: the filters and paging.
-var listParams = append([]string{"sort", "limit", "after", "archived"}, filterParams...)
+var listParams = append([]string{"sort", "limit", "after", "archived", "count"}, filterParams...)
 
 func (s *server) listJobs(w http.ResponseWriter, r *http.Request, who ops.Principal) error {
 	q := r.URL.Query()
@@ -120,7 +122,14 @@ func (s *server) listJobs(w http.ResponseWriter, r *http.Request, who ops.Princi
 	if err != nil {
 		return err
 	}
-	req := &ops.ListRequest{Filter: f, Count: true, After: store.NormalizeID(q.Get("after"))}
+	req := &ops.ListRequest{Filter: f, Count: true, CountLimit: ops.ExactCountLimit, After: store.NormalizeID(q.Get("after"))}
+	switch v := q.Get("count"); v {
+	case "", "estimated":
+	case "exact":
+		req.CountLimit = 0
+	default:
+		return invalid("count", "want estimated or exact, got %q", v)
+	}
 	if v := q.Get("sort"); v != "" {
 		if req.Sort, err = store.ParseSort(v); err != nil {
 			return invalid("sort", "%v", err)
@@ -140,8 +149,15 @@ func (s *server) listJobs(w http.ResponseWriter, r *http.Request, who ops.Princi
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, pageBody{Items: render.JobsJSON(res.Items), Total: res.Total, Next: res.Next})
+	writeJSON(w, http.StatusOK, jobPageBody{pageBody: pageBody{Items: render.JobsJSON(res.Items), Total: res.Total, Next: res.Next},
+		TotalEstimated: res.TotalEstimated})
 	return nil
+}
+
+// jobPageBody is a page of jobs: its total may be an estimate.
+type jobPageBody struct {
+	pageBody
+	TotalEstimated bool `json:"totalEstimated"`
 }
 
 // pageBody is a page of a listing, its items in the shapes -o json prints
@@ -375,12 +391,28 @@ func (s *server) stats(w http.ResponseWriter, r *http.Request, who ops.Principal
 			return invalid("top", "want a number from 1 to 100, got %q", v)
 		}
 	}
-	st, err := s.cfg.Ops.Stats(r.Context(), who, p)
+	st, err := s.statsCache.get(r.Context(), statsKey(who, q), func(ctx context.Context) (*store.Stats, error) {
+		return s.cfg.Ops.Stats(ctx, who, p)
+	})
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, render.StatsJSON(st))
 	return nil
+}
+
+// statsKey names what a stats answer depends on: whose jobs it counts
+// (every job, for admins and managers; one user ID for a user) and the
+// query, in canonical order. The default window is "the last 24h from
+// now", so the query, not the time it works out to, is the key.
+func statsKey(who ops.Principal, q url.Values) string {
+	scope := "all"
+	if who.Role == store.RoleUser {
+		scope = "user:" + who.UserID
+	} else if who.Role != store.RoleAdmin && who.Role != store.RoleManager {
+		scope = "role:" + string(who.Role)
+	}
+	return scope + "?" + q.Encode()
 }
 
 // auditActions are the audit log's actions, as it names them.

@@ -241,11 +241,17 @@ func TestListAndReads(t *testing.T) {
 	got := e.ops.last().Req.(*ops.ListRequest)
 	midnight := time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)
 	want := &ops.ListRequest{Filter: store.Filter{Statuses: []store.Status{store.StatusFailed, store.StatusDead}, Types: []string{"CalendarSync"}, Since: midnight},
-		Sort: store.SortPriority, Limit: 10, After: "job_abc", Count: true}
+		Sort: store.SortPriority, Limit: 10, After: "job_abc", Count: true, CountLimit: ops.ExactCountLimit}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("list request %+v; want %+v", got, want)
 	}
-	for _, q := range []string{"?limit=0", "?limit=x", "?sort=sideways", "?status=", "?colour=red", "?since=later", "?archived=maybe"} {
+	if !strings.Contains(w.Body.String(), `"totalEstimated":false`) {
+		t.Errorf("list body %s: want totalEstimated", w.Body)
+	}
+	if w := e.do(t, req{method: "GET", path: "/api/admin/jobs?count=exact", as: "admin1"}); w.Code != http.StatusOK || e.ops.last().Req.(*ops.ListRequest).CountLimit != 0 {
+		t.Errorf("list ?count=exact: %d %s, request %+v; want an exact count", w.Code, w.Body, e.ops.last().Req)
+	}
+	for _, q := range []string{"?limit=0", "?limit=x", "?sort=sideways", "?status=", "?colour=red", "?since=later", "?archived=maybe", "?count=some"} {
 		if w := e.do(t, req{method: "GET", path: "/api/admin/jobs" + q, as: "admin1"}); w.Code != http.StatusBadRequest {
 			t.Errorf("list %s: %d %s; want 400", q, w.Code, w.Body)
 		}

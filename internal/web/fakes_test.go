@@ -149,6 +149,16 @@ func (f *fakeOps) Stats(ctx context.Context, who ops.Principal, p *store.StatsPa
 	return &store.Stats{ByStatus: map[store.Status]int64{store.StatusFailed: 2}, Now: testNow}, nil
 }
 
+func (f *fakeOps) Summary(ctx context.Context, who ops.Principal) (*ops.Summary, error) {
+	f.record("Summary", who, nil)
+	return &ops.Summary{Counts: map[store.Status]store.Tally{store.StatusFailed: {N: 2}}}, nil
+}
+
+func (f *fakeOps) Types(ctx context.Context, who ops.Principal) ([]string, error) {
+	f.record("Types", who, nil)
+	return []string{"SendEmail"}, nil
+}
+
 func (f *fakeOps) Snapshot(ctx context.Context, who ops.Principal) (*store.Snapshot, error) {
 	f.record("Snapshot", who, nil)
 	return &store.Snapshot{Now: testNow}, nil

@@ -82,10 +82,13 @@ type Config struct {
 	Metrics         http.Handler
 	SeparateMonitor bool
 	// UI adds the pages; nil serves the API alone.
-	UI      Registrar
-	Logger  *slog.Logger
-	Now     func() time.Time
-	Version string
+	UI Registrar
+	// StatsCache is how old an answer of GET /api/admin/stats may be
+	// (serve --stats-cache); 0 reads the store for every request.
+	StatsCache time.Duration
+	Logger     *slog.Logger
+	Now        func() time.Time
+	Version    string
 }
 
 // New builds the server's handler.
@@ -105,7 +108,7 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &server{cfg: cfg}
+	s := &server{cfg: cfg, statsCache: newStatsCache(cfg.StatsCache, cfg.Now)}
 	mux := http.NewServeMux()
 	for _, rt := range apiRoutes {
 		mux.Handle(rt.Method+" "+rt.Path, s.api(rt))
@@ -152,7 +155,8 @@ func NewMonitor(m Monitor) http.Handler {
 
 // server holds a Config for the handlers.
 type server struct {
-	cfg Config
+	cfg        Config
+	statsCache *statsCache
 }
 
 // home is the root: the pages when there are any, else a list of what is

@@ -85,6 +85,10 @@ type Dialect struct {
 	// running it again may well succeed. nil where that cannot happen
 	// (SQLite: one writer at a time, and a busy timeout for the lock).
 	Retryable func(error) bool
+	// Estimate is the planner's row estimate for a SELECT, from the
+	// table's statistics and without running it; nil where the database
+	// keeps no such statistics (SQLite), which then counts exactly.
+	Estimate func(ctx context.Context, db DB, query string, args []any) (int64, error)
 }
 
 // Args returns an empty argument list that converts values for d.

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -126,5 +127,81 @@ func testMonitoringByUser(t *testing.T, h *Harness) {
 	none, err := s.Stats(ctx(), &store.StatsParams{UserID: "nobody"})
 	if err != nil || none.ByStatus[store.StatusFailed] != 0 || len(none.ByType) != 0 || len(none.TopErrors) != 0 {
 		t.Errorf("stats of a user with no jobs: %+v (%v)", none, err)
+	}
+}
+
+// testCounts covers what the web admin shows instead of scanning a large
+// table: the dashboard's counts by status, totals exact up to a limit, and
+// the catalog of job types that a trigger keeps.
+func testCounts(t *testing.T, h *Harness) {
+	s := h.Store
+	now := time.Now().UTC()
+	for i := 0; i < 5; i++ {
+		j := jobIn(t, h, "Report", store.StatusCompleted, 1, now)
+		if i < 2 {
+			h.Exec(t, `UPDATE "Job" SET "userId" = 'user_1' WHERE id = $1`, j.ID)
+		}
+	}
+	jobIn(t, h, "CalendarSync", store.StatusFailed, 5, now)
+	jobIn(t, h, "CalendarSync", store.StatusCancelled, 1, now)
+	enqueue(t, s, &store.EnqueueParams{Type: "SendEmail", UserID: "user_1"})
+	enqueue(t, s, &store.EnqueueParams{Type: "SendEmail"})
+	// A job the runbook's SQL inserts is in the catalog too.
+	h.Exec(t, `INSERT INTO "Job" (type, data) VALUES ('FromSQL', '{}')`)
+
+	want := map[store.Status]int64{store.StatusCompleted: 5, store.StatusFailed: 1, store.StatusCancelled: 1, store.StatusPending: 3}
+	check := func(label, user string, limit int64, want map[store.Status]int64) {
+		t.Helper()
+		got, err := s.(store.Monitoring).StatusCounts(ctx(), user, limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range store.Statuses {
+			g := got[st]
+			if g.N != want[st] {
+				t.Errorf("%s: %s = %+v, want %d", label, st, g, want[st])
+			}
+			if g.Estimated && (!st.Final() || g.N <= limit) {
+				t.Errorf("%s: %s = %+v is an estimate: only COMPLETED or CANCELLED above the limit %d may be", label, st, g, limit)
+			}
+		}
+	}
+	// Counts at or under the limit are exact; above it a store may
+	// estimate, and after ANALYZE Postgres's estimate of so small a table
+	// is the count itself.
+	check("limit 10", "", 10, want)
+	h.Exec(t, `ANALYZE "Job"`)
+	check("limit 2, analyzed", "", 2, want)
+	check("user_1", "user_1", 10, map[store.Status]int64{store.StatusCompleted: 2, store.StatusPending: 1})
+
+	// Statistics that say there are no CANCELLED jobs (ANALYZEd before
+	// these) are stale: the count is then made exactly, never shown below
+	// what the capped count already saw.
+	for i := 0; i < 3; i++ {
+		jobIn(t, h, "CalendarSync", store.StatusCancelled, 1, now)
+	}
+	want[store.StatusCancelled] = 4
+	check("stale statistics", "", 2, want)
+
+	total, err := s.CountUpTo(ctx(), &store.Filter{Types: []string{"Report"}}, false, 0)
+	if err != nil || total != (store.Tally{N: 5}) {
+		t.Errorf("CountUpTo Report, no limit = %+v, %v; want exactly 5", total, err)
+	}
+	total, err = s.CountUpTo(ctx(), &store.Filter{Statuses: []store.Status{store.StatusPending}}, false, 3)
+	if err != nil || total != (store.Tally{N: 3}) {
+		t.Errorf("CountUpTo PENDING, limit 3 = %+v, %v; want exactly 3", total, err)
+	}
+	total, err = s.CountUpTo(ctx(), &store.Filter{Types: []string{"Report"}}, false, 4)
+	if err != nil || total.N != 5 && !total.Estimated || total.Estimated && total.N <= 4 {
+		t.Errorf("CountUpTo Report, limit 4 = %+v, %v; want 5, or an estimate above 4", total, err)
+	}
+
+	types, err := s.(store.Monitoring).Types(ctx(), "")
+	if want := []string{"CalendarSync", "FromSQL", "Report", "SendEmail"}; err != nil || !slices.Equal(types, want) {
+		t.Errorf("Types = %q, %v; want %q", types, err, want)
+	}
+	types, err = s.(store.Monitoring).Types(ctx(), "user_1")
+	if want := []string{"Report", "SendEmail"}; err != nil || !slices.Equal(types, want) {
+		t.Errorf("Types of user_1 = %q, %v; want %q", types, err, want)
 	}
 }

@@ -44,6 +44,7 @@ func Exercise(t *testing.T, newHarness NewFunc) {
 	exerciseActions(t, newHarness)
 	t.Run("Monitoring", func(t *testing.T) { t.Parallel(); testMonitoring(t, newHarness(t)) })
 	t.Run("MonitoringByUser", func(t *testing.T) { t.Parallel(); testMonitoringByUser(t, newHarness(t)) })
+	t.Run("Counts", func(t *testing.T) { t.Parallel(); testCounts(t, newHarness(t)) })
 	t.Run("ActionVia", func(t *testing.T) { t.Parallel(); testActionVia(t, newHarness(t)) })
 	t.Run("Schedules", func(t *testing.T) { t.Parallel(); testSchedules(t, newHarness(t)) })
 	t.Run("SchemaTooNew", func(t *testing.T) { t.Parallel(); testSchemaTooNew(t, newHarness(t)) })

@@ -28,6 +28,9 @@ type fakeOps struct {
 	count  int64
 	actRes *ops.Result
 	actErr error
+	// estimate makes the list's total and the COMPLETED count estimates,
+	// as Postgres's on a large table.
+	estimate bool
 }
 
 func (f *fakeOps) called(name string) {
@@ -112,6 +115,7 @@ func (f *fakeOps) List(ctx context.Context, who ops.Principal, req *ops.ListRequ
 	if req.Count {
 		n := int64(len(items))
 		res.Total = &n
+		res.TotalEstimated = f.estimate && req.CountLimit > 0
 	}
 	return res, nil
 }
@@ -136,6 +140,38 @@ func (f *fakeOps) Job(ctx context.Context, who ops.Principal, id string) (*ops.J
 		}
 	}
 	return nil, &ops.Error{Code: ops.CodeNotFound, Message: "no job " + id}
+}
+
+func (f *fakeOps) Summary(ctx context.Context, who ops.Principal) (*ops.Summary, error) {
+	f.called("Summary")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	sum := &ops.Summary{Counts: map[store.Status]store.Tally{}}
+	for _, j := range f.jobs {
+		if visible(who, j) {
+			t := sum.Counts[j.Status]
+			t.N++
+			sum.Counts[j.Status] = t
+		}
+	}
+	if f.estimate {
+		sum.Counts[store.StatusCompleted] = store.Tally{N: 958170, Estimated: true}
+	}
+	return sum, nil
+}
+
+func (f *fakeOps) Types(ctx context.Context, who ops.Principal) ([]string, error) {
+	f.called("Types")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := []string{}
+	for _, j := range f.jobs {
+		if visible(who, j) && !slices.Contains(out, j.Type) {
+			out = append(out, j.Type)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
 }
 
 func (f *fakeOps) Stats(ctx context.Context, who ops.Principal, p *store.StatsParams) (*store.Stats, error) {

@@ -30,8 +30,8 @@ func (u *UI) fragments(who ops.Principal, csrf string, w watch, d *tickData) []e
 		}
 		out = append(out, event{Name: name, Data: b.String()})
 	}
-	if w.Counts && d.Stats != nil {
-		exec("counts", "counts", countsOf(d.Stats))
+	if w.Counts && d.Summary != nil {
+		exec("counts", "counts", countsOf(d.Summary))
 	}
 	for _, id := range w.Rows {
 		if j, ok := d.Jobs[id]; ok {

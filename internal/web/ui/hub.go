@@ -19,7 +19,7 @@ import (
 // jobs, or one job's status block. Subscribers that see the same jobs (all
 // of them, for admins and managers; one "userId" for a user) share a
 // scope, and each scope polls the store once per tick for all of them: one
-// Stats call when someone wants counts and one List of the union of the
+// Summary call when someone wants counts and one List of the union of the
 // watched job IDs, however many browsers are connected. Each subscriber
 // gets only the fragments that changed since it last heard.
 
@@ -39,8 +39,8 @@ func (w watch) ids() []string {
 
 // tickData is what a scope's poll read.
 type tickData struct {
-	Stats *store.Stats
-	Jobs  map[string]*store.Job
+	Summary *ops.Summary
+	Jobs    map[string]*store.Job
 }
 
 // event is one SSE message: htmx's sse extension swaps Data into the
@@ -151,7 +151,7 @@ func (h *hub) run(sc *scope, c <-chan time.Time, stop func()) {
 	}
 }
 
-// poll is one tick of one scope: at most one Stats and one List for all its
+// poll is one tick of one scope: at most one Summary and one List for all its
 // subscribers, then each one's changed fragments.
 func (h *hub) poll(sc *scope) {
 	h.mu.Lock()
@@ -175,12 +175,12 @@ func (h *hub) poll(sc *scope) {
 	defer cancel()
 	d := &tickData{Jobs: map[string]*store.Job{}}
 	if counts {
-		st, err := h.svc.Stats(ctx, who, countsOnly(time.Now()))
+		sum, err := h.svc.Summary(ctx, who)
 		if err != nil {
-			h.log.Warn("ui: live stream: stats", "err", err)
+			h.log.Warn("ui: live stream: summary", "err", err)
 			return
 		}
-		d.Stats = st
+		d.Summary = sum
 	}
 	if len(ids) > 0 {
 		res, err := h.svc.List(ctx, who, &ops.ListRequest{Filter: store.Filter{IDs: ids}, Limit: len(ids)})

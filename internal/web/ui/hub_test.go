@@ -66,7 +66,7 @@ func names(b []event) []string {
 }
 
 // However many browsers watch, each scope asks the store once per tick:
-// one Stats and one List of every watched job.
+// one Summary and one List of every watched job.
 func TestHubOneQueryPerTickPerScope(t *testing.T) {
 	f := &fakeOps{}
 	u, _ := newTestUI(t, f, &admin)
@@ -110,8 +110,8 @@ func TestHubOneQueryPerTickPerScope(t *testing.T) {
 			t.Fatalf("staff events %v, want %v", got, want)
 		}
 	}
-	if s, l := f.n("Stats"), f.n("List"); s != 1 || l != 1 {
-		t.Fatalf("after one tick for %d subscribers: %d Stats and %d List calls, want 1 and 1", n, s, l)
+	if s, l, ty := f.n("Summary"), f.n("List"), f.n("Types"); s != 1 || l != 1 || ty != 0 {
+		t.Fatalf("after one tick for %d subscribers: %d Summary, %d List and %d Types calls, want 1, 1 and 0", n, s, l, ty)
 	}
 	if ids := f.lists[0].Filter.IDs; !slices.Equal(ids, []string{"job_12345abc", "job_running", "job_xss"}) {
 		t.Errorf("one List of the union of watched jobs, got IDs %v", ids)
@@ -130,8 +130,8 @@ func TestHubOneQueryPerTickPerScope(t *testing.T) {
 			}
 		}
 	}
-	if s, l := f.n("Stats"), f.n("List"); s != 2 || l != 2 {
-		t.Fatalf("after one tick per scope: %d Stats and %d List calls, want 2 and 2", s, l)
+	if s, l := f.n("Summary"), f.n("List"); s != 2 || l != 2 {
+		t.Fatalf("after one tick per scope: %d Summary and %d List calls, want 2 and 2", s, l)
 	}
 
 	// Nothing changed: the next tick queries once more and sends nothing.
@@ -149,8 +149,8 @@ func TestHubOneQueryPerTickPerScope(t *testing.T) {
 	f.setStatus("job_running", store.StatusCompleted)
 	ticks.fire(t, staffTick)
 	b := recv(t, staff[0])
-	if s, l := f.n("Stats"), f.n("List"); s != 5 || l != 5 {
-		t.Errorf("after 5 ticks (4 of staff, 1 of users): %d Stats and %d List calls, want 5 and 5", s, l)
+	if s, l := f.n("Summary"), f.n("List"); s != 5 || l != 5 {
+		t.Errorf("after 5 ticks (4 of staff, 1 of users): %d Summary and %d List calls, want 5 and 5", s, l)
 	}
 	if got := names(b); !slices.Equal(got, []string{"counts", "row-job_running"}) {
 		t.Fatalf("after a change: %v", got)

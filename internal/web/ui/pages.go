@@ -4,10 +4,8 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/jobctl/jobctl/internal/ops"
 	"github.com/jobctl/jobctl/internal/store"
@@ -21,22 +19,26 @@ const (
 
 // jobsView is /admin/jobs: the dashboard above the job list.
 type jobsView struct {
-	Counts  []statusCount
-	Recent  []*store.Job
-	Types   []string
-	Form    listForm
-	Sorts   []store.Sort
-	Items   []*store.Job
-	Total   int64
-	Next    string
-	Bulk    []store.Action
-	Confirm *confirmView
-	Events  string // the live stream's URL for this page
+	Counts []statusCount
+	Recent []*store.Job
+	Types  []string
+	Form   listForm
+	Sorts  []store.Sort
+	Items  []*store.Job
+	Total  int64
+	// TotalEstimated: Total is above ops.ExactCountLimit and the store's
+	// estimate; the confirm dialog counts exactly.
+	TotalEstimated bool
+	Next           string
+	Bulk           []store.Action
+	Confirm        *confirmView
+	Events         string // the live stream's URL for this page
 }
 
 type statusCount struct {
-	Status store.Status
-	Count  int64
+	Status    store.Status
+	Count     int64
+	Estimated bool
 }
 
 // confirmView is the bulk confirm dialog: what would happen, and to how
@@ -78,7 +80,11 @@ func (u *UI) jobs(w http.ResponseWriter, r *http.Request, v *view) (string, erro
 		confirm.Open = true
 	}
 
-	stats, err := u.svc.Stats(ctx, who, countsOnly(u.o.Now()))
+	sum, err := u.svc.Summary(ctx, who)
+	if err != nil {
+		return "", err
+	}
+	types, err := u.svc.Types(ctx, who)
 	if err != nil {
 		return "", err
 	}
@@ -92,14 +98,15 @@ func (u *UI) jobs(w http.ResponseWriter, r *http.Request, v *view) (string, erro
 			return "", &ops.Error{Code: ops.CodeInvalid, Message: err.Error(), Field: "sort"}
 		}
 	}
-	page, err := u.svc.List(ctx, who, &ops.ListRequest{Filter: filter, Sort: sortBy, Limit: pageSize, After: f.After, Count: true})
+	page, err := u.svc.List(ctx, who, &ops.ListRequest{Filter: filter, Sort: sortBy, Limit: pageSize, After: f.After,
+		Count: true, CountLimit: ops.ExactCountLimit})
 	if err != nil {
 		return "", err
 	}
 	jv := &jobsView{
-		Counts:  countsOf(stats),
+		Counts:  countsOf(sum),
 		Recent:  recent.Items,
-		Types:   typesOf(stats),
+		Types:   types,
 		Form:    f,
 		Sorts:   []store.Sort{store.SortCreatedDesc, store.SortCreatedAsc, store.SortPriority},
 		Items:   page.Items,
@@ -108,7 +115,7 @@ func (u *UI) jobs(w http.ResponseWriter, r *http.Request, v *view) (string, erro
 		Confirm: confirm,
 	}
 	if page.Total != nil {
-		jv.Total = *page.Total
+		jv.Total, jv.TotalEstimated = *page.Total, page.TotalEstimated
 	}
 	ev := url.Values{"counts": {"1"}}
 	for _, j := range recent.Items {
@@ -154,36 +161,16 @@ func actionRequest(a store.Action, f listForm, filter store.Filter) (*ops.Action
 	return req, nil
 }
 
-// countsOnly asks Stats for what the pages show, the counts by status and
-// type, and keeps the durations and top errors they do not show to the
-// last minute, so the stream's poll stays cheap on a big table.
-func countsOnly(now time.Time) *store.StatsParams {
-	return &store.StatsParams{Since: now.Add(-time.Minute), TopErrors: 1}
-}
-
 // countsOf is the dashboard's status summary in lifecycle order.
-func countsOf(s *store.Stats) []statusCount {
+func countsOf(s *ops.Summary) []statusCount {
 	out := make([]statusCount, 0, len(store.Statuses))
 	for _, st := range store.Statuses {
-		var n int64
+		var t store.Tally
 		if s != nil {
-			n = s.ByStatus[st]
+			t = s.Counts[st]
 		}
-		out = append(out, statusCount{st, n})
+		out = append(out, statusCount{st, t.N, t.Estimated})
 	}
-	return out
-}
-
-// typesOf feeds the type filter's suggestions.
-func typesOf(s *store.Stats) []string {
-	if s == nil {
-		return nil
-	}
-	var out []string
-	for _, t := range s.ByType {
-		out = append(out, t.Type)
-	}
-	sort.Strings(out)
 	return out
 }
 

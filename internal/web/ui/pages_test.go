@@ -127,6 +127,23 @@ func TestDashboardAndList(t *testing.T) {
 	}
 }
 
+// On a large table the page's total and its COMPLETED count are
+// estimates, and say so; the page asks for exact totals only up to the
+// limit.
+func TestDashboardEstimates(t *testing.T) {
+	f := &fakeOps{estimate: true}
+	_, mux := newTestUI(t, f, &admin)
+	body := get(t, mux, "/admin/jobs").Body.String()
+	wantContains(t, body, "About 4 matching jobs", "Select all about 4 matching",
+		`<strong data-count="COMPLETED"><abbr title="estimated from the table's statistics">≈</abbr>958170</strong>`,
+		`<strong data-count="FAILED">1</strong>`)
+	for _, l := range f.lists {
+		if l.Count && l.CountLimit != ops.ExactCountLimit {
+			t.Errorf("list counted with limit %d; want ops.ExactCountLimit", l.CountLimit)
+		}
+	}
+}
+
 func TestListFiltersReachOps(t *testing.T) {
 	f := &fakeOps{}
 	_, mux := newTestUI(t, f, &admin)

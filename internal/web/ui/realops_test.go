@@ -21,12 +21,12 @@ import (
 // countingOps is the real operations layer with its reads counted.
 type countingOps struct {
 	ops.Service
-	stats, lists atomic.Int64
+	summaries, lists atomic.Int64
 }
 
-func (c *countingOps) Stats(ctx context.Context, who ops.Principal, p *store.StatsParams) (*store.Stats, error) {
-	c.stats.Add(1)
-	return c.Service.Stats(ctx, who, p)
+func (c *countingOps) Summary(ctx context.Context, who ops.Principal) (*ops.Summary, error) {
+	c.summaries.Add(1)
+	return c.Service.Summary(ctx, who)
 }
 
 func (c *countingOps) List(ctx context.Context, who ops.Principal, req *ops.ListRequest) (*ops.ListResult, error) {
@@ -180,7 +180,7 @@ func TestRealOpsUserSeesOwnJobs(t *testing.T) {
 	})
 }
 
-// The hub's promise against the real layer: many browsers, one Stats and
+// The hub's promise against the real layer: many browsers, one Summary and
 // one List per tick.
 func TestRealOpsHubQueriesOncePerTick(t *testing.T) {
 	eachBackend(t, func(t *testing.T, open func(testing.TB) *teststore.Backend) {
@@ -197,12 +197,12 @@ func TestRealOpsHubQueriesOncePerTick(t *testing.T) {
 			subs = append(subs, s)
 		}
 		c := ticks.next()
-		s0, l0 := svc.stats.Load(), svc.lists.Load()
+		s0, l0 := svc.summaries.Load(), svc.lists.Load()
 		for i := 0; i < 3; i++ {
 			ticks.fire(t, c)
 		}
-		if s, l := svc.stats.Load()-s0, svc.lists.Load()-l0; s != 3 || l != 3 {
-			t.Errorf("3 ticks for 20 browsers: %d Stats and %d List calls, want 3 and 3", s, l)
+		if s, l := svc.summaries.Load()-s0, svc.lists.Load()-l0; s != 3 || l != 3 {
+			t.Errorf("3 ticks for 20 browsers: %d Summary and %d List calls, want 3 and 3", s, l)
 		}
 		for _, s := range subs {
 			if b := recv(t, s); len(b) < 3 {
