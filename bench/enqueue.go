@@ -123,6 +123,14 @@ func benchEnqueue(ctx context.Context, e *env) error {
 			}
 			t.add(b.name, count(int64(n)), ms(p.wall), perSec(r), yardCell, ratioCell, ms(p.user+p.sys), mib(p.peakKB), mib(above),
 				target+", ≤ 64 MiB", verdict(ok && above <= enqueueMaxAbove))
+			name := fmt.Sprintf("%s enqueue --from, %s lines", b.name, count(int64(n)))
+			if yard > 0 {
+				e.addFigure(ratioFigure("enqueue", name+" (vs plain COPY)", r, yard, perSec, enqueueCopyRatio))
+			} else {
+				e.addFigure(figure{part: "enqueue", name: name, value: perSec(r), target: "≥ " + perSec(enqueueSQLite), meets: meets(ok)})
+			}
+			e.addFigure(figure{part: "enqueue", name: name + ", RSS above baseline", value: mib(above),
+				target: "≤ " + mib(enqueueMaxAbove), meets: meets(above <= enqueueMaxAbove)})
 			lines = append(lines, fmt.Sprintf("%s, %s jobs: baseline %s; ru_maxrss %s (includes the bench's own RSS)",
 				b.name, count(int64(n)), mib(base), mib(p.rusageKB)))
 			if b.name == "postgres" {
@@ -156,6 +164,11 @@ func benchEnqueue(ctx context.Context, e *env) error {
 			parts = append(parts, fmt.Sprintf("%s: %.2f", count(int64(sizes[i])), rs[i]/rs[0]))
 		}
 		note("%s: rate at each size / rate at %s (1.00 = linear time): %s", name, count(int64(sizes[0])), strings.Join(parts, ", "))
+		if name != "copy" {
+			last := rs[len(rs)-1] / rs[0]
+			e.addFigure(figure{part: "enqueue", name: fmt.Sprintf("%s enqueue rate at %s / at %s lines", name, count(int64(sizes[len(sizes)-1])), count(int64(sizes[0]))),
+				value: fmt.Sprintf("%.2f", last), target: "≥ 0.8 (linear)", meets: meets(last >= 0.8)})
+		}
 	}
 	if lastSchema == "" {
 		return nil
