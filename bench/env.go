@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -123,6 +124,19 @@ func (e *env) newSchema(ctx context.Context) (schema string, childEnv []string, 
 		return "", nil, err
 	}
 	return schema, childEnv, nil
+}
+
+// dropSchema drops a bench schema before the end of the run, to keep the
+// database small between large figures.
+func (e *env) dropSchema(ctx context.Context, schema string) {
+	if e.cfg.keep {
+		return
+	}
+	if _, err := e.admin.Pool().Exec(ctx, `DROP SCHEMA IF EXISTS "`+schema+`" CASCADE`); err != nil {
+		fmt.Fprintf(os.Stderr, "bench: drop schema %s: %v\n", schema, err)
+		return
+	}
+	e.schemas = slices.DeleteFunc(e.schemas, func(s string) bool { return s == schema })
 }
 
 // openSchema opens the store package on a bench schema.

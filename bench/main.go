@@ -26,15 +26,15 @@ import (
 type config struct {
 	bin  string
 	only []string
-	jobs int // figures 1 and 2
-	// enqueueMax is figure 1's second, large input (0 skips it).
-	enqueueMax int
-	rows       int // figures 4, 6 and 7
-	samples    int // figure 3, per backend
-	interval   time.Duration
-	runs       int // figures 4 and 6, per command; EXPLAIN runs
-	cliRuns    int // figure 5, per command
-	keep       bool
+	jobs int // figure 2
+	// enqueueSizes are figure 1's inputs, in lines.
+	enqueueSizes []int
+	rows         int // figures 4, 6 and 7
+	samples      int // figure 3, per backend
+	interval     time.Duration
+	runs         int // figures 4 and 6, per command; EXPLAIN runs
+	cliRuns      int // figure 5, per command
+	keep         bool
 	// The yardsticks and the burn-down table.
 	ceilingRows int
 	ceilingTime time.Duration
@@ -50,7 +50,7 @@ type part struct {
 }
 
 var parts = []part{
-	{"enqueue", "1. Bulk enqueue, streamed (enqueue --from): rate and peak RSS at -jobs and -enqueue-max lines", benchEnqueue},
+	{"enqueue", "1. Bulk enqueue, streamed (enqueue --from): rate beside a plain COPY, and peak RSS, at each of -enqueue-sizes lines", benchEnqueue},
 	{"yardsticks", "0. Yardsticks: Postgres raw-SQL ceiling and SQLite naive loop", benchYardsticks},
 	{"burn", "2. Burn-down against concurrency, each beside its yardstick, and worker memory", benchBurn},
 	{"latency", "3. Pickup latency, enqueue -> start", benchLatency},
@@ -68,8 +68,8 @@ func main() {
 	var only string
 	flag.StringVar(&cfg.bin, "bin", "bin/jobctl", "jobctl binary to measure (make build)")
 	flag.StringVar(&only, "only", "", "comma-separated parts to run: yardsticks,enqueue,burn,latency,list,cli,monitor,ops (default all)")
-	flag.IntVar(&cfg.jobs, "jobs", 200000, "jobs for the enqueue and burn-down figures")
-	flag.IntVar(&cfg.enqueueMax, "enqueue-max", 1000000, "lines of the second, large bulk enqueue (peak RSS and linearity); 0 skips it")
+	flag.IntVar(&cfg.jobs, "jobs", 200000, "jobs for the burn-down figures")
+	sizes := flag.String("enqueue-sizes", "100000,1000000,5000000", "comma-separated input sizes, in lines, of the bulk enqueue figure (rate, yardstick, RSS, linearity)")
 	flag.IntVar(&cfg.rows, "rows", 1000000, "rows seeded for the list, monitor and ops figures (one shared seeding)")
 	flag.IntVar(&cfg.samples, "samples", 300, "latency samples per backend")
 	flag.DurationVar(&cfg.interval, "interval", 20*time.Millisecond, "gap between latency enqueues")
@@ -88,6 +88,14 @@ func main() {
 			os.Exit(2)
 		}
 		cfg.concurrency = append(cfg.concurrency, v)
+	}
+	for _, c := range strings.Split(*sizes, ",") {
+		var v int
+		if _, err := fmt.Sscan(strings.TrimSpace(c), &v); err != nil || v <= 0 {
+			fmt.Fprintf(os.Stderr, "bench: -enqueue-sizes: bad value %q\n", c)
+			os.Exit(2)
+		}
+		cfg.enqueueSizes = append(cfg.enqueueSizes, v)
 	}
 	if cfg.ceilingTime < time.Second {
 		fmt.Fprintln(os.Stderr, "bench: -ceiling-time: at least 1s")

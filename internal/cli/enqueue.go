@@ -365,13 +365,8 @@ func (s *lineSource) readLine() ([]byte, error) {
 
 func (s *lineSource) parse(raw []byte) (*store.EnqueueParams, error) {
 	var bl bulkLine
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&bl); err != nil {
+	if err := decodeLine(raw, &bl); err != nil {
 		return nil, err
-	}
-	if dec.More() {
-		return nil, errors.New("more than one JSON value on the line")
 	}
 	p := s.defaults
 	p.DependsOn = append([]string(nil), s.defaults.DependsOn...)
@@ -453,7 +448,8 @@ func enqueueBulk(ctx context.Context, opts *EnqueueOptions) error {
 	prog := opts.IO.StartProgress("enqueued")
 	done := 0
 	src := newLineSource(in, opts.Params, opts.Budget)
-	n, err := s.EnqueueFrom(ctx, src, func(id string) {
+	ahead := prefetch(src)
+	n, err := s.EnqueueFrom(ctx, ahead, func(id string) {
 		if spool != nil {
 			spool.Add(id)
 		}
@@ -462,6 +458,7 @@ func enqueueBulk(ctx context.Context, opts *EnqueueOptions) error {
 		}
 	})
 	prog.Stop()
+	ahead.Close()
 	if err != nil {
 		return bulkError(opts.From, err)
 	}

@@ -8,7 +8,9 @@ import (
 	"io"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jobctl/jobctl/internal/store"
 	"github.com/jobctl/jobctl/internal/store/jobsql"
@@ -43,7 +45,8 @@ func (g *jsonlGenerator) Read(p []byte) (int, error) {
 func TestBulkEnqueueMemoryIsFlat(t *testing.T) {
 	const lines = 50_000
 	gen := &jsonlGenerator{n: lines, pad: strings.Repeat("x", 300)}
-	src := newLineSource(gen, store.EnqueueParams{MaxDataBytes: store.DefaultMaxDataBytes}, nil)
+	src := prefetch(newLineSource(gen, store.EnqueueParams{MaxDataBytes: store.DefaultMaxDataBytes}, nil))
+	defer src.Close()
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
@@ -134,6 +137,80 @@ func TestLineSource(t *testing.T) {
 			}
 		})
 	}
+}
+
+// lineCounter serves n lines of JSONL with about size bytes of data
+// each and counts the lines it has served.
+type lineCounter struct {
+	n      int
+	data   string
+	served atomic.Int64
+	buf    []byte
+}
+
+func (c *lineCounter) Read(p []byte) (int, error) {
+	for len(c.buf) == 0 {
+		i := int(c.served.Load())
+		if i == c.n {
+			return 0, io.EOF
+		}
+		c.buf = fmt.Appendf(c.buf[:0], `{"type":"T%d","data":{"pad":"%s"}}`+"\n\n", i+1, c.data)
+		c.served.Add(1)
+	}
+	n := copy(p, c.buf)
+	c.buf = c.buf[n:]
+	return n, nil
+}
+
+// The prefetching source yields exactly what the line reader does, in
+// order, ends as it does (a bad line or io.EOF, again on every later
+// call), and reads only a bounded amount ahead of the store.
+func TestPrefetchSource(t *testing.T) {
+	t.Run("same sequence", func(t *testing.T) {
+		var in strings.Builder
+		for i := 1; i <= 1000; i++ {
+			fmt.Fprintf(&in, "{\"type\":\"T%d\"}\n", i)
+			if i%7 == 0 {
+				in.WriteString("\n")
+			}
+		}
+		for _, tail := range []string{"", "{\"type\":\n"} {
+			plain := newLineSource(strings.NewReader(in.String()+tail), store.EnqueueParams{}, nil)
+			ahead := prefetch(newLineSource(strings.NewReader(in.String()+tail), store.EnqueueParams{}, nil))
+			for i := 0; ; i++ {
+				p1, l1, e1 := plain.Next()
+				p2, l2, e2 := ahead.Next()
+				if l1 != l2 || fmt.Sprint(e1) != fmt.Sprint(e2) || (p1 == nil) != (p2 == nil) || p1 != nil && p1.Type != p2.Type {
+					t.Fatalf("item %d: prefetched %v, %d, %v; want %v, %d, %v", i, p2, l2, e2, p1, l1, e1)
+				}
+				if e1 != nil {
+					if _, l3, e3 := ahead.Next(); l3 != l1 || fmt.Sprint(e3) != fmt.Sprint(e1) {
+						t.Errorf("after the end: %d, %v; want %d, %v again", l3, e3, l1, e1)
+					}
+					break
+				}
+			}
+			ahead.Close()
+		}
+	})
+	t.Run("bounded", func(t *testing.T) {
+		for _, size := range []int{10, 10000} {
+			in := &lineCounter{n: 20000, data: strings.Repeat("x", size)}
+			ahead := prefetch(newLineSource(in, store.EnqueueParams{}, nil))
+			if p, _, err := ahead.Next(); err != nil || p.Type != "T1" {
+				t.Fatalf("first: %v, %v", p, err)
+			}
+			time.Sleep(200 * time.Millisecond) // time to read ahead as far as it may
+			// Batches waiting, one being filled, the store's current one,
+			// and what the line reader's buffer holds.
+			lineBytes := size + 40
+			bound := (prefetchBatches+2)*min(prefetchLines, prefetchBytes/(size+256)+1) + (64<<10)/lineBytes + 2
+			if got := int(in.served.Load()); got > bound {
+				t.Errorf("%d-byte lines: read %d lines ahead of the store's first; want at most %d", size, got, bound)
+			}
+			ahead.Close()
+		}
+	})
 }
 
 func TestBulkErrorNamesTheInput(t *testing.T) {

@@ -94,6 +94,10 @@ type Dialect struct {
 // Args returns an empty argument list that converts values for d.
 func (d *Dialect) Args() *Args { return &Args{Conv: d.conv} }
 
+// Value converts one value as Args does, for a caller that binds its own
+// parameters.
+func (d *Dialect) Value(v any) any { return d.conv(v) }
+
 func (d *Dialect) conv(v any) any {
 	switch x := v.(type) {
 	case time.Time:

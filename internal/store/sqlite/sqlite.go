@@ -14,7 +14,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -235,52 +234,6 @@ func (s *Store) inTx(ctx context.Context, fn func(db) error) error {
 // EnqueueMany implements store.Store.
 func (s *Store) EnqueueMany(ctx context.Context, ps []*store.EnqueueParams, progress func(done int)) (int, error) {
 	return jobsql.EnqueueMany(ctx, s.EnqueueFrom, ps, progress)
-}
-
-// EnqueueFrom implements store.Store in one transaction, through one
-// prepared single-row INSERT reused for every plain row: SQLite looks bound
-// parameters up by name in a list, so a statement with thousands of them
-// costs quadratic time, and a multi-row INSERT was 6x slower than this.
-func (s *Store) EnqueueFrom(ctx context.Context, src store.BulkSource, each func(id string)) (int, error) {
-	var n int
-	err := s.inTx(ctx, func(tx db) error {
-		var stmt *sql.Stmt
-		defer func() {
-			if stmt != nil {
-				stmt.Close()
-			}
-		}()
-		var err error
-		n, err = jobsql.EnqueueFrom(ctx, tx, dialect, src, each, func(ctx context.Context, rows *jobsql.PlainRows) error {
-			if stmt == nil {
-				placeholders := make([]string, len(jobsql.InsertColumnNames))
-				for i := range placeholders {
-					placeholders[i] = "$" + strconv.Itoa(i+1)
-				}
-				var err error
-				stmt, err = tx.q.(*sql.Tx).PrepareContext(ctx, `INSERT INTO "Job" (`+jobsql.InsertColumns+`) VALUES (`+strings.Join(placeholders, ", ")+`)`)
-				if err != nil {
-					return err
-				}
-			}
-			for rows.Next() {
-				vals, _ := rows.Values()
-				a := dialect.Args()
-				for _, v := range vals {
-					a.Add(v)
-				}
-				if _, err := stmt.ExecContext(ctx, a.Values...); err != nil {
-					return &store.RowError{Line: rows.Current(), Err: err}
-				}
-			}
-			return nil
-		})
-		return err
-	})
-	if err != nil {
-		return 0, s.wrap("enqueue", store.PermWrite, bulkError(err))
-	}
-	return n, nil
 }
 
 // bulkError keeps the line of a row the database refused as data (a

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jobctl/jobctl/internal/store"
 )
@@ -18,6 +20,7 @@ func exerciseBulk(t *testing.T, newHarness NewFunc) {
 	t.Run("BulkLines", func(t *testing.T) { t.Parallel(); testBulkLines(t, newHarness(t)) })
 	t.Run("BulkDatabaseRefusal", func(t *testing.T) { t.Parallel(); testBulkDatabaseRefusal(t, newHarness(t)) })
 	t.Run("BulkStreams", func(t *testing.T) { t.Parallel(); testBulkStreams(t, newHarness(t)) })
+	t.Run("BulkBatchOrder", func(t *testing.T) { t.Parallel(); testBulkBatchOrder(t, newHarness(t)) })
 }
 
 // lines yields jobs at the given input lines, as a JSONL file with blank
@@ -228,17 +231,91 @@ func testBulkDatabaseRefusal(t *testing.T, h *Harness) {
 		h.Exec(t, `CREATE TRIGGER no_forbidden BEFORE INSERT ON "Job" WHEN NEW.type = 'Forbidden' BEGIN SELECT RAISE(ABORT, 'no Forbidden jobs'); END`)
 	}
 	ps := []*store.EnqueueParams{{Type: "A"}, {Type: "A", UniqueKey: "k"}, {Type: "A"}, {Type: "A"}, {Type: "Forbidden"}, {Type: "A"}}
-	_, err := s.EnqueueFrom(ctx(), store.SliceSource(ps), nil)
-	var re *store.RowError
-	if !errors.As(err, &re) || re.Line != 5 {
-		t.Fatalf("EnqueueFrom = %v; want a RowError at line 5", err)
+	// And deep in a long run of plain rows, which a backend may insert
+	// many to a statement: the line is still the row's.
+	long := []*store.EnqueueParams{{Type: "A", UniqueKey: "k"}}
+	for i := 2; i <= 1000; i++ {
+		typ := "A"
+		if i == 777 {
+			typ = "Forbidden"
+		}
+		long = append(long, &store.EnqueueParams{Type: typ})
 	}
-	msg := re.Err.Error()
-	if !strings.HasPrefix(msg, "the database refused it: ") || strings.Contains(msg, "SQLSTATE") || strings.ContainsAny(msg, "\n\r") {
-		t.Errorf("refusal = %q; want one line starting \"the database refused it: \", no SQLSTATE", msg)
+	for _, tc := range []struct {
+		ps   []*store.EnqueueParams
+		line int
+	}{{ps, 5}, {long, 777}} {
+		_, err := s.EnqueueFrom(ctx(), store.SliceSource(tc.ps), nil)
+		var re *store.RowError
+		if !errors.As(err, &re) || re.Line != tc.line {
+			t.Fatalf("EnqueueFrom = %v; want a RowError at line %d", err, tc.line)
+		}
+		msg := re.Err.Error()
+		if !strings.HasPrefix(msg, "the database refused it: ") || strings.Contains(msg, "SQLSTATE") || strings.ContainsAny(msg, "\n\r") {
+			t.Errorf("refusal = %q; want one line starting \"the database refused it: \", no SQLSTATE", msg)
+		}
+		if n := countAll(t, s); n != 0 {
+			t.Errorf("a refused batch left %d jobs", n)
+		}
 	}
-	if n := countAll(t, s); n != 0 {
-		t.Errorf("a refused batch left %d jobs", n)
+}
+
+// A long bulk, with jobs that take the one-by-one path between runs of
+// plain ones, lists in input order with every row as it was given, and
+// the IDs handed back are the jobs', whatever batches a backend cut the
+// runs into.
+func testBulkBatchOrder(t *testing.T, h *Harness) {
+	s := h.Store
+	at := time.Now().Add(time.Hour).Truncate(time.Second)
+	var ps []*store.EnqueueParams
+	for i := range 1234 {
+		p := &store.EnqueueParams{Type: "Plain", Data: json.RawMessage(fmt.Sprintf(`{"i":%d}`, i)), UserID: fmt.Sprintf("u%d", i%7)}
+		switch {
+		case i%401 == 400:
+			p.Type, p.UniqueKey = "Keyed", fmt.Sprintf("k%d", i)
+		case i%3 == 1:
+			p.Priority, p.MaxAttempts = store.PriorityHigh, 3
+		case i%5 == 2:
+			p.ScheduledFor = at.Add(time.Duration(i%4) * time.Minute)
+		}
+		ps = append(ps, p)
+	}
+	var ids []string
+	n, err := s.EnqueueFrom(ctx(), store.SliceSource(ps), func(id string) { ids = append(ids, id) })
+	if err != nil || n != len(ps) || len(ids) != len(ps) {
+		t.Fatalf("EnqueueFrom = %d, %v, %d IDs", n, err, len(ids))
+	}
+	jobs, err := s.List(ctx(), &store.ListParams{Sort: store.SortCreatedAsc, Limit: 2000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(jobs) != len(ps) {
+		t.Fatalf("listed %d jobs; want %d", len(jobs), len(ps))
+	}
+	for i, j := range jobs {
+		p := ps[i]
+		want := fmt.Sprintf(`{"i":%d}`, i)
+		var got, wantV any
+		_ = json.Unmarshal(j.Data, &got)
+		_ = json.Unmarshal([]byte(want), &wantV)
+		if j.ID != ids[i] || j.Type != p.Type || j.UniqueKey != p.UniqueKey || j.UserID != p.UserID ||
+			fmt.Sprint(got) != fmt.Sprint(wantV) || j.Status != store.StatusPending {
+			t.Fatalf("job %d is %s %s %s %s; want %s %s %s %s", i, j.ID, j.Type, j.Data, j.UserID, ids[i], p.Type, want, p.UserID)
+		}
+		wantPri, wantMax := store.PriorityNormal, store.DefaultMaxAttempts
+		if i%3 == 1 && i%401 != 400 {
+			wantPri, wantMax = store.PriorityHigh, 3
+		}
+		if j.Priority != wantPri || j.MaxAttempts != wantMax {
+			t.Errorf("job %d: priority %s, maxAttempts %d; want %s, %d", i, j.Priority, j.MaxAttempts, wantPri, wantMax)
+		}
+		if p.ScheduledFor.IsZero() {
+			if j.ScheduledFor.After(at.Add(-50 * time.Minute)) {
+				t.Errorf("job %d: due %s; want about now", i, j.ScheduledFor)
+			}
+		} else if !j.ScheduledFor.Equal(p.ScheduledFor) {
+			t.Errorf("job %d: due %s; want %s", i, j.ScheduledFor, p.ScheduledFor)
+		}
 	}
 }
 
