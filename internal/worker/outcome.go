@@ -51,8 +51,11 @@ func (w *Worker) flush(ctx context.Context) {
 		w.log.Debug("wrote outcomes", "jobs", len(batch), "took", time.Since(t0))
 		w.mu.Lock()
 		for _, o := range batch {
-			delete(w.held, o.job.ID)
-			delete(w.cancelQueued, o.job.ID)
+			// Only this claim's: the job may be held by a newer one.
+			if w.held[o.job.ID] == o.job {
+				delete(w.held, o.job.ID)
+				delete(w.cancelQueued, o.job.ID)
+			}
 		}
 		w.mu.Unlock()
 		w.pending.Add(-int64(len(batch)))

@@ -86,7 +86,11 @@ type Worker struct {
 
 	mu      sync.Mutex
 	running map[string]context.CancelCauseFunc
-	held    map[string]bool // claimed, outcome not yet written
+	// held are the jobs claimed whose outcome is not yet written, each
+	// by the claim's own copy: a job claimed again (its retry fell due)
+	// before the writer of its last outcome is done is held by the new
+	// claim, which that writer must not forget.
+	held map[string]*store.Job
 
 	// claiming are the types still claimed (under mu): a type whose
 	// handler cannot start is dropped. Replaced, never changed in place.
@@ -145,7 +149,7 @@ func New(s store.Store, cfg *config.Config, opts Options) (*Worker, error) {
 		log:          opts.Logger,
 		obs:          opts.Observer,
 		running:      map[string]context.CancelCauseFunc{},
-		held:         map[string]bool{},
+		held:         map[string]*store.Job{},
 		results:      make(chan outcome, 2*opts.Concurrency+64),
 		queue:        make(chan *store.Job, opts.Concurrency+opts.Prefetch),
 		stopping:     make(chan struct{}),
@@ -680,7 +684,7 @@ func (w *Worker) enqueue(jobs []*store.Job) {
 	w.mu.Lock()
 
 	for _, j := range jobs {
-		w.held[j.ID] = true
+		w.held[j.ID] = j
 	}
 	w.mu.Unlock()
 	n := int64(len(jobs))
@@ -849,7 +853,7 @@ func (w *Worker) releaseOrphans(ctx context.Context) bool {
 		}
 		w.mu.Lock()
 		for _, j := range jobs {
-			if j.WorkerID == w.id && !w.held[j.ID] {
+			if j.WorkerID == w.id && w.held[j.ID] == nil {
 				orphans = append(orphans, j.ID)
 			}
 		}
@@ -889,7 +893,7 @@ func (w *Worker) cancelRunning(ids []string) {
 		if cancel, ok := w.running[id]; ok {
 			w.log.Info("cancelling job", "job", id)
 			cancel(errCancelled)
-		} else if w.held[id] {
+		} else if w.held[id] != nil {
 			// Prefetched, not started: its runner ends it unrun.
 			w.cancelQueued[id] = true
 		}
