@@ -22,6 +22,7 @@ type reclaimStore struct {
 	store.Store
 	job       string
 	pending   func() int64 // outcomes the worker has not written yet
+	inflight  func() int64 // jobs the worker holds, queued or running
 	mu        sync.Mutex
 	claimed   int // times job was claimed
 	phase     int
@@ -78,6 +79,13 @@ func (s *reclaimStore) Fail(ctx context.Context, id string, fs []store.Failure) 
 	n, err := s.Store.Fail(ctx, id, fs)
 	select {
 	case <-s.reclaimed:
+		// The second claim's answer has reached the store's caller; wait
+		// until the worker has taken the job in (the first attempt's run
+		// no longer counts), so this write's bookkeeping comes after.
+		deadline := time.Now().Add(10 * time.Second)
+		for s.inflight() < 1 && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
 	case <-time.After(10 * time.Second):
 	}
 	return n, err
@@ -119,7 +127,7 @@ func TestReclaimedJobStaysHeld(t *testing.T) {
 	j := enqueue(t, b, &store.EnqueueParams{Type: "Fail"})
 	s := &reclaimStore{Store: b, job: j.ID, reclaimed: make(chan struct{}), looked: make(chan struct{})}
 	w := newWorker(t, s, Options{Concurrency: 2, Prefetch: -1})
-	s.pending = w.pending.Load
+	s.pending, s.inflight = w.pending.Load, w.inflight.Load
 	h := &secondRunWaits{goOn: make(chan struct{})}
 	w.handlers["Fail"] = h
 	ctx, cancel := context.WithCancel(context.Background())
