@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -107,6 +108,7 @@ the lease.`,
 	}
 	fl := cmd.Flags()
 	fl.IntVar(&opts.Worker.Concurrency, "concurrency", 10, "jobs run at once")
+	fl.IntVar(&opts.Worker.Prefetch, "prefetch", 0, "claim up to this many jobs ahead of free slots, held under this worker's lease (default: as many as finished in the last second, up to the concurrency but at least 200; -1: none)")
 	fl.StringSliceVar(&types, "types", nil, "claim only these job types (default: every type in the config)")
 	fl.BoolVar(&opts.Worker.Drain, "drain", false, "exit 0 once no job of these types is due, running or waiting to retry (delayed jobs are left)")
 	cmdutil.DurationVar(fl, &opts.Worker.PollInterval, "poll-interval", time.Second, "look for due jobs this often (Postgres also wakes on LISTEN/NOTIFY)")
@@ -224,6 +226,19 @@ func workerRun(ctx context.Context, f *cmdutil.Factory, cfg *config.Config, opts
 				opts.Worker.Logger.Warn("metrics server", "err", err)
 			}
 		}()
+	}
+	// A hidden switch for profiling a burn-down (bench, README): the CPU
+	// profile of the whole run, written when the worker stops.
+	if path := os.Getenv("JOBCTL_CPUPROFILE"); path != "" {
+		pf, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			pf.Close()
+			return err
+		}
+		defer func() { pprof.StopCPUProfile(); pf.Close() }()
 	}
 	if err := w.Run(ctx); err != nil {
 		return &cmdutil.ExitError{Code: cmdutil.ExitFailure, Err: err}

@@ -218,7 +218,8 @@ func TestOutcomesOutliveOutage(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- w.Run(ctx) }()
-	waitFor(t, 5*time.Second, "8 jobs to start", func() bool { return statuses(t, s, ids)[store.StatusRunning] == 8 })
+	// All 12 are claimed at once (8 run, 4 prefetched): wait for the 8.
+	waitFor(t, 5*time.Second, "8 jobs to start", func() bool { return w.handling.Load() == 8 })
 
 	s.down.Store(true)
 	claimsBefore := s.count("claim")

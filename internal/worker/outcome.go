@@ -22,6 +22,7 @@ type outcome struct {
 	err    error
 	cause  error // why the handler's context ended, if it did
 	took   time.Duration
+	queued bool // prefetched and never started
 }
 
 // flushBatch caps how many outcomes one write carries.
@@ -50,7 +51,11 @@ func (w *Worker) flush(ctx context.Context) {
 		w.log.Debug("wrote outcomes", "jobs", len(batch), "took", time.Since(t0))
 		w.mu.Lock()
 		for _, o := range batch {
-			delete(w.held, o.job.ID)
+			// Only this claim's: the job may be held by a newer one.
+			if w.held[o.job.ID] == o.job {
+				delete(w.held, o.job.ID)
+				delete(w.cancelQueued, o.job.ID)
+			}
 		}
 		w.mu.Unlock()
 		w.pending.Add(-int64(len(batch)))
@@ -81,6 +86,11 @@ func (w *Worker) write(ctx context.Context, batch []outcome) {
 		case errors.Is(o.cause, errCancelled):
 			cancelled = append(cancelled, o.job.ID)
 			logCancelled = append(logCancelled, func() { w.finished(o, store.StatusCancelled, "job cancelled") })
+		case errors.Is(o.cause, errShutdown) && o.queued:
+			released = append(released, o.job.ID)
+			logReleased = append(logReleased, func() {
+				w.log.Debug("prefetched job handed back", "job", o.job.ID, "type", o.job.Type, "status", store.StatusPending)
+			})
 		case errors.Is(o.cause, errShutdown):
 			released = append(released, o.job.ID)
 			logReleased = append(logReleased, func() {

@@ -23,7 +23,16 @@ import (
 
 // Options tune a worker. Zero values take the defaults noted.
 type Options struct {
-	Concurrency     int           // jobs at once (default 10)
+	Concurrency int // jobs at once (default 10)
+	// Prefetch is how many jobs the worker claims ahead of free slots;
+	// negative: none. By default (0) it adapts: as many as the worker
+	// finished in the last second, up to Concurrency but at least 200, so
+	// fast jobs are claimed well ahead and slow ones not at all, where a
+	// prefetched job would wait while another worker could run it.
+	// Prefetched jobs
+	// are RUNNING under this worker, held by its lease like running ones
+	// and rescued like them if it dies; a graceful stop hands them back.
+	Prefetch        int
 	Types           []string      // only these of the config's types (default all)
 	Drain           bool          // exit once nothing is due or running
 	PollInterval    time.Duration // claim this often without a notification (default 1s)
@@ -40,6 +49,8 @@ type Options struct {
 	Hard <-chan struct{}
 	// Observer, if set, hears every transition (metrics).
 	Observer Observer
+
+	adaptive bool // Prefetch was defaulted: adapt it to the rate
 }
 
 // Observer hears about job transitions; the metrics server implements it.
@@ -75,22 +86,50 @@ type Worker struct {
 
 	mu      sync.Mutex
 	running map[string]context.CancelCauseFunc
-	held    map[string]bool // claimed, outcome not yet written
+	// held are the jobs claimed whose outcome is not yet written, each
+	// by the claim's own copy: a job claimed again (its retry fell due)
+	// before the writer of its last outcome is done is held by the new
+	// claim, which that writer must not forget.
+	held map[string]*store.Job
 
 	// claiming are the types still claimed (under mu): a type whose
 	// handler cannot start is dropped. Replaced, never changed in place.
 	claiming []string
 
-	inflight  atomic.Int64 // slots taken: handlers running or outcomes on their way
+	inflight  atomic.Int64 // claimed and not yet run to the end: prefetched or running
 	handling  atomic.Int64 // handlers running
-	pending   atomic.Int64 // outcomes not yet written, running jobs included
+	buffered  atomic.Int64 // prefetched: claimed, waiting for a slot
+	pending   atomic.Int64 // outcomes not yet written, prefetched and running jobs included
 	unwritten atomic.Int64 // outcomes given up on at the end: their jobs will be rescued
 	done      atomic.Int64 // jobs finished by this worker
 	wg        sync.WaitGroup
 	results   chan outcome
-	freed     chan struct{}
-	wake      chan struct{}
-	health    *storeHealth
+	// queue holds the prefetched jobs; Concurrency runners take from it.
+	queue chan *store.Job
+	// stopping closes when the claim loop ends: prefetched jobs still
+	// queued are handed back rather than started.
+	stopping chan struct{}
+	// cancelQueued are prefetched jobs an operator cancelled before they
+	// started (under mu).
+	cancelQueued map[string]bool
+
+	// claimMu orders claims' bookkeeping: a claim reserves its limit
+	// first, so two claims at once never hold more than the queue holds.
+	claimMu     sync.Mutex
+	reserved    int  // places promised to claims in flight
+	queueClosed bool // the queue is closed: late claims leave their jobs
+	paused      bool // releaseOrphans is looking: no claim may start
+	// more tells the second claimer that the last claim came back full.
+	more chan struct{}
+	// unsure is set when a claim failed in a way that may have committed.
+	unsure atomic.Bool
+	// prefetch is how far ahead claims go now: Options.Prefetch, or less
+	// while the rate is low (adaptive). ended counts handlers that ended.
+	prefetch atomic.Int64
+	ended    atomic.Int64
+	freed    chan struct{}
+	wake     chan struct{}
+	health   *storeHealth
 	// giveUp closes once a stopped worker's ShutdownTimeout has passed, or
 	// at a hard stop: outcomes still unwritten get one last try, and the
 	// lease is no longer kept over their jobs.
@@ -103,21 +142,25 @@ type Worker struct {
 func New(s store.Store, cfg *config.Config, opts Options) (*Worker, error) {
 	opts = withDefaults(opts)
 	w := &Worker{
-		store:    s,
-		opts:     opts,
-		handlers: map[string]Handler{},
-		policies: map[string]retry.Policy{},
-		log:      opts.Logger,
-		obs:      opts.Observer,
-		running:  map[string]context.CancelCauseFunc{},
-		held:     map[string]bool{},
-		results:  make(chan outcome, 2*opts.Concurrency+64),
-		freed:    make(chan struct{}, 1),
-		wake:     make(chan struct{}, 1),
-		giveUp:   make(chan struct{}),
-		retry:    backoff{first: retryFirst, limit: retryCap},
+		store:        s,
+		opts:         opts,
+		handlers:     map[string]Handler{},
+		policies:     map[string]retry.Policy{},
+		log:          opts.Logger,
+		obs:          opts.Observer,
+		running:      map[string]context.CancelCauseFunc{},
+		held:         map[string]*store.Job{},
+		results:      make(chan outcome, 2*opts.Concurrency+64),
+		queue:        make(chan *store.Job, opts.Concurrency+opts.Prefetch),
+		stopping:     make(chan struct{}),
+		more:         make(chan struct{}, 1),
+		cancelQueued: map[string]bool{},
+		freed:        make(chan struct{}, 1),
+		wake:         make(chan struct{}, 1),
+		giveUp:       make(chan struct{}),
+		retry:        backoff{first: retryFirst, limit: retryCap},
 	}
-	w.health = &storeHealth{log: w.log, unwritten: func() int64 { return w.pending.Load() - w.handling.Load() }}
+	w.health = &storeHealth{log: w.log, unwritten: func() int64 { return w.pending.Load() - w.handling.Load() - w.buffered.Load() }}
 	types, err := CheckHandlers(cfg, opts.Types)
 	if err != nil {
 		return nil, err
@@ -131,6 +174,9 @@ func New(s store.Store, cfg *config.Config, opts Options) (*Worker, error) {
 		w.policies[t] = cfg.Policy(t)
 	}
 	w.types, w.claiming = types, types
+	if !opts.adaptive {
+		w.prefetch.Store(int64(opts.Prefetch))
+	}
 	w.config = cfg.Path
 	host, _ := os.Hostname()
 	w.id = fmt.Sprintf("%s-%d-%04x", host, os.Getpid(), rand.IntN(1<<16))
@@ -169,6 +215,13 @@ func CheckHandlers(cfg *config.Config, only []string) ([]string, error) {
 func withDefaults(o Options) Options {
 	if o.Concurrency <= 0 {
 		o.Concurrency = 10
+	}
+	switch {
+	case o.Prefetch < 0:
+		o.Prefetch = 0
+	case o.Prefetch == 0:
+		o.Prefetch = max(o.Concurrency, 200)
+		o.adaptive = true
 	}
 	if o.PollInterval <= 0 {
 		o.PollInterval = time.Second
@@ -219,8 +272,19 @@ func (w *Worker) Run(ctx context.Context) error {
 	defer close(ended)
 	go w.watchStop(ctx, ended)
 	var bgWG sync.WaitGroup
+	// Two writers, so that one batch of outcomes is on its way while the
+	// next gathers: a fast job never waits for a round trip of its own.
 	flushed := make(chan struct{})
-	go func() { defer close(flushed); w.flush(bg) }()
+	var flushWG sync.WaitGroup
+	for range flushers {
+		flushWG.Add(1)
+		go func() { defer flushWG.Done(); w.flush(bg) }()
+	}
+	go func() { flushWG.Wait(); close(flushed) }()
+	for range w.opts.Concurrency {
+		w.wg.Add(1)
+		go func() { defer w.wg.Done(); w.runner(jobCtx) }()
+	}
 	bgWG.Add(1)
 	go func() { defer bgWG.Done(); w.housekeep(bg) }()
 	if l, ok := w.store.(store.Listener); ok {
@@ -228,7 +292,34 @@ func (w *Worker) Run(ctx context.Context) error {
 		go func() { defer bgWG.Done(); w.listen(bg, l) }()
 	}
 
-	err := w.loop(ctx, jobCtx)
+	// A second claimer keeps a claim in flight while the loop's own waits
+	// for its answer, once the prefetch queue is large enough for two.
+	claimCtx, stopClaimer := context.WithCancel(ctx)
+	claimerDone := make(chan struct{})
+	if w.opts.adaptive {
+		bgWG.Add(1)
+		go func() { defer bgWG.Done(); w.tunePrefetch(bg) }()
+	}
+	if capacity := w.opts.Concurrency + w.opts.Prefetch; capacity >= 4*minClaim {
+		go func() { defer close(claimerDone); w.claimAlongside(claimCtx) }()
+	} else {
+		close(claimerDone)
+	}
+	err := w.loop(ctx)
+	stopClaimer()
+	if !errors.Is(err, errHardStop) {
+		// Its claim in flight commits or not; either way its jobs are
+		// handed back below, not left under a lease nobody will run.
+		<-claimerDone
+	}
+	close(w.stopping)
+	if !errors.Is(err, errHardStop) {
+		w.handBackQueued()
+	}
+	w.claimMu.Lock()
+	w.queueClosed = true
+	close(w.queue)
+	w.claimMu.Unlock()
 	if errors.Is(err, errHardStop) {
 		stopJobs(errHardStop)
 		return ErrHardStop
@@ -329,13 +420,25 @@ func (w *Worker) waitIdle(d time.Duration) bool {
 	return true
 }
 
-// loop claims and starts jobs until ctx ends or, draining, nothing is left.
-func (w *Worker) loop(ctx, jobCtx context.Context) error {
+// maxClaim caps one claim statement, and minClaim is the fewest free
+// places worth a claim of their own while the worker is busy: claiming one
+// job per round trip would cost more than it gains.
+const (
+	maxClaim = 500
+	minClaim = 50
+	flushers = 2
+)
+
+// loop claims jobs into the prefetch queue until ctx ends or, draining,
+// nothing is left. It claims ahead of free slots, up to Concurrency +
+// Prefetch jobs held, so the next batch is on its way while the current
+// one runs.
+func (w *Worker) loop(ctx context.Context) error {
 	poll := time.NewTicker(w.opts.PollInterval)
 	defer poll.Stop()
 	retry := w.retry // claims while the store fails
-	unsure := false  // a claim failed in a way that may have committed
 	for {
+		capacity := w.capacity()
 		select {
 		case <-ctx.Done():
 			return nil
@@ -347,17 +450,19 @@ func (w *Worker) loop(ctx, jobCtx context.Context) error {
 		if len(types) == 0 {
 			return errNoTypes
 		}
-		free := w.opts.Concurrency - int(w.inflight.Load())
-		claimed := 0
-		if free > 0 {
+		claimed, limit := 0, w.reserve(capacity, w.opts.Concurrency)
+		if limit > 0 {
 			// Not cancellable: a claim cut short by a signal may still
 			// commit on the server, and its jobs would sit RUNNING, unseen,
 			// until the lease ran out.
 			t0 := time.Now()
-			jobs, err := w.store.Claim(context.WithoutCancel(ctx), &store.ClaimParams{WorkerID: w.id, Types: types, Limit: free})
+			jobs, err := w.store.Claim(context.WithoutCancel(ctx), &store.ClaimParams{WorkerID: w.id, Types: types, Limit: limit})
+			w.settle(limit, jobs)
 			if err != nil {
 				w.health.failed("claim", err, t0, "claim failed")
-				unsure = unsure || errors.Is(err, store.ErrUnavailable)
+				if errors.Is(err, store.ErrUnavailable) {
+					w.unsure.Store(true)
+				}
 				// Back off rather than poll a failing store. A wake (LISTEN
 				// subscribed again, a retry falling due) tries at once.
 				select {
@@ -373,34 +478,42 @@ func (w *Worker) loop(ctx, jobCtx context.Context) error {
 			}
 			w.health.ok(t0)
 			retry.reset()
-			for _, j := range jobs {
-				w.start(jobCtx, j)
-			}
-			if unsure {
-				unsure = !w.releaseOrphans(ctx)
+			if w.unsure.Load() && w.pauseClaims() {
+				// No other claim is in flight, so every job RUNNING under
+				// this worker that it does not hold is an orphan.
+				if w.releaseOrphans(ctx) {
+					w.unsure.Store(false)
+				}
+				w.resumeClaims()
 			}
 			claimed = len(jobs)
-			w.log.Debug("claimed", "jobs", claimed, "free", free, "took", time.Since(t0))
+			w.log.Debug("claimed", "jobs", claimed, "limit", limit, "took", time.Since(t0))
 			if w.obs != nil && claimed > 0 {
 				w.obs.Claimed(claimed)
 			}
 		}
-		if claimed > 0 && claimed == free {
-			// Likely more due: claim again as soon as slots free up.
+		if claimed > 0 && claimed == limit {
 			select {
-			case <-w.freed:
-			case <-ctx.Done():
-			case <-w.opts.Hard:
+			case w.more <- struct{}{}:
+			default:
+			}
+			// Likely more due: claim again as soon as there is room.
+			if int(w.inflight.Load()) >= capacity-min(minClaim, capacity/2) {
+				select {
+				case <-w.freed:
+				case <-ctx.Done():
+				case <-w.opts.Hard:
+				}
 			}
 			continue
 		}
-		if w.opts.Drain && claimed == 0 && w.inflight.Load() == 0 && w.pending.Load() == 0 {
+		if w.opts.Drain && claimed == 0 && w.inflight.Load() == 0 && w.pending.Load() == 0 && w.inFlightClaims() == 0 {
 			if w.drained(ctx) {
 				return nil
 			}
 		}
 		var freed <-chan struct{}
-		if free == 0 || w.opts.Drain {
+		if int(w.inflight.Load()) > 0 || w.opts.Drain {
 			freed = w.freed
 		}
 		select {
@@ -412,6 +525,239 @@ func (w *Worker) loop(ctx, jobCtx context.Context) error {
 		case <-freed:
 		case <-poll.C:
 		}
+	}
+}
+
+// capacity is how many jobs the worker holds at most now: its slots and
+// the prefetch queue.
+func (w *Worker) capacity() int { return w.opts.Concurrency + int(w.prefetch.Load()) }
+
+// tunePrefetch sets the prefetch to the number of handlers that ended in
+// the last second, up to Options.Prefetch: about what the worker will
+// start in the next one, so no prefetched job waits long for a slot, and
+// a worker of slow jobs claims none ahead.
+func (w *Worker) tunePrefetch(ctx context.Context) {
+	const tick = 250 * time.Millisecond
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	var window [4]int64 // ended counts of the last second's ticks
+	for i := 0; ; i++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		n := w.ended.Load()
+		w.prefetch.Store(min(int64(w.opts.Prefetch), n-window[i%len(window)]))
+		window[i%len(window)] = n
+	}
+}
+
+// reserve promises the next claim up to maxClaim places, and returns how
+// many: none unless a slot is idle (fewer than busy held) or a batch worth
+// a round trip fits the prefetch queue.
+func (w *Worker) reserve(capacity, busy int) int {
+	w.claimMu.Lock()
+	defer w.claimMu.Unlock()
+	held := int(w.inflight.Load()) + w.reserved
+	free := capacity - held
+	if w.paused || free <= 0 || (held >= busy && free < min(minClaim, capacity/2)) {
+		return 0
+	}
+	n := min(free, maxClaim)
+	w.reserved += n
+	return n
+}
+
+// pauseClaims stops new claims if none is in flight, and reports whether
+// it did; resumeClaims lets them go on.
+func (w *Worker) pauseClaims() bool {
+	w.claimMu.Lock()
+	defer w.claimMu.Unlock()
+	if w.reserved != 0 {
+		return false
+	}
+	w.paused = true
+	return true
+}
+
+func (w *Worker) resumeClaims() {
+	w.claimMu.Lock()
+	w.paused = false
+	w.claimMu.Unlock()
+}
+
+// inFlightClaims is how many places claims in flight hold.
+func (w *Worker) inFlightClaims() int {
+	w.claimMu.Lock()
+	defer w.claimMu.Unlock()
+	return w.reserved
+}
+
+// settle ends a claim's reservation and queues the jobs it got. Jobs a
+// claim returns after a hard stop closed the queue stay RUNNING under
+// this worker, for a rescue after the lease.
+func (w *Worker) settle(reserved int, jobs []*store.Job) {
+	w.claimMu.Lock()
+	defer w.claimMu.Unlock()
+	w.reserved -= reserved
+	if !w.queueClosed {
+		w.enqueue(jobs)
+	}
+}
+
+// claimAlongside claims beside the loop, so that while one claim waits
+// for its answer another is on its way: at a high rate a single claimer's
+// round trips are the limit. It does nothing else the loop does (drain
+// checks, orphan release): it claims while claims come back full, and
+// once one does not, waits for the loop's word that they do again.
+func (w *Worker) claimAlongside(ctx context.Context) {
+	idle, misses := true, 0
+	for {
+		if idle {
+			misses = 0
+			select {
+			case <-ctx.Done():
+				return
+			case <-w.opts.Hard:
+				return
+			case <-w.more:
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-w.opts.Hard:
+			return
+		default:
+		}
+		// Only batches worth a round trip: the loop sees to idle slots.
+		limit := w.reserve(w.capacity(), 0)
+		if limit == 0 {
+			// Full: look again in a moment, but not for long, lest a
+			// worker of slow jobs wake a thousand times a second.
+			misses++
+			idle = misses >= 100
+			select {
+			case <-ctx.Done():
+				return
+			case <-w.opts.Hard:
+				return
+			case <-time.After(time.Millisecond):
+			}
+			continue
+		}
+		misses = 0
+		types := w.claimTypes()
+		t0 := time.Now()
+		var jobs []*store.Job
+		var err error
+		if len(types) > 0 {
+			jobs, err = w.store.Claim(context.WithoutCancel(ctx), &store.ClaimParams{WorkerID: w.id, Types: types, Limit: limit})
+		}
+		w.settle(limit, jobs)
+		if err != nil {
+			// The loop backs off and retries; this one waits for its word
+			// that claims come back full again.
+			w.health.failed("claim", err, t0, "claim failed")
+			if errors.Is(err, store.ErrUnavailable) {
+				w.unsure.Store(true)
+			}
+			idle = true
+			continue
+		}
+		w.health.ok(t0)
+		w.log.Debug("claimed", "jobs", len(jobs), "limit", limit, "took", time.Since(t0), "claimer", 2)
+		if w.obs != nil && len(jobs) > 0 {
+			w.obs.Claimed(len(jobs))
+		}
+		idle = len(jobs) < limit
+	}
+}
+
+// enqueue puts claimed jobs in the prefetch queue (under claimMu). They
+// are held from now on: counted, and known to releaseOrphans.
+func (w *Worker) enqueue(jobs []*store.Job) {
+	if len(jobs) == 0 {
+		return
+	}
+	w.mu.Lock()
+
+	for _, j := range jobs {
+		w.held[j.ID] = j
+	}
+	w.mu.Unlock()
+	n := int64(len(jobs))
+	w.inflight.Add(n)
+	w.pending.Add(n)
+	w.buffered.Add(n)
+	for _, j := range jobs {
+		w.queue <- j // never blocks: the queue holds Concurrency + Prefetch
+	}
+}
+
+// handBackQueued hands back, at a graceful stop, the prefetched jobs no
+// runner has taken: they go back PENDING with the attempt uncounted.
+func (w *Worker) handBackQueued() {
+	for {
+		select {
+		case j := <-w.queue:
+			w.handBack(j)
+		default:
+			return
+		}
+	}
+}
+
+// handBack returns a prefetched job that never started to the store, or
+// ends it CANCELLED if an operator asked meanwhile.
+func (w *Worker) handBack(j *store.Job) {
+	w.buffered.Add(-1)
+	w.inflight.Add(-1)
+	w.mu.Lock()
+	cancelled := w.cancelQueued[j.ID]
+	w.mu.Unlock()
+	cause := errShutdown
+	if cancelled {
+		cause = errCancelled
+	}
+	w.results <- outcome{job: j, err: cause, cause: cause, queued: true}
+}
+
+// runner runs prefetched jobs one at a time until the queue closes. A
+// fixed set of runners, rather than a goroutine per job, keeps a burst of
+// fast jobs from costing a goroutine, a context and a channel send each.
+func (w *Worker) runner(jobCtx context.Context) {
+	for j := range w.queue {
+		switch {
+		case closed(w.opts.Hard):
+			// Left RUNNING on purpose: another worker rescues it.
+			w.buffered.Add(-1)
+			w.inflight.Add(-1)
+			continue
+		case closed(w.stopping):
+			w.handBack(j)
+			continue
+		}
+		w.mu.Lock()
+		cancelled := w.cancelQueued[j.ID]
+		w.mu.Unlock()
+		if cancelled {
+			w.buffered.Add(-1)
+			w.inflight.Add(-1)
+			w.results <- outcome{job: j, err: errCancelled, cause: errCancelled, queued: true}
+			w.signalFreed()
+			continue
+		}
+		w.run(jobCtx, j)
+	}
+}
+
+// signalFreed tells the claim loop that a place opened.
+func (w *Worker) signalFreed() {
+	select {
+	case w.freed <- struct{}{}:
+	default:
 	}
 }
 
@@ -453,48 +799,40 @@ func (w *Worker) drained(ctx context.Context) bool {
 	return st.Due == 0 && st.Running == 0 && st.Retrying == 0
 }
 
-// start runs one claimed job in its own goroutine.
-func (w *Worker) start(jobCtx context.Context, j *store.Job) {
-	w.inflight.Add(1)
+// run runs one claimed job in the calling runner.
+func (w *Worker) run(jobCtx context.Context, j *store.Job) {
 	w.handling.Add(1)
-	w.pending.Add(1)
-	w.wg.Add(1)
+	w.buffered.Add(-1)
 	ctx, cancel := context.WithCancelCause(jobCtx)
 	w.mu.Lock()
 	w.running[j.ID] = cancel
-	w.held[j.ID] = true
 	w.mu.Unlock()
 	w.log.Info("job started", "job", j.ID, "type", j.Type, "attempt", j.Attempts, "worker", w.id)
 	if w.obs != nil {
 		w.obs.Started(j)
 	}
-	go func() {
-		defer w.wg.Done()
-		policy := w.policies[j.Type]
-		began := time.Now()
-		tctx, stop := context.WithTimeoutCause(ctx, policy.Timeout, errTimeout)
-		out, err := w.runHandler(tctx, j)
-		var cs *cannotStart
-		if errors.As(err, &cs) {
-			w.stopClaiming(j.Type, cs)
-		}
-		cause := context.Cause(tctx)
-		stop()
-		w.mu.Lock()
-		delete(w.running, j.ID)
-		w.mu.Unlock()
-		cancel(nil)
-		if err == nil {
-			cause = nil // it finished: a late cancel or timeout changes nothing
-		}
-		w.handling.Add(-1)
-		w.results <- outcome{job: j, output: out, err: err, cause: cause, took: time.Since(began)}
-		w.inflight.Add(-1)
-		select {
-		case w.freed <- struct{}{}:
-		default:
-		}
-	}()
+	policy := w.policies[j.Type]
+	began := time.Now()
+	tctx, stop := context.WithTimeoutCause(ctx, policy.Timeout, errTimeout)
+	out, err := w.runHandler(tctx, j)
+	var cs *cannotStart
+	if errors.As(err, &cs) {
+		w.stopClaiming(j.Type, cs)
+	}
+	cause := context.Cause(tctx)
+	stop()
+	w.mu.Lock()
+	delete(w.running, j.ID)
+	w.mu.Unlock()
+	cancel(nil)
+	if err == nil {
+		cause = nil // it finished: a late cancel or timeout changes nothing
+	}
+	w.handling.Add(-1)
+	w.ended.Add(1)
+	w.results <- outcome{job: j, output: out, err: err, cause: cause, took: time.Since(began)}
+	w.inflight.Add(-1)
+	w.signalFreed()
 }
 
 // releaseOrphans hands back jobs RUNNING under this worker that it never
@@ -515,7 +853,7 @@ func (w *Worker) releaseOrphans(ctx context.Context) bool {
 		}
 		w.mu.Lock()
 		for _, j := range jobs {
-			if j.WorkerID == w.id && !w.held[j.ID] {
+			if j.WorkerID == w.id && w.held[j.ID] == nil {
 				orphans = append(orphans, j.ID)
 			}
 		}
@@ -555,6 +893,9 @@ func (w *Worker) cancelRunning(ids []string) {
 		if cancel, ok := w.running[id]; ok {
 			w.log.Info("cancelling job", "job", id)
 			cancel(errCancelled)
+		} else if w.held[id] != nil {
+			// Prefetched, not started: its runner ends it unrun.
+			w.cancelQueued[id] = true
 		}
 	}
 }

@@ -46,6 +46,13 @@ func newWorker(t *testing.T, s store.Store, opts Options) *Worker {
 	return w
 }
 
+// waitStarted waits until n handlers of w run: a job RUNNING in the store
+// may still wait in the prefetch queue.
+func waitStarted(t *testing.T, w *Worker, n int64) {
+	t.Helper()
+	waitFor(t, 5*time.Second, "handlers to start", func() bool { return w.handling.Load() >= n })
+}
+
 func enqueue(t *testing.T, s store.Store, p *store.EnqueueParams) *store.Job {
 	t.Helper()
 	res, err := s.Enqueue(context.Background(), p)
@@ -171,6 +178,7 @@ func TestShutdownHandsJobsBack(t *testing.T) {
 		waitFor(t, 5*time.Second, "jobs to start", func() bool {
 			return get(t, b, long.ID).Status == store.StatusRunning && get(t, b, short.ID).Status == store.StatusRunning
 		})
+		waitStarted(t, w, 2)
 		cancel()
 		if err := <-done; err != nil {
 			t.Fatal(err)
@@ -195,8 +203,10 @@ func TestHardStopLeavesJobsForRescue(t *testing.T) {
 		hard := make(chan struct{})
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
-		go func() { done <- newWorker(t, b, Options{Hard: hard, ShutdownTimeout: time.Minute}).Run(ctx) }()
+		w := newWorker(t, b, Options{Hard: hard, ShutdownTimeout: time.Minute})
+		go func() { done <- w.Run(ctx) }()
 		waitFor(t, 5*time.Second, "job to start", func() bool { return get(t, b, j.ID).Status == store.StatusRunning })
+		waitStarted(t, w, 1)
 		cancel() // first signal: waits for the job…
 		time.Sleep(100 * time.Millisecond)
 		close(hard) // …second signal: stop at once

@@ -117,6 +117,31 @@ func Complete(ctx context.Context, db DB, d *Dialect, workerID string, cs []stor
 	return int64(len(done)), nil
 }
 
+// The Postgres completion, sent as one pipeline (one round trip, one
+// implicit transaction): CompleteLockPG locks the jobs and the jobs waiting
+// on them in id order, as every statement changing several rows does (see
+// lock.go); CompletePG then marks the jobs still held by the worker
+// COMPLETED with their outputs and lowers their dependents' waitingOn in
+// the same statement, returning how many it completed. Its snapshot is
+// taken after the locks are granted, so a dependency committed while it
+// waited for one is counted, as releaseDependents's is.
+// $1 the ids, $2 their outputs (JSON text or NULL), $3 the worker.
+const (
+	CompleteLockPG = `SELECT id FROM "Job" WHERE id = ANY($1) OR id = ANY(ARRAY(
+	SELECT "jobId" FROM "JobDependency" WHERE "dependsOnId" = ANY($1))) ORDER BY id FOR UPDATE`
+	CompletePG = `WITH done AS (
+	UPDATE "Job" SET status = 'COMPLETED', output = CAST(v.output AS jsonb), "completedAt" = now(), "updatedAt" = now()
+	FROM unnest(CAST($1 AS text[]), CAST($2 AS text[])) AS v(id, output)
+	WHERE "Job".id = v.id AND "Job".status = 'RUNNING' AND "Job"."workerId" = $3
+	RETURNING "Job".id
+), released AS (
+	UPDATE "Job" SET "waitingOn" = "waitingOn" - d.n, "updatedAt" = now()
+	FROM (SELECT "jobId", count(*) AS n FROM "JobDependency" WHERE "dependsOnId" IN (SELECT id FROM done) GROUP BY "jobId") d
+	WHERE "Job".id = d."jobId"
+)
+SELECT count(*) FROM done`
+)
+
 // releaseDependents lowers each dependent's waitingOn by how many of its
 // dependencies just completed; at zero the claim index sees it.
 func releaseDependents(ctx context.Context, db DB, d *Dialect, completed []string) error {

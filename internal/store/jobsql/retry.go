@@ -76,3 +76,6 @@ func unwrapFinal(err error) error {
 	}
 	return err
 }
+
+// Retry is retry for a backend's own statements (a Postgres pipeline).
+func (b *Base) Retry(ctx context.Context, fn func() error) error { return b.retry(ctx, fn) }

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"modernc.org/sqlite"
@@ -34,6 +35,12 @@ type Store struct {
 	path       string
 	readOnly   bool
 	migrations []store.MigrationFile
+	// queueMu takes a worker's claims and outcome writes in turn. SQLite
+	// has one writer at a time, and a writer that finds the file locked
+	// sleeps in the busy handler (1, 2, 5, 10 ms…) rather than waiting
+	// for the holder: a worker's claimers and writers would mostly sleep
+	// on each other. Between processes the busy timeout still rules.
+	queueMu sync.Mutex
 }
 
 var _ store.Store = (*Store)(nil)
@@ -253,4 +260,25 @@ func bulkError(err error) error {
 		return &store.RowError{Line: re.Line, Err: errors.New("the database refused it: " + store.OneLine(se.Error()))}
 	}
 	return re.Err
+}
+
+// Claim implements store.Queue, one queue write at a time in this process.
+func (s *Store) Claim(ctx context.Context, p *store.ClaimParams) ([]*store.Job, error) {
+	s.queueMu.Lock()
+	defer s.queueMu.Unlock()
+	return s.Base.Claim(ctx, p)
+}
+
+// Complete implements store.Queue, one queue write at a time in this process.
+func (s *Store) Complete(ctx context.Context, workerID string, cs []store.Completion) (int64, error) {
+	s.queueMu.Lock()
+	defer s.queueMu.Unlock()
+	return s.Base.Complete(ctx, workerID, cs)
+}
+
+// Fail implements store.Queue, one queue write at a time in this process.
+func (s *Store) Fail(ctx context.Context, workerID string, fs []store.Failure) (int64, error) {
+	s.queueMu.Lock()
+	defer s.queueMu.Unlock()
+	return s.Base.Fail(ctx, workerID, fs)
 }
