@@ -2,6 +2,7 @@ package ops
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -176,6 +177,14 @@ func (o *Ops) Act(ctx context.Context, who Principal, req *ActionRequest) (*Resu
 	if pr.none {
 		return out, nil
 	}
+	if countable(p, req) {
+		// A dry run by filter that nobody watches job by job is a count:
+		// one index range per status instead of a walk through the table.
+		f := p.Filter
+		n, err := o.jobs.Count(ctx, &f, false)
+		out.Changed = n
+		return out, err
+	}
 	var changed []store.Changed
 	p.Progress = func(batch []store.Changed) {
 		if req.KeepJobs {
@@ -272,4 +281,15 @@ func NewStatus(a store.Action, c store.Changed) string {
 func filterEmpty(f *store.Filter) bool {
 	return len(f.IDs) == 0 && len(f.Statuses) == 0 && len(f.Types) == 0 && f.Since.IsZero() && f.Until.IsZero() &&
 		f.FinishedBefore.IsZero() && f.UserID == ""
+}
+
+// countable reports whether a dry run's answer is the number of jobs its
+// filter matches: no named IDs (which get per-job refusals), no one asking
+// for the jobs or their progress, and no RUNNING jobs to cancel (whose
+// outcome, a request or a cancel, depends on whether their worker lives).
+func countable(p *store.ActionParams, req *ActionRequest) bool {
+	if !p.DryRun || len(p.IDs) > 0 || req.KeepJobs || req.Progress != nil {
+		return false
+	}
+	return p.Action != store.ActCancel || !slices.Contains(p.Filter.Statuses, store.StatusRunning)
 }

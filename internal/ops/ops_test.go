@@ -425,3 +425,32 @@ func TestErrorIn(t *testing.T) {
 		t.Errorf("ErrForbiddenJob = %q", ErrForbiddenJob.In(flag))
 	}
 }
+
+// A dry run by filter that nobody watches job by job is a count of the
+// filter (an index range per status), not a walk of the table; a dry run
+// that must report per job, or cancel RUNNING jobs, still walks.
+func TestDryRunByFilterCounts(t *testing.T) {
+	f, o := newFake()
+	f.job("job_a", "", store.StatusFailed)
+	f.job("job_b", "", store.StatusFailed)
+	f.job("job_c", "", store.StatusCompleted)
+	f.job("job_d", "", store.StatusRunning)
+	failed := store.Filter{Types: []string{"T"}}
+	res, err := o.Act(bg, admin, &ActionRequest{Action: store.ActRetry, Filter: failed, DryRun: true})
+	if err != nil || res.Changed != 2 || len(f.acts) != 0 || f.counted == nil || !slices.Equal(f.counted.Statuses, store.Allowed[store.ActRetry]) {
+		t.Errorf("dry retry by filter: %+v, %d walks, counted %+v, %v; want 2 counted, no walk", res, len(f.acts), f.counted, err)
+	}
+	if _, err := o.Act(bg, admin, &ActionRequest{Action: store.ActRetry, Filter: failed, DryRun: true, KeepJobs: true}); err != nil || len(f.acts) != 1 {
+		t.Errorf("dry retry keeping its jobs: %d walks, %v; want a walk", len(f.acts), err)
+	}
+	if _, err := o.Act(bg, admin, &ActionRequest{Action: store.ActCancel, Filter: failed, DryRun: true}); err != nil || len(f.acts) != 2 {
+		t.Errorf("dry cancel, RUNNING jobs included: %d walks, %v; want a walk", len(f.acts), err)
+	}
+	res, err = o.Act(bg, admin, &ActionRequest{Action: store.ActCancel, Filter: store.Filter{Statuses: []store.Status{store.StatusPending}}, DryRun: true})
+	if err != nil || len(f.acts) != 2 {
+		t.Errorf("dry cancel of PENDING jobs only: %+v, %d walks, %v; want a count", res, len(f.acts), err)
+	}
+	if _, err := o.Act(bg, admin, &ActionRequest{Action: store.ActRetry, IDs: []string{"job_a"}, DryRun: true}); err != nil || len(f.acts) != 3 {
+		t.Errorf("dry retry of named jobs: %d walks, %v; want a walk (refusals are per job)", len(f.acts), err)
+	}
+}
