@@ -502,3 +502,33 @@ func TestShortID(t *testing.T) {
 		}
 	}
 }
+
+// The badge on every page is read from the store at most once per
+// healthBadgeTTL, however many pages are viewed.
+func TestHealthBadgeCached(t *testing.T) {
+	f := &fakeOps{jobs: fixtureJobs()}
+	now := testNow
+	u, err := New(f, Options{
+		Principal: func(*http.Request) (ops.Principal, bool) { return admin, true },
+		CSRF:      func(*http.Request) string { return "tok-123" },
+		Now:       func() time.Time { return now },
+		Tick:      time.Hour,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(u.Close)
+	mux := http.NewServeMux()
+	u.Register(mux)
+	for _, path := range []string{"/admin/jobs", "/admin/workers", "/admin/schedules", "/admin/audit-logs"} {
+		wantContains(t, get(t, mux, path).Body.String(), `class="health health-degraded"`)
+	}
+	if n := f.n("Health"); n != 1 {
+		t.Errorf("4 pages within the badge's TTL read health %d times; want 1", n)
+	}
+	now = now.Add(healthBadgeTTL)
+	get(t, mux, "/admin/workers")
+	if n := f.n("Health"); n != 2 {
+		t.Errorf("a page after the TTL: health read %d times in all; want 2", n)
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/jobctl/jobctl/internal/ops"
@@ -50,6 +51,7 @@ type UI struct {
 	pages map[string]*template.Template
 	hub   *hub
 	css   []byte // status.css, made from render's palette
+	badge badge
 }
 
 // New parses the templates and starts nothing: the live stream's hub
@@ -158,12 +160,46 @@ func toLogin(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 }
 
+// healthBadgeTTL is how old the health badge's reading may be. The badge
+// is on every page and a health check reads the store (about 20 ms on a
+// 1M-job table), while the status is everyone's and changes over minutes:
+// one check per few seconds serves every page view.
+const healthBadgeTTL = 5 * time.Second
+
+// badge is the health badge's last reading.
+type badge struct {
+	mu         sync.Mutex
+	status     string
+	at         time.Time
+	refreshing bool
+}
+
+// health is the badge's status: the last reading while it is younger than
+// healthBadgeTTL; else this request reads it again, while requests that
+// arrive meanwhile show the last one rather than wait or read it too.
 func (u *UI) health(ctx context.Context, who ops.Principal) string {
-	rep, err := u.svc.Health(ctx, who)
-	if err != nil || rep == nil {
-		return ""
+	b := &u.badge
+	b.mu.Lock()
+	if !b.at.IsZero() && (u.o.Now().Sub(b.at) < healthBadgeTTL || b.refreshing) {
+		st := b.status
+		b.mu.Unlock()
+		return st
 	}
-	return rep.Status
+	b.refreshing = true
+	b.mu.Unlock()
+
+	status := ""
+	rep, err := u.svc.Health(ctx, who)
+	if err == nil && rep != nil {
+		status = rep.Status
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.refreshing = false
+	if err == nil && rep != nil {
+		b.status, b.at = status, u.o.Now()
+	}
+	return status
 }
 
 // render executes a page; a template error after the header is written can
