@@ -263,6 +263,12 @@ func fixtureJobs() []*store.Job {
 // fixed CSRF token.
 func newTestUI(t *testing.T, f *fakeOps, who *ops.Principal) (*UI, *http.ServeMux) {
 	t.Helper()
+	return newTestUIAt(t, f, who, func() time.Time { return testNow })
+}
+
+// newTestUIAt is newTestUI on the clock now.
+func newTestUIAt(t *testing.T, f *fakeOps, who *ops.Principal, now func() time.Time) (*UI, *http.ServeMux) {
+	t.Helper()
 	if f.jobs == nil {
 		f.jobs = fixtureJobs()
 	}
@@ -274,7 +280,7 @@ func newTestUI(t *testing.T, f *fakeOps, who *ops.Principal) (*UI, *http.ServeMu
 			return *who, true
 		},
 		CSRF: func(*http.Request) string { return "tok-123" },
-		Now:  func() time.Time { return testNow },
+		Now:  now,
 		Tick: time.Hour,
 	})
 	if err != nil {

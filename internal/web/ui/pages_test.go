@@ -506,20 +506,9 @@ func TestShortID(t *testing.T) {
 // The badge on every page is read from the store at most once per
 // healthBadgeTTL, however many pages are viewed.
 func TestHealthBadgeCached(t *testing.T) {
-	f := &fakeOps{jobs: fixtureJobs()}
+	f := &fakeOps{}
 	now := testNow
-	u, err := New(f, Options{
-		Principal: func(*http.Request) (ops.Principal, bool) { return admin, true },
-		CSRF:      func(*http.Request) string { return "tok-123" },
-		Now:       func() time.Time { return now },
-		Tick:      time.Hour,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(u.Close)
-	mux := http.NewServeMux()
-	u.Register(mux)
+	_, mux := newTestUIAt(t, f, &admin, func() time.Time { return now })
 	for _, path := range []string{"/admin/jobs", "/admin/workers", "/admin/schedules", "/admin/audit-logs"} {
 		wantContains(t, get(t, mux, path).Body.String(), `class="health health-degraded"`)
 	}
