@@ -293,14 +293,19 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 
 	// A second claimer keeps a claim in flight while the loop's own waits
-	// for its answer, once the prefetch queue is large enough for two.
+	// for its answer, once the prefetch queue is large enough for two. Not
+	// with one slot: two claims in flight can land in the queue in the
+	// other order, so a NORMAL job could run before a HIGH one claimed in
+	// the same moment; with one slot jobs run strictly in priority order
+	// (TestClaimOrderAndChains saw the inversion), with more they start
+	// side by side anyway.
 	claimCtx, stopClaimer := context.WithCancel(ctx)
 	claimerDone := make(chan struct{})
 	if w.opts.adaptive {
 		bgWG.Add(1)
 		go func() { defer bgWG.Done(); w.tunePrefetch(bg) }()
 	}
-	if capacity := w.opts.Concurrency + w.opts.Prefetch; capacity >= 4*minClaim {
+	if capacity := w.opts.Concurrency + w.opts.Prefetch; w.opts.Concurrency > 1 && capacity >= 4*minClaim {
 		go func() { defer close(claimerDone); w.claimAlongside(claimCtx) }()
 	} else {
 		close(claimerDone)
