@@ -23,7 +23,7 @@ import (
 )
 
 const (
-	webTarget  = 50 * time.Millisecond
+	webTarget = 50 * time.Millisecond
 	// webWarmups are the requests per route before the timed ones: the
 	// first requests to a fresh serve pay one-off costs a running server
 	// has long paid (each pooled connection prepares each statement once;
