@@ -169,8 +169,9 @@ func (h *hub) run(sc *scope, c <-chan time.Time, stop func()) {
 	}
 }
 
-// poll is one tick of one scope: at most one Summary and one List for all its
-// subscribers, then each one's changed fragments.
+// poll is one tick of one scope, for all its subscribers: at most one
+// Summary, one List of the watched rows and one List of new jobs, then
+// each subscriber's changed fragments.
 func (h *hub) poll(sc *scope) {
 	h.mu.Lock()
 	subs := make([]*subscriber, 0, len(sc.subs))
