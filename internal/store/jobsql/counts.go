@@ -66,24 +66,16 @@ func statusCounts(ctx context.Context, db DB, d *Dialect, userID string, limit i
 	if userID != "" {
 		uc = ` AND "userId" = ` + a.Add(userID)
 	}
-	exact := []store.Status{store.StatusPending, store.StatusRunning, store.StatusFailed, store.StatusRetrying, store.StatusDead}
-	q := "SELECT "
-	for i, st := range exact {
-		if i > 0 {
-			q += ", "
-		}
-		q += `(SELECT count(*) FROM "Job" WHERE status = '` + string(st) + `'` + uc + `)`
-	}
-	ns := make([]int64, len(exact))
-	dest := make([]any, len(exact))
+	ns := make([]int64, len(countedStatuses))
+	dest := make([]any, len(countedStatuses))
 	for i := range ns {
 		dest[i] = &ns[i]
 	}
-	if err := db.QueryRow(ctx, q, a.Values...).Scan(dest...); err != nil {
+	if err := db.QueryRow(ctx, "SELECT "+statusCountCols(uc), a.Values...).Scan(dest...); err != nil {
 		return nil, err
 	}
 	out := make(map[store.Status]store.Tally, len(store.Statuses))
-	for i, st := range exact {
+	for i, st := range countedStatuses {
 		out[st] = store.Tally{N: ns[i]}
 	}
 	for _, st := range []store.Status{store.StatusCompleted, store.StatusCancelled} {

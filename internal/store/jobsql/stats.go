@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/jobctl/jobctl/internal/store"
@@ -36,12 +37,7 @@ func snapshot(ctx context.Context, db DB, d *Dialect, userID string) (*store.Sna
 	}
 	// Live and failed jobs are few however large the table grows: these
 	// are index scans on (status, …).
-	err := db.QueryRow(ctx, `SELECT `+d.Now+`,
-		(SELECT count(*) FROM "Job" WHERE status = 'PENDING'`+uc+`),
-		(SELECT count(*) FROM "Job" WHERE status = 'RUNNING'`+uc+`),
-		(SELECT count(*) FROM "Job" WHERE status = 'RETRYING'`+uc+`),
-		(SELECT count(*) FROM "Job" WHERE status = 'FAILED'`+uc+`),
-		(SELECT count(*) FROM "Job" WHERE status = 'DEAD'`+uc+`),
+	err := db.QueryRow(ctx, `SELECT `+d.Now+`, `+statusCountCols(uc)+`,
 		(SELECT min("scheduledFor") FROM "Job" WHERE `+claimable+` AND status = 'PENDING' AND "scheduledFor" <= `+d.Now+uc+`)`, a.Values...).Scan(
 		&now, &pending, &running, &retrying, &failed, &dead, &oldest)
 	if err != nil {
@@ -63,6 +59,21 @@ func snapshot(ctx context.Context, db DB, d *Dialect, userID string) (*store.Sna
 	}
 	snap.Workers, err = Workers(ctx, db, d)
 	return snap, err
+}
+
+// countedStatuses are the statuses health and the dashboard always count
+// exactly: the jobs an operator acts on, few in a healthy queue, each an
+// index range of Job_status_createdAt_idx.
+var countedStatuses = []store.Status{store.StatusPending, store.StatusRunning, store.StatusRetrying, store.StatusFailed, store.StatusDead}
+
+// statusCountCols is one count(*) subquery per countedStatuses, in that order,
+// each narrowed by cond (" AND …" or "").
+func statusCountCols(cond string) string {
+	cols := make([]string, len(countedStatuses))
+	for i, st := range countedStatuses {
+		cols[i] = `(SELECT count(*) FROM "Job" WHERE status = '` + string(st) + `'` + cond + `)`
+	}
+	return strings.Join(cols, ", ")
 }
 
 // Stats implements store.Monitoring.
