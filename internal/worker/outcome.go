@@ -146,8 +146,12 @@ func (w *Worker) write(ctx context.Context, batch []outcome) {
 }
 
 func (w *Worker) finished(o outcome, st store.Status, msg string, attrs ...any) {
-	attrs = append([]any{"job", o.job.ID, "type", o.job.Type, "attempt", o.job.Attempts, "status", st, "duration", o.took}, attrs...)
-	w.log.Log(context.Background(), outcomeLevel(st), msg, attrs...)
+	// Checked first: building the attributes costs more than writing the
+	// job's completion, and at --log-level warn nobody reads them.
+	if level := outcomeLevel(st); w.log.Enabled(context.Background(), level) {
+		attrs = append([]any{"job", o.job.ID, "type", o.job.Type, "attempt", o.job.Attempts, "status", st, "duration", o.took}, attrs...)
+		w.log.Log(context.Background(), level, msg, attrs...)
+	}
 	if w.obs != nil {
 		w.obs.Finished(o.job, st, o.took)
 	}

@@ -812,7 +812,9 @@ func (w *Worker) run(jobCtx context.Context, j *store.Job) {
 	w.mu.Lock()
 	w.running[j.ID] = cancel
 	w.mu.Unlock()
-	w.log.Info("job started", "job", j.ID, "type", j.Type, "attempt", j.Attempts, "worker", w.id)
+	if w.log.Enabled(ctx, slog.LevelInfo) {
+		w.log.Info("job started", "job", j.ID, "type", j.Type, "attempt", j.Attempts, "worker", w.id)
+	}
 	if w.obs != nil {
 		w.obs.Started(j)
 	}

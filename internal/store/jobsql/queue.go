@@ -1,9 +1,10 @@
 package jobsql
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,29 +16,55 @@ import (
 // verbatim so the planner picks that index.
 const claimable = `status IN ('PENDING', 'RETRYING') AND "waitingOn" = 0`
 
+// ClaimedColumns are what a worker needs of a job it claims: what its
+// handler is given, what the retry policy reads, and the claim order. A
+// claim returns only these, not all of JobColumns: scanning 23 columns of
+// every claimed job was a fifth of a busy worker's CPU.
+const ClaimedColumns = `id, type, priority, data, attempts, "maxAttempts", "scheduledFor", "startedAt", "userId", "parentId"`
+
 // Claim marks up to p.Limit due jobs RUNNING for p.WorkerID in one
-// statement and returns them in claim order.
+// statement and returns them in claim order, with ClaimedColumns filled
+// (and Status and WorkerID, which the claim set).
 func Claim(ctx context.Context, db DB, d *Dialect, p *store.ClaimParams) ([]*store.Job, error) {
 	a := d.Args()
 	w := a.Add(p.WorkerID)
 	sub := claimIDs(a, d, p)
 	sql := `UPDATE "Job" SET status = 'RUNNING', attempts = attempts + 1, "startedAt" = ` + d.Now +
 		`, "completedAt" = NULL, "workerId" = ` + w + `, "updatedAt" = ` + d.Now +
-		` WHERE ` + d.IDIn(sub) + ` RETURNING ` + JobColumns
-	jobs, err := QueryJobs(ctx, db, sql, a.Values, false)
+		` WHERE ` + d.IDIn(sub) + ` RETURNING ` + ClaimedColumns
+	rows, err := db.Query(ctx, sql, a.Values...)
 	if err != nil {
 		return nil, err
 	}
+	defer rows.Close()
+	jobs := make([]*store.Job, 0, p.Limit)
+	for rows.Next() {
+		j := &store.Job{Status: store.StatusRunning, WorkerID: p.WorkerID}
+		var (
+			priority         string
+			scheduled, start timestamp
+			userID, parentID text
+		)
+		if err := rows.Scan(&j.ID, &j.Type, &priority, (*[]byte)(&j.Data), &j.Attempts, &j.MaxAttempts, &scheduled, &start, &userID, &parentID); err != nil {
+			return nil, err
+		}
+		j.Priority = store.Priority(priority)
+		j.ScheduledFor, j.StartedAt = scheduled.value(), start.ptr()
+		j.UserID, j.ParentID = string(userID), string(parentID)
+		jobs = append(jobs, j)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
 	// RETURNING follows no ORDER BY; restore the claim order.
-	sort.Slice(jobs, func(i, k int) bool {
-		x, y := jobs[i], jobs[k]
-		if x.Priority.Rank() != y.Priority.Rank() {
-			return x.Priority.Rank() > y.Priority.Rank()
+	slices.SortFunc(jobs, func(x, y *store.Job) int {
+		if c := cmp.Compare(y.Priority.Rank(), x.Priority.Rank()); c != 0 {
+			return c
 		}
-		if !x.ScheduledFor.Equal(y.ScheduledFor) {
-			return x.ScheduledFor.Before(y.ScheduledFor)
+		if c := x.ScheduledFor.Compare(y.ScheduledFor); c != 0 {
+			return c
 		}
-		return x.ID < y.ID
+		return strings.Compare(x.ID, y.ID)
 	})
 	return jobs, nil
 }
@@ -132,7 +159,7 @@ const (
 	CompletePG = `WITH done AS (
 	UPDATE "Job" SET status = 'COMPLETED', output = CAST(v.output AS jsonb), "completedAt" = now(), "updatedAt" = now()
 	FROM unnest(CAST($1 AS text[]), CAST($2 AS text[])) AS v(id, output)
-	WHERE "Job".id = v.id AND "Job".status = 'RUNNING' AND "Job"."workerId" = $3
+	WHERE "Job".id = v.id AND "Job".status IS NOT DISTINCT FROM 'RUNNING' AND "Job"."workerId" IS NOT DISTINCT FROM $3
 	RETURNING "Job".id
 ), released AS (
 	UPDATE "Job" SET "waitingOn" = "waitingOn" - d.n, "updatedAt" = now()
