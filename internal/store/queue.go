@@ -106,3 +106,11 @@ type Queue interface {
 type Listener interface {
 	Listen(ctx context.Context, wake func()) error
 }
+
+// OneWriter is a store that takes one write at a time (SQLite). A worker
+// gains nothing there from a second claim or outcome write in flight: they
+// would wait for each other's turn, each carrying fewer jobs, so a worker
+// on such a store claims and writes from one goroutine each.
+type OneWriter interface {
+	OneWriter()
+}

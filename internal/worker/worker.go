@@ -274,9 +274,16 @@ func (w *Worker) Run(ctx context.Context) error {
 	var bgWG sync.WaitGroup
 	// Two writers, so that one batch of outcomes is on its way while the
 	// next gathers: a fast job never waits for a round trip of its own.
+	// One on a store of one writer at a time: the next batch gathers while
+	// the store is busy anyway, and grows larger.
 	flushed := make(chan struct{})
 	var flushWG sync.WaitGroup
-	for range flushers {
+	_, oneWriter := w.store.(store.OneWriter)
+	writers := flushers
+	if oneWriter {
+		writers = 1
+	}
+	for range writers {
 		flushWG.Add(1)
 		go func() { defer flushWG.Done(); w.flush(bg) }()
 	}
@@ -298,14 +305,15 @@ func (w *Worker) Run(ctx context.Context) error {
 	// other order, so a NORMAL job could run before a HIGH one claimed in
 	// the same moment; with one slot jobs run strictly in priority order
 	// (TestClaimOrderAndChains saw the inversion), with more they start
-	// side by side anyway.
+	// side by side anyway. Nor on a store of one writer at a time, where
+	// two claims would only take turns, each carrying fewer jobs.
 	claimCtx, stopClaimer := context.WithCancel(ctx)
 	claimerDone := make(chan struct{})
 	if w.opts.adaptive {
 		bgWG.Add(1)
 		go func() { defer bgWG.Done(); w.tunePrefetch(bg) }()
 	}
-	if capacity := w.opts.Concurrency + w.opts.Prefetch; w.opts.Concurrency > 1 && capacity >= 4*minClaim {
+	if capacity := w.opts.Concurrency + w.opts.Prefetch; !oneWriter && w.opts.Concurrency > 1 && capacity >= 4*minClaim {
 		go func() { defer close(claimerDone); w.claimAlongside(claimCtx) }()
 	} else {
 		close(claimerDone)

@@ -104,45 +104,62 @@ func heldBy(a *Args, workerID string) string {
 	return `status = 'RUNNING' AND "workerId" = ` + a.Add(workerID)
 }
 
-// Complete marks jobs COMPLETED with their outputs in one statement, then
-// lets their dependents go.
-func Complete(ctx context.Context, db DB, d *Dialect, workerID string, cs []store.Completion) (int64, error) {
+// Complete marks jobs COMPLETED with their outputs and lets their
+// dependents go, in the caller's transaction, on a backend that has one
+// writer at a time (SQLite; Postgres has its own, CompletePG). Both
+// statements have fixed text, whatever the batch, so the store prepares
+// them once: parsing a VALUES list of 2 parameters a job was a sixth of a
+// SQLite worker's CPU.
+func Complete(ctx context.Context, db DB, workerID string, cs []store.Completion) (int64, error) {
 	if len(cs) == 0 {
 		return 0, nil
 	}
-	// The jobs and the jobs waiting on them, locked in id order before any
-	// changes: the UPDATE below would lock them in the VALUES list's order.
-	ids := make([]string, len(cs))
+	pairs := make([][2]*string, len(cs))
 	for i, c := range cs {
-		ids[i] = c.ID
-	}
-	a := d.Args()
-	in := d.InIDs(a, ids)
-	if err := lockJobs(ctx, db, d, `id`+in+` OR `+d.IDIn(`SELECT "jobId" FROM "JobDependency" WHERE "dependsOnId"`+in), a.Values); err != nil {
-		return 0, err
-	}
-	a = d.Args()
-	rows := make([]string, len(cs))
-	for i, c := range cs {
-		var out any
+		pairs[i][0] = &cs[i].ID
 		if len(c.Output) > 0 {
-			out = string(c.Output)
+			out := string(c.Output)
+			pairs[i][1] = &out
 		}
-		rows[i] = "(" + a.Add(c.ID) + ", " + a.Add(out) + ")"
 	}
-	sql := `UPDATE "Job" SET status = 'COMPLETED', output = ` + d.JSON("v.column2") +
-		`, "completedAt" = ` + d.Now + `, "updatedAt" = ` + d.Now +
-		` FROM (VALUES ` + strings.Join(rows, ", ") + `) AS v WHERE "Job".id = v.column1 AND "Job".` + heldBy(a, workerID) +
-		` RETURNING "Job".id`
-	done, err := queryStrings(ctx, db, sql, a.Values...)
+	arg, err := json.Marshal(pairs)
 	if err != nil {
 		return 0, err
 	}
-	if err := releaseDependents(ctx, db, d, done); err != nil {
+	done, err := queryStrings(ctx, db, CompleteSQLite, string(arg), workerID)
+	if err != nil || len(done) == 0 {
+		return 0, err
+	}
+	ids, err := json.Marshal(done)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := db.Exec(ctx, ReleaseSQLite, string(ids)); err != nil {
 		return 0, err
 	}
 	return int64(len(done)), nil
 }
+
+// The SQLite completion. CompleteSQLite marks the jobs still held by the
+// worker COMPLETED with their outputs and returns their ids. $1 is a JSON
+// array of [id, output] pairs, the output a JSON string holding the
+// output's JSON text, or null; $2 the worker. The guard's columns are
+// written +status and +"workerId": SQLite's unary plus keeps an index from
+// serving them, so each job is found by its id, not by walking every
+// RUNNING job for each pair. ReleaseSQLite then lowers each dependent's
+// waitingOn by how many of its dependencies completed ($1 a JSON array of
+// their ids); at zero the claim index sees it.
+const (
+	CompleteSQLite = `UPDATE "Job" SET status = 'COMPLETED', output = v.output,
+	"completedAt" = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), "updatedAt" = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+FROM (SELECT value ->> 0 AS id, value ->> 1 AS output FROM json_each($1)) AS v
+WHERE "Job".id = v.id AND +"Job".status = 'RUNNING' AND +"Job"."workerId" = $2
+RETURNING "Job".id`
+	ReleaseSQLite = `UPDATE "Job" SET "waitingOn" = "waitingOn" - (SELECT count(*) FROM "JobDependency" dep
+	WHERE dep."jobId" = "Job".id AND dep."dependsOnId" IN (SELECT value FROM json_each($1))),
+	"updatedAt" = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+WHERE id IN (SELECT "jobId" FROM "JobDependency" WHERE "dependsOnId" IN (SELECT value FROM json_each($1)))`
+)
 
 // The Postgres completion, sent as one pipeline (one round trip, one
 // implicit transaction): CompleteLockPG locks the jobs and the jobs waiting
@@ -151,7 +168,7 @@ func Complete(ctx context.Context, db DB, d *Dialect, workerID string, cs []stor
 // COMPLETED with their outputs and lowers their dependents' waitingOn in
 // the same statement, returning how many it completed. Its snapshot is
 // taken after the locks are granted, so a dependency committed while it
-// waited for one is counted, as releaseDependents's is. Its guard is
+// waited for one is counted. Its guard is
 // spelled IS NOT DISTINCT FROM, which no index serves, so the jobs are
 // found by id: with "status = 'RUNNING'" the planner, told by statistics
 // that few jobs run, walked the RUNNING range of the status index, where
@@ -172,20 +189,6 @@ const (
 )
 SELECT count(*) FROM done`
 )
-
-// releaseDependents lowers each dependent's waitingOn by how many of its
-// dependencies just completed; at zero the claim index sees it.
-func releaseDependents(ctx context.Context, db DB, d *Dialect, completed []string) error {
-	if len(completed) == 0 {
-		return nil
-	}
-	a := d.Args()
-	in := In(a, completed)
-	_, err := db.Exec(ctx, `UPDATE "Job" SET "waitingOn" = "waitingOn" - (SELECT count(*) FROM "JobDependency" dep
-		WHERE dep."jobId" = "Job".id AND dep."dependsOnId" IN `+in+`), "updatedAt" = `+d.Now+`
-		WHERE `+lockedWhere(d, `"Job"`, `id IN (SELECT "jobId" FROM "JobDependency" WHERE "dependsOnId" IN `+in+`)`), a.Values...)
-	return err
-}
 
 // Fail records failed attempts: the latest error in the error columns, the
 // attempt appended to "errorHistory", and the policy's verdict.

@@ -122,7 +122,8 @@ func TestWorkerWritesAndBulkActionsLockInOneOrder(t *testing.T) {
 		rand.Shuffle(len(shuffled), func(i, k int) { shuffled[i], shuffled[k] = shuffled[k], shuffled[i] })
 
 		ops := map[string]func() error{
-			"complete": func() error { _, err := b.Complete(ctx, worker, cs); return err },
+			// The store's own completion (one pipeline), with retry off too.
+			"complete": func() error { _, err := (&Store{Base: *b, pool: s.pool}).Complete(ctx, worker, cs); return err },
 			"fail":     func() error { _, err := b.Fail(ctx, worker, fs); return err },
 			"cancel ascending": func() error {
 				_, err := b.Act(ctx, &store.ActionParams{Action: store.ActCancel, IDs: append(slices.Clone(ids), dependents...), Actor: "a"})

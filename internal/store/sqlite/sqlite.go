@@ -41,6 +41,8 @@ type Store struct {
 	// for the holder: a worker's claimers and writers would mostly sleep
 	// on each other. Between processes the busy timeout still rules.
 	queueMu sync.Mutex
+	// stmts are the worker's claim and completion, prepared.
+	stmts stmtCache
 }
 
 var _ store.Store = (*Store)(nil)
@@ -114,6 +116,7 @@ func OpenWith(ctx context.Context, path string, o Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.stmts.db = s.db
 	s.Base = jobsql.Base{D: dialect, DB: db{s.db}, Wrap: s.wrap, InTx: func(ctx context.Context, fn func(jobsql.DB) error) error {
 		return s.inTx(ctx, func(tx db) error { return fn(tx) })
 	}}
@@ -189,7 +192,10 @@ func (s *Store) Path() string { return s.path }
 func (s *Store) DB() *sql.DB { return s.db }
 
 // Close implements store.Store.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.stmts.close()
+	return s.db.Close()
+}
 
 // SQLite has no grants: perm is what a Postgres store would report.
 func (s *Store) wrap(op string, _ store.Permission, err error) error {
@@ -262,18 +268,38 @@ func bulkError(err error) error {
 	return re.Err
 }
 
-// Claim implements store.Queue, one queue write at a time in this process.
+// Claim implements store.Queue, one queue write at a time in this process,
+// with the claim statement prepared once.
 func (s *Store) Claim(ctx context.Context, p *store.ClaimParams) ([]*store.Job, error) {
 	s.queueMu.Lock()
 	defer s.queueMu.Unlock()
-	return s.Base.Claim(ctx, p)
+	var jobs []*store.Job
+	err := s.Base.Retry(ctx, func() (err error) {
+		jobs, err = jobsql.Claim(ctx, db{prepared{cache: &s.stmts}}, dialect, p)
+		return err
+	})
+	return jobs, s.wrap("claim", store.PermWrite, err)
 }
 
-// Complete implements store.Queue, one queue write at a time in this process.
+// Complete implements store.Queue, one queue write at a time in this
+// process, with the completion's statements prepared once. The status
+// change and the release of dependents commit together.
 func (s *Store) Complete(ctx context.Context, workerID string, cs []store.Completion) (int64, error) {
 	s.queueMu.Lock()
 	defer s.queueMu.Unlock()
-	return s.Base.Complete(ctx, workerID, cs)
+	var n int64
+	err := s.Base.Retry(ctx, func() error {
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if n, err = jobsql.Complete(ctx, db{prepared{cache: &s.stmts, tx: tx}}, workerID, cs); err != nil {
+			_ = tx.Rollback()
+			return err
+		}
+		return tx.Commit()
+	})
+	return n, s.wrap("complete", store.PermWrite, err)
 }
 
 // Fail implements store.Queue, one queue write at a time in this process.
@@ -282,3 +308,6 @@ func (s *Store) Fail(ctx context.Context, workerID string, fs []store.Failure) (
 	defer s.queueMu.Unlock()
 	return s.Base.Fail(ctx, workerID, fs)
 }
+
+// OneWriter implements store.OneWriter.
+func (s *Store) OneWriter() {}
