@@ -18,8 +18,8 @@ import (
 )
 
 const (
-	retryTarget      = 5 * time.Second
-	archiveTarget    = 50000 // jobs/s
+	retryTarget      = 2 * time.Second // issue 11, Deliver 4
+	archiveTarget    = 100000          // jobs/s; issue 11, Deliver 4
 	claimTarget      = 100 * time.Millisecond
 	opsEnqueueRate   = 500 // Noop jobs/s during the archive
 	opsWorkers       = 8
