@@ -169,10 +169,10 @@ WHERE id IN (SELECT "jobId" FROM "JobDependency" WHERE "dependsOnId" IN (SELECT 
 // the same statement, returning how many it completed. Its snapshot is
 // taken after the locks are granted, so a dependency committed while it
 // waited for one is counted. Its guard is
-// spelled IS NOT DISTINCT FROM, which no index serves, so the jobs are
-// found by id: with "status = 'RUNNING'" the planner, told by statistics
-// that few jobs run, walked the RUNNING range of the status index, where
-// every job completed since the last VACUUM leaves a dead entry.
+// spelled "status = 'RUNNING'", which lets the planner walk the RUNNING
+// range of the status index: spelled IS NOT DISTINCT FROM, so that only
+// the primary key could serve it, a worker at --concurrency 2000 ran at
+// half the rate (2.4 times the server's CPU per job).
 // $1 the ids, $2 their outputs (JSON text or NULL), $3 the worker.
 const (
 	CompleteLockPG = `SELECT id FROM "Job" WHERE id = ANY($1) OR id = ANY(ARRAY(
@@ -180,7 +180,7 @@ const (
 	CompletePG = `WITH done AS (
 	UPDATE "Job" SET status = 'COMPLETED', output = CAST(v.output AS jsonb), "completedAt" = now(), "updatedAt" = now()
 	FROM unnest(CAST($1 AS text[]), CAST($2 AS text[])) AS v(id, output)
-	WHERE "Job".id = v.id AND "Job".status IS NOT DISTINCT FROM 'RUNNING' AND "Job"."workerId" IS NOT DISTINCT FROM $3
+	WHERE "Job".id = v.id AND "Job".status = 'RUNNING' AND "Job"."workerId" = $3
 	RETURNING "Job".id
 ), released AS (
 	UPDATE "Job" SET "waitingOn" = "waitingOn" - d.n, "updatedAt" = now()
