@@ -26,6 +26,8 @@ type Rows interface {
 
 // Dialect is what differs between the backends' SQL.
 type Dialect struct {
+	// Engine picks each named statement's text (statements.go).
+	Engine Engine
 	// Now is the SQL expression for the current time, in the column type's
 	// representation. The database's clock, not the caller's, so workers on
 	// hosts with skewed clocks agree on what is due.

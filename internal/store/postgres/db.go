@@ -16,6 +16,7 @@ import (
 )
 
 var dialect = &jobsql.Dialect{
+	Engine:        jobsql.Postgres,
 	Now:           "now()",
 	LockShared:    " FOR SHARE",
 	SkipLocked:    " FOR UPDATE SKIP LOCKED",

@@ -46,6 +46,7 @@ type Store struct {
 var _ store.Store = (*Store)(nil)
 
 var dialect = &jobsql.Dialect{
+	Engine:        jobsql.SQLite,
 	Now:           `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`,
 	IDIn:          func(sub string) string { return "id IN (" + sub + ")" },
 	Greatest:      func(a, b string) string { return "max(" + a + ", " + b + ")" },

@@ -1,0 +1,270 @@
+package jobsql
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// Named statements. Every statement lives in sql/<area>.sql as a block
+//
+//	-- name: SessionTouch
+//	-- What it does; $1 the session id, $2 …
+//	UPDATE "Session" SET … WHERE "idHash" = $2;
+//
+// written in Postgres's spelling with numbered parameters, so it can be
+// pasted into psql and EXPLAINed as it stands. Go code binds each name once,
+// at package initialisation, through stmt: a name missing from the files, a
+// duplicate, a malformed block, or a statement in the files that no Go code
+// binds panics at start-up, so neither a typo nor a dead statement survives
+// `go test`.
+//
+// SQLite's text is, for each name:
+//
+//  1. the block of that name in sql/sqlite/<area>.sql, verbatim, when there
+//     is one: the override files hold only the statements whose SQLite
+//     spelling differs beyond rule 2, side by side with nothing else;
+//  2. otherwise the Postgres text with sqliteRewrites applied, which is
+//     only "now()" becoming the text form SQLite stores times in. (A Go
+//     now() registered on SQLite connections would read the clock per call,
+//     where 'now' is one value for a whole statement: two columns set to
+//     now() in one UPDATE would no longer agree.)
+//
+// A statement the Go code must complete at run time (a user's filter, an
+// IN list of any length, a choice of sort order) marks each place with a
+// slot, /*:name*/, and the one Go function that builds that slot's text is
+// named in the statement's comment. A slot's parameters are numbered after
+// the statement's own, which come first.
+
+//go:embed sql
+var sqlFiles embed.FS
+
+// Engine is a backend's SQL spelling.
+type Engine int
+
+// The engines whose text a Stmt holds.
+const (
+	Postgres Engine = iota
+	SQLite
+	engines
+)
+
+// Stmt is one named statement.
+type Stmt struct {
+	Name  string
+	File  string
+	text  [engines]string
+	slots []string
+	bound bool
+}
+
+// sqliteRewrites turn a Postgres text into SQLite's where the file
+// sql/sqlite/<area>.sql has no block of that name.
+var sqliteRewrites = strings.NewReplacer(
+	"now()", `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`,
+)
+
+var (
+	nameLine = regexp.MustCompile(`^-- name: ([A-Z][A-Za-z0-9]*)\s*$`)
+	slotMark = regexp.MustCompile(`/\*:([a-z][A-Za-z0-9]*)\*/`)
+)
+
+// statements is every statement in the files, by name.
+var statements = loadStatements(sqlFiles)
+
+func loadStatements(fsys fs.FS) map[string]*Stmt {
+	all := map[string]*Stmt{}
+	base, err := fs.Glob(fsys, "sql/*.sql")
+	if err != nil {
+		panic(err)
+	}
+	for _, file := range base {
+		for name, text := range parseFile(fsys, file) {
+			if s := all[name]; s != nil {
+				panic(fmt.Sprintf("jobsql: statement %s in both %s and %s", name, s.File, file))
+			}
+			s := &Stmt{Name: name, File: file}
+			s.text[Postgres] = text
+			s.text[SQLite] = sqliteRewrites.Replace(text)
+			for _, m := range slotMark.FindAllStringSubmatch(text, -1) {
+				s.slots = append(s.slots, m[1])
+			}
+			all[name] = s
+		}
+	}
+	over, err := fs.Glob(fsys, "sql/sqlite/*.sql")
+	if err != nil {
+		panic(err)
+	}
+	for _, file := range over {
+		for name, text := range parseFile(fsys, file) {
+			s := all[name]
+			if s == nil {
+				panic(fmt.Sprintf("jobsql: %s overrides %s, which no file in sql/ has", file, name))
+			}
+			if path.Base(file) != path.Base(s.File) {
+				panic(fmt.Sprintf("jobsql: %s overrides %s, which is in %s", file, name, s.File))
+			}
+			var slots []string
+			for _, m := range slotMark.FindAllStringSubmatch(text, -1) {
+				slots = append(slots, m[1])
+			}
+			if strings.Join(slots, ",") != strings.Join(s.slots, ",") {
+				panic(fmt.Sprintf("jobsql: %s: %s has slots %v, %s has %v", name, file, slots, s.File, s.slots))
+			}
+			s.text[SQLite] = text
+		}
+	}
+	return all
+}
+
+// parseFile returns the statements of one file by name. Comment lines are
+// for the reader: they are not sent, and a trailing ";" is dropped.
+func parseFile(fsys fs.FS, file string) map[string]string {
+	b, err := fs.ReadFile(fsys, file)
+	if err != nil {
+		panic(err)
+	}
+	out := map[string]string{}
+	var (
+		name string
+		body []string
+	)
+	flush := func() {
+		if name == "" {
+			return
+		}
+		text := strings.TrimSuffix(strings.TrimSpace(strings.Join(body, "\n")), ";")
+		if text == "" || strings.Contains(text, ";") {
+			panic(fmt.Sprintf("jobsql: %s: %s must be one statement", file, name))
+		}
+		if _, dup := out[name]; dup {
+			panic(fmt.Sprintf("jobsql: %s: %s twice", file, name))
+		}
+		out[name] = text
+	}
+	for i, line := range strings.Split(string(b), "\n") {
+		trimmed := strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(trimmed, "-- name:"):
+			m := nameLine.FindStringSubmatch(trimmed)
+			if m == nil {
+				panic(fmt.Sprintf("jobsql: %s:%d: malformed name line %q", file, i+1, line))
+			}
+			flush()
+			name, body = m[1], nil
+		case strings.HasPrefix(trimmed, "--"):
+		case name == "" && trimmed != "":
+			panic(fmt.Sprintf("jobsql: %s:%d: SQL before the first -- name: line", file, i+1))
+		default:
+			body = append(body, line)
+		}
+	}
+	flush()
+	return out
+}
+
+// stmt binds the statement called name, once; it panics for a name no file
+// has, so it is called only from package-level variable declarations.
+func stmt(name string) *Stmt {
+	s := statements[name]
+	if s == nil {
+		panic("jobsql: no statement called " + name + " in sql/*.sql")
+	}
+	if s.bound {
+		panic("jobsql: statement " + name + " bound twice")
+	}
+	s.bound = true
+	return s
+}
+
+// init runs after every stmt call of the package's variables.
+func init() {
+	for _, s := range statements {
+		if !s.bound {
+			panic("jobsql: " + s.File + ": statement " + s.Name + " is not used")
+		}
+	}
+}
+
+// Fill gives each of a statement's slots its text.
+type Fill map[string]string
+
+// SQL is s's text for d's engine, its slots filled. A slot without text,
+// or text for a slot s lacks, panics: the two are written together.
+func (d *Dialect) SQL(s *Stmt, fill ...Fill) string {
+	text := s.text[d.Engine]
+	if len(s.slots) == 0 && len(fill) == 0 {
+		return text
+	}
+	var f Fill
+	if len(fill) == 1 {
+		f = fill[0]
+	}
+	if len(f) != len(uniq(s.slots)) {
+		panic(fmt.Sprintf("jobsql: %s has slots %v, filled with %d", s.Name, s.slots, len(f)))
+	}
+	return slotMark.ReplaceAllStringFunc(text, func(m string) string {
+		v, ok := f[m[3:len(m)-2]]
+		if !ok {
+			panic(fmt.Sprintf("jobsql: %s: slot %s not filled", s.Name, m))
+		}
+		return v
+	})
+}
+
+func uniq(ss []string) map[string]bool {
+	m := map[string]bool{}
+	for _, s := range ss {
+		m[s] = true
+	}
+	return m
+}
+
+// Values converts args for d as Args.Add does, for a statement with only
+// its own parameters.
+func (d *Dialect) Values(args ...any) []any {
+	for i, v := range args {
+		args[i] = d.conv(v)
+	}
+	return args
+}
+
+// ArgsAfter returns an argument list that already holds a statement's own
+// parameters, converted for d, so that a slot's parameters number after
+// them.
+func (d *Dialect) ArgsAfter(args ...any) *Args {
+	a := d.Args()
+	for _, v := range args {
+		a.Add(v)
+	}
+	return a
+}
+
+// Listing is one statement as each engine runs it, for tests and readers.
+type Listing struct {
+	Name, File string
+	// Slots are the slot names, in order of appearance, that the text
+	// leaves for Go code to fill.
+	Slots []string
+	SQL   [engines]string
+}
+
+// Statements lists every named statement, by file and name.
+func Statements() []Listing {
+	out := make([]Listing, 0, len(statements))
+	for _, s := range statements {
+		out = append(out, Listing{Name: s.Name, File: s.File, Slots: s.slots, SQL: s.text})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].File != out[j].File {
+			return out[i].File < out[j].File
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}

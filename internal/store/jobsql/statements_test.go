@@ -1,0 +1,83 @@
+package jobsql
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestStatementsUsed: every statement the files hold is bound by stmt (init
+// panics otherwise), and every variable so bound is used by the package's
+// code, so the files hold no dead statement.
+func TestStatementsUsed(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	bound := map[string]string{} // variable → statement
+	uses := map[string]int{}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		file, err := parser.ParseFile(fset, f, src, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(file, func(n ast.Node) bool {
+			switch x := n.(type) {
+			case *ast.ValueSpec:
+				for i, v := range x.Values {
+					if c, ok := v.(*ast.CallExpr); ok {
+						if fn, ok := c.Fun.(*ast.Ident); ok && fn.Name == "stmt" && len(c.Args) == 1 {
+							bound[x.Names[i].Name] = strings.Trim(c.Args[0].(*ast.BasicLit).Value, `"`)
+						}
+					}
+				}
+			case *ast.Ident:
+				uses[x.Name]++
+			}
+			return true
+		})
+	}
+	if len(bound) != len(statements) {
+		t.Errorf("%d variables bind statements, the files hold %d", len(bound), len(statements))
+	}
+	for v, name := range bound {
+		if uses[v] < 2 { // its declaration is one use
+			t.Errorf("statement %s (variable %s) is never used", name, v)
+		}
+	}
+}
+
+func TestParseRefusesMalformed(t *testing.T) {
+	for _, src := range []string{
+		"-- name: lowercase\nSELECT 1;",
+		"-- name: A\nSELECT 1;\n-- name: A\nSELECT 2;",
+		"SELECT 1;",
+		"-- name: A\n",
+		"-- name: A\nSELECT 1; SELECT 2;",
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("parsed without a panic: %q", src)
+				}
+			}()
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "x.sql"), []byte(src), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			parseFile(os.DirFS(dir), "x.sql")
+		}()
+	}
+}
