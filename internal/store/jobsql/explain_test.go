@@ -18,7 +18,10 @@ var printSQL = flag.Bool("print-sql", false, "print every named statement as eac
 
 // slotSamples fill each slot for EXPLAIN as its builder would for the
 // simplest input.
-var slotSamples = map[string]string{}
+var slotSamples = map[string]string{
+	"filter": "TRUE",
+	"limit":  "100",
+}
 
 var param = regexp.MustCompile(`\$([0-9]+)`)
 

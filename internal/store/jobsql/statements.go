@@ -7,6 +7,7 @@ import (
 	"path"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -267,4 +268,46 @@ func Statements() []Listing {
 		return out[i].Name < out[j].Name
 	})
 	return out
+}
+
+var paramMark = regexp.MustCompile(`\$[0-9]+`)
+
+// manyRows repeats sql's last VALUES tuple n times, each copy's parameters
+// numbered after the previous copy's: a multi-row INSERT whose file spells
+// the one-row statement. The tuple holds every parameter of sql.
+func manyRows(sql string, n int) string {
+	start := strings.LastIndex(sql, "VALUES (")
+	if start < 0 {
+		panic("jobsql: manyRows: no VALUES tuple in " + sql)
+	}
+	start += len("VALUES ")
+	end, depth := start, 0
+	for ; end < len(sql); end++ {
+		if sql[end] == '(' {
+			depth++
+		} else if sql[end] == ')' {
+			if depth--; depth == 0 {
+				end++
+				break
+			}
+		}
+	}
+	tuple := sql[start:end]
+	if paramMark.MatchString(sql[:start]) || paramMark.MatchString(sql[end:]) {
+		panic("jobsql: manyRows: parameters outside the VALUES tuple in " + sql)
+	}
+	per := len(paramMark.FindAllString(tuple, -1))
+	var b strings.Builder
+	b.WriteString(sql[:start])
+	for r := range n {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(paramMark.ReplaceAllStringFunc(tuple, func(p string) string {
+			k, _ := strconv.Atoi(p[1:])
+			return "$" + strconv.Itoa(k+r*per)
+		}))
+	}
+	b.WriteString(sql[end:])
+	return b.String()
 }

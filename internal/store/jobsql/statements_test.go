@@ -81,3 +81,11 @@ func TestParseRefusesMalformed(t *testing.T) {
 		}()
 	}
 }
+
+func TestManyRows(t *testing.T) {
+	got := manyRows(`INSERT INTO t (a, b) VALUES ($1, CAST($2 AS jsonb)) ON CONFLICT DO NOTHING`, 3)
+	want := `INSERT INTO t (a, b) VALUES ($1, CAST($2 AS jsonb)), ($3, CAST($4 AS jsonb)), ($5, CAST($6 AS jsonb)) ON CONFLICT DO NOTHING`
+	if got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
