@@ -24,16 +24,17 @@ import (
 // binds panics at start-up, so neither a typo nor a dead statement survives
 // `go test`.
 //
-// SQLite's text is, for each name:
+// SQLite runs the same text, but for two differences:
 //
-//  1. the block of that name in sql/sqlite/<area>.sql, verbatim, when there
-//     is one: the override files hold only the statements whose SQLite
-//     spelling differs beyond rule 2, side by side with nothing else;
-//  2. otherwise the Postgres text with sqliteRewrites applied, which is
-//     only "now()" becoming the text form SQLite stores times in. (A Go
-//     now() registered on SQLite connections would read the clock per call,
-//     where 'now' is one value for a whole statement: two columns set to
-//     now() in one UPDATE would no longer agree.)
+//  1. A statement SQLite spells otherwise has a block of the same name in
+//     sql/sqlite/<area>.sql, which replaces the Postgres text. These
+//     override files hold only such statements (a JSON cast, an array
+//     column, a row lock SQLite has no use for).
+//  2. In either text, now() becomes the text form SQLite stores times in
+//     (sqliteRewrites). A Go now() registered on SQLite connections would
+//     read the clock once per call, where SQLite's 'now' is one value for
+//     a whole statement: two columns set to now() by one UPDATE would no
+//     longer agree.
 //
 // A statement the Go code must complete at run time (a user's filter, an
 // IN list of any length, a choice of sort order) marks each place with a
@@ -63,8 +64,8 @@ type Stmt struct {
 	bound bool
 }
 
-// sqliteRewrites turn a Postgres text into SQLite's where the file
-// sql/sqlite/<area>.sql has no block of that name.
+// sqliteRewrites turn the time function into SQLite's, in its text
+// representation (TimeLayout).
 var sqliteRewrites = strings.NewReplacer(
 	"now()", `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`,
 )
@@ -117,7 +118,7 @@ func loadStatements(fsys fs.FS) map[string]*Stmt {
 			if strings.Join(slots, ",") != strings.Join(s.slots, ",") {
 				panic(fmt.Sprintf("jobsql: %s: %s has slots %v, %s has %v", name, file, slots, s.File, s.slots))
 			}
-			s.text[SQLite] = text
+			s.text[SQLite] = sqliteRewrites.Replace(text)
 		}
 	}
 	return all
