@@ -20,6 +20,8 @@ var printSQL = flag.Bool("print-sql", false, "print every named statement as eac
 // simplest input.
 var slotSamples = map[string]string{
 	"filter": "TRUE",
+	"table":  `"Job"`,
+	"scope":  "",
 	"limit":  "100",
 }
 
