@@ -22,6 +22,8 @@ var slotSamples = map[string]string{
 	"filter": "TRUE",
 	"table":  `"Job"`,
 	"scope":  "",
+	"after":  "",
+	"order":  "id",
 	"limit":  "100",
 }
 
@@ -77,7 +79,7 @@ func TestStatementsExplain(t *testing.T) {
 
 // TestPrintStatements prints the statements under -print-sql:
 //
-//	go test ./internal/store/jobsql -run PrintStatements -print-sql
+//	go test ./internal/store/jobsql -run PrintStatements -v -print-sql
 func TestPrintStatements(t *testing.T) {
 	if !*printSQL {
 		t.Skip("-print-sql not set")
