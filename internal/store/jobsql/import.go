@@ -3,11 +3,12 @@ package jobsql
 import (
 	"context"
 	"encoding/json"
-	"strings"
 	"time"
 
 	"github.com/jobctl/jobctl/internal/store"
 )
+
+var jobImport = stmt("JobImport") // sql/enqueue.sql
 
 // importColumns are every stored column of "Job" ("priorityRank" is
 // generated), in the order importValues gives them.
@@ -25,16 +26,15 @@ const importBatch = 200
 func Import(ctx context.Context, db DB, d *Dialect, jobs []*store.Job) error {
 	for start := 0; start < len(jobs); start += importBatch {
 		batch := jobs[start:min(start+importBatch, len(jobs))]
-		a := d.Args()
-		rows := make([]string, len(batch))
-		for i, j := range batch {
+		args := make([]any, 0, 23*len(batch))
+		for _, j := range batch {
 			vals, err := importValues(j)
 			if err != nil {
 				return err
 			}
-			rows[i] = In(a, vals)
+			args = append(args, vals...)
 		}
-		if _, err := db.Exec(ctx, `INSERT INTO "Job" (`+importColumns+`) VALUES `+strings.Join(rows, ", "), a.Values...); err != nil {
+		if _, err := db.Exec(ctx, manyRows(d.SQL(jobImport), len(batch)), d.Values(args...)...); err != nil {
 			return err
 		}
 		for _, j := range batch {

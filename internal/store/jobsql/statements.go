@@ -29,7 +29,10 @@ import (
 //  1. A statement SQLite spells otherwise has a block of the same name in
 //     sql/sqlite/<area>.sql, which replaces the Postgres text. These
 //     override files hold only such statements (a JSON cast, an array
-//     column, a row lock SQLite has no use for).
+//     column, a row lock SQLite has no use for). A block with nothing but
+//     comments means SQLite does not run the statement at all (a lock
+//     taken ahead of a change: SQLite has one writer at a time and no row
+//     locks); Dialect.Runs says so to the Go code.
 //  2. In either text, now() becomes the text form SQLite stores times in
 //     (sqliteRewrites). A Go now() registered on SQLite connections would
 //     read the clock once per call, where SQLite's 'now' is one value for
@@ -85,7 +88,7 @@ func loadStatements(fsys fs.FS) map[string]*Stmt {
 		panic(err)
 	}
 	for _, file := range base {
-		for name, text := range parseFile(fsys, file) {
+		for name, text := range parseFile(fsys, file, false) {
 			if s := all[name]; s != nil {
 				panic(fmt.Sprintf("jobsql: statement %s in both %s and %s", name, s.File, file))
 			}
@@ -103,7 +106,7 @@ func loadStatements(fsys fs.FS) map[string]*Stmt {
 		panic(err)
 	}
 	for _, file := range over {
-		for name, text := range parseFile(fsys, file) {
+		for name, text := range parseFile(fsys, file, true) {
 			s := all[name]
 			if s == nil {
 				panic(fmt.Sprintf("jobsql: %s overrides %s, which no file in sql/ has", file, name))
@@ -115,7 +118,7 @@ func loadStatements(fsys fs.FS) map[string]*Stmt {
 			for _, m := range slotMark.FindAllStringSubmatch(text, -1) {
 				slots = append(slots, m[1])
 			}
-			if strings.Join(slots, ",") != strings.Join(s.slots, ",") {
+			if text != "" && strings.Join(slots, ",") != strings.Join(s.slots, ",") {
 				panic(fmt.Sprintf("jobsql: %s: %s has slots %v, %s has %v", name, file, slots, s.File, s.slots))
 			}
 			s.text[SQLite] = sqliteRewrites.Replace(text)
@@ -125,8 +128,9 @@ func loadStatements(fsys fs.FS) map[string]*Stmt {
 }
 
 // parseFile returns the statements of one file by name. Comment lines are
-// for the reader: they are not sent, and a trailing ";" is dropped.
-func parseFile(fsys fs.FS, file string) map[string]string {
+// for the reader: they are not sent, and a trailing ";" is dropped. Only an
+// override file (none) may have a block without SQL.
+func parseFile(fsys fs.FS, file string, none bool) map[string]string {
 	b, err := fs.ReadFile(fsys, file)
 	if err != nil {
 		panic(err)
@@ -141,7 +145,7 @@ func parseFile(fsys fs.FS, file string) map[string]string {
 			return
 		}
 		text := strings.TrimSuffix(strings.TrimSpace(strings.Join(body, "\n")), ";")
-		if text == "" || strings.Contains(text, ";") {
+		if (text == "" && !none) || strings.Contains(text, ";") {
 			panic(fmt.Sprintf("jobsql: %s: %s must be one statement", file, name))
 		}
 		if _, dup := out[name]; dup {
@@ -196,10 +200,17 @@ func init() {
 // Fill gives each of a statement's slots its text.
 type Fill map[string]string
 
+// Runs reports whether d's engine runs s at all.
+func (d *Dialect) Runs(s *Stmt) bool { return s.text[d.Engine] != "" }
+
 // SQL is s's text for d's engine, its slots filled. A slot without text,
-// or text for a slot s lacks, panics: the two are written together.
+// or text for a slot s lacks, panics: the two are written together; so
+// does a statement the engine does not run.
 func (d *Dialect) SQL(s *Stmt, fill ...Fill) string {
 	text := s.text[d.Engine]
+	if text == "" {
+		panic("jobsql: " + s.Name + " is not run on this engine")
+	}
 	if len(s.slots) == 0 && len(fill) == 0 {
 		return text
 	}
@@ -253,7 +264,8 @@ type Listing struct {
 	// Slots are the slot names, in order of appearance, that the text
 	// leaves for Go code to fill.
 	Slots []string
-	SQL   [engines]string
+	// SQL is the text per engine, "" where the engine does not run it.
+	SQL [engines]string
 }
 
 // Statements lists every named statement, by file and name.

@@ -77,7 +77,7 @@ func TestParseRefusesMalformed(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, "x.sql"), []byte(src), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			parseFile(os.DirFS(dir), "x.sql")
+			parseFile(os.DirFS(dir), "x.sql", false)
 		}()
 	}
 }
