@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/jobctl/jobctl/internal/store/jobsql"
@@ -17,15 +18,23 @@ import (
 var printSQL = flag.Bool("print-sql", false, "print every named statement as each backend runs it")
 
 // slotSamples fill each slot for EXPLAIN as its builder would for the
-// simplest input.
+// simplest input; "$?" is the slot's next parameter, numbered after the
+// statement's own.
 var slotSamples = map[string]string{
-	"filter": "TRUE",
-	"table":  `"Job"`,
-	"scope":  "",
-	"after":  "",
-	"order":  "id",
-	"ids":    "($1)",
-	"limit":  "100",
+	"filter":   "TRUE",
+	"table":    `"Job"`,
+	"scope":    "",
+	"after":    "",
+	"order":    "id",
+	"ids":      "($?)",
+	"keys":     "($?)",
+	"idArray":  "$?",
+	"previous": "status",
+	"next":     "status",
+	"extra":    "",
+	"from":     `"Job"`,
+	"to":       `"JobArchive"`,
+	"limit":    "100",
 }
 
 var param = regexp.MustCompile(`\$([0-9]+)`)
@@ -62,17 +71,26 @@ func TestStatementsExplain(t *testing.T) {
 			if sql == "" {
 				continue // not run on this engine
 			}
-			for _, slot := range l.Slots {
-				sample, ok := slotSamples[slot]
-				if !ok {
-					t.Fatalf("%s: no sample for slot %s", l.Name, slot)
-				}
-				sql = regexp.MustCompile(`/\*:`+slot+`\*/`).ReplaceAllLiteralString(sql, sample)
-			}
 			n := 0
 			for _, m := range param.FindAllStringSubmatch(sql, -1) {
 				k, _ := strconv.Atoi(m[1])
 				n = max(n, k)
+			}
+			filled := map[string]bool{}
+			for _, slot := range l.Slots {
+				if filled[slot] {
+					continue // one text fills every place of a slot
+				}
+				filled[slot] = true
+				sample, ok := slotSamples[slot]
+				if !ok {
+					t.Fatalf("%s: no sample for slot %s", l.Name, slot)
+				}
+				if strings.Contains(sample, "$?") {
+					n++
+					sample = strings.ReplaceAll(sample, "$?", "$"+strconv.Itoa(n))
+				}
+				sql = regexp.MustCompile(`/\*:`+slot+`\*/`).ReplaceAllLiteralString(sql, sample)
 			}
 			if err := explain(sql, make([]any, n)); err != nil {
 				t.Errorf("%s (%s): %v\n%s", l.Name, l.File, err, sql)

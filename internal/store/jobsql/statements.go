@@ -33,11 +33,11 @@ import (
 //     comments means SQLite does not run the statement at all (a lock
 //     taken ahead of a change: SQLite has one writer at a time and no row
 //     locks); Dialect.Runs says so to the Go code.
-//  2. In either text, now() becomes the text form SQLite stores times in
-//     (sqliteRewrites). A Go now() registered on SQLite connections would
-//     read the clock once per call, where SQLite's 'now' is one value for
-//     a whole statement: two columns set to now() by one UPDATE would no
-//     longer agree.
+//  2. In either text, sqliteRewrites turn four spellings into SQLite's.
+//     now() becomes the text form SQLite stores times in: a Go now()
+//     registered on SQLite connections would read the clock once per call,
+//     where SQLite's 'now' is one value for a whole statement, so two
+//     columns set to now() by one UPDATE would no longer agree.
 //
 // A statement the Go code must complete at run time (a user's filter, an
 // IN list of any length, a choice of sort order) marks each place with a
@@ -67,11 +67,26 @@ type Stmt struct {
 	bound bool
 }
 
-// sqliteRewrites turn the time function into SQLite's, in its text
-// representation (TimeLayout).
+// sqliteRewrites are the spellings SQLite has for the same thing.
 var sqliteRewrites = strings.NewReplacer(
+	// The time, in the text form SQLite stores it in (TimeLayout).
 	"now()", `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`,
+	// No arrays: idArray fills the slot with a parameter per id.
+	"= ANY(/*:idArray*/)", "IN (/*:idArray*/)",
+	"jsonb_build_object(", "json_object(",
+	// The larger of its arguments, as GREATEST (neither is ever NULL here).
+	"GREATEST(", "max(",
 )
+
+// idArray fills an /*:idArray*/ slot with ids: one text-array parameter on
+// Postgres, for = ANY(…); a parameter per id on SQLite, for IN (…).
+func idArray(d *Dialect, a *Args, ids []string) string {
+	if d.Engine == SQLite {
+		in := In(a, ids)
+		return in[1 : len(in)-1]
+	}
+	return a.Add(ids)
+}
 
 var (
 	nameLine = regexp.MustCompile(`^-- name: ([A-Z][A-Za-z0-9]*)\s*$`)
