@@ -47,7 +47,19 @@ func TestStatementsExplain(t *testing.T) {
 	teststore.Each(t, func(t *testing.T, b *teststore.Backend) {
 		ctx := context.Background()
 		engine, explain := jobsql.Postgres, func(sql string, args []any) error {
-			rows, err := b.Store.(*postgres.Store).Pool().Query(ctx, "EXPLAIN "+sql, args...)
+			pool := b.Store.(*postgres.Store).Pool()
+			if strings.HasPrefix(sql, "CREATE ") {
+				// Postgres EXPLAINs no DDL: parsing and analysing it is
+				// what there is to check.
+				conn, err := pool.Acquire(ctx)
+				if err != nil {
+					return err
+				}
+				defer conn.Release()
+				_, err = conn.Conn().Prepare(ctx, "", sql)
+				return err
+			}
+			rows, err := pool.Query(ctx, "EXPLAIN "+sql, args...)
 			if err != nil {
 				return err
 			}
