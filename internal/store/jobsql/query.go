@@ -1,7 +1,8 @@
-// Package jobsql is the SQL both backends share: the job column list,
-// filters, listing order and reading rows back into store.Job. Placeholders
-// are $N, which Postgres takes natively and the SQLite driver binds by
-// ordinal. Every value is a bind parameter; no input reaches SQL as text.
+// Package jobsql is the SQL both backends share: the named statements of
+// sql/*.sql (statements.go), the filters, orders and lists that fill their
+// slots, and reading rows back into store.Job. Placeholders are $N, which
+// Postgres takes natively and the SQLite driver binds by ordinal. Every
+// value is a bind parameter; no input reaches SQL as text.
 package jobsql
 
 import (
