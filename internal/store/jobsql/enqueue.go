@@ -10,10 +10,6 @@ import (
 	"github.com/jobctl/jobctl/internal/store"
 )
 
-// liveStatuses is the unique-key index's predicate: a key is held only while
-// its job is on its way to an outcome.
-const liveStatuses = `('PENDING', 'RUNNING', 'RETRYING')`
-
 // Enqueueing, in sql/enqueue.sql.
 var (
 	jobInsert        = stmt("JobInsert")

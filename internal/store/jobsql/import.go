@@ -8,13 +8,9 @@ import (
 	"github.com/jobctl/jobctl/internal/store"
 )
 
+// jobImport inserts every stored column of "Job" ("priorityRank" is
+// generated), in the order importValues gives them: JobColumns.
 var jobImport = stmt("JobImport") // sql/enqueue.sql
-
-// importColumns are every stored column of "Job" ("priorityRank" is
-// generated), in the order importValues gives them.
-const importColumns = `id, type, status, priority, data, output, "errorMessage", "errorCode", "errorStack",
-	attempts, "maxAttempts", "scheduledFor", "createdAt", "startedAt", "completedAt", "updatedAt",
-	"userId", "parentId", "workerId", "cancelRequested", "uniqueKey", "waitingOn", "errorHistory"`
 
 // importBatch rows per INSERT keeps the statement under both databases'
 // bound-parameter limits.

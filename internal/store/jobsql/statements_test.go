@@ -94,3 +94,31 @@ func TestManyRows(t *testing.T) {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }
+
+// TestSharedSpellings: what Go code or an index relies on is spelled alike
+// in every statement that spells it: the column lists ScanJob, importValues
+// and the bulk inserts read or write in order, and the predicates of the
+// partial indexes a statement must repeat verbatim for the planner to use
+// them.
+func TestSharedSpellings(t *testing.T) {
+	norm := func(s string) string { return strings.Join(strings.Fields(s), " ") }
+	jobColumns, insertColumns := norm(JobColumns), norm(InsertColumns)
+	uniqueKeyIndex := `status IN ('PENDING', 'RUNNING', 'RETRYING')`
+	for _, s := range statements {
+		text := norm(s.text[Postgres])
+		if strings.Contains(text, "id, type, status, priority, data,") && !strings.Contains(text, jobColumns) {
+			t.Errorf("%s: a job column list other than JobColumns", s.Name)
+		}
+		if strings.HasPrefix(text, `INSERT INTO "Job" ("id"`) && !strings.Contains(text, "("+insertColumns+")") {
+			t.Errorf("%s: insert columns other than InsertColumnNames", s.Name)
+		}
+		if strings.Contains(text, `"uniqueKey"`) && strings.Contains(text, "'PENDING', 'RUNNING'") && !strings.Contains(text, uniqueKeyIndex) {
+			t.Errorf("%s: the unique-key index's predicate is not %s", s.Name, uniqueKeyIndex)
+		}
+	}
+	for _, name := range []string{"Snapshot", "SnapshotUser"} {
+		if !strings.Contains(norm(statements[name].text[Postgres]), claimable) {
+			t.Errorf("%s does not repeat the claim index's predicate %s", name, claimable)
+		}
+	}
+}
