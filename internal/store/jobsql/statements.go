@@ -43,7 +43,11 @@ import (
 // IN list of any length, a choice of sort order) marks each place with a
 // slot, /*:name*/, and the one Go function that builds that slot's text is
 // named in the statement's comment. A slot's parameters are numbered after
-// the statement's own, which come first.
+// the statement's own, which come first. A multi-row INSERT is spelled as
+// its one-row statement, and manyRows repeats its VALUES tuple.
+//
+// `go test ./internal/store/jobsql -run PrintStatements -v -print-sql`
+// prints every statement as each engine runs it.
 
 //go:embed sql
 var sqlFiles embed.FS
@@ -74,7 +78,8 @@ var sqliteRewrites = strings.NewReplacer(
 	// No arrays: idArray fills the slot with a parameter per id.
 	"= ANY(/*:idArray*/)", "IN (/*:idArray*/)",
 	"jsonb_build_object(", "json_object(",
-	// The larger of its arguments, as GREATEST (neither is ever NULL here).
+	// The larger of its arguments, as GREATEST for the NOT NULL columns
+	// it is given.
 	"GREATEST(", "max(",
 )
 
