@@ -9,14 +9,34 @@ import (
 	"github.com/jobctl/jobctl/internal/store"
 )
 
-// Accounts, sessions, API tokens and failed logins (store.Accounts). The
-// caller's clock, not the database's, stamps sessions, token use and
-// failures: expiry and throttling are decided in Go against that same
-// clock, and tests move it.
-
-const accountColumns = `a.name, a.role, a."userId", a."passwordHash", a."createdAt", a."updatedAt", a."lastLoginAt"`
-
-const tokenColumns = `t.name, t.account, t.hash, t.prefix, t."createdAt", t."lastUsedAt"`
+// Accounts, sessions, API tokens and failed logins (store.Accounts), in
+// sql/accounts.sql.
+var (
+	accountInsert        = stmt("AccountInsert")
+	accountGet           = stmt("AccountGet")
+	accountList          = stmt("AccountList")
+	accountExists        = stmt("AccountExists")
+	accountCount         = stmt("AccountCount")
+	accountDelete        = stmt("AccountDelete")
+	accountSetPassword   = stmt("AccountSetPassword")
+	accountLoggedIn      = stmt("AccountLoggedIn")
+	sessionInsert        = stmt("SessionInsert")
+	sessionGet           = stmt("SessionGet")
+	sessionTouch         = stmt("SessionTouch")
+	sessionDelete        = stmt("SessionDelete")
+	sessionDeleteAccount = stmt("SessionDeleteAccount")
+	sessionDeleteBefore  = stmt("SessionDeleteBefore")
+	tokenInsert          = stmt("TokenInsert")
+	tokenUsed            = stmt("TokenUsed")
+	tokenGetByHash       = stmt("TokenGetByHash")
+	tokenList            = stmt("TokenList")
+	tokenListAccount     = stmt("TokenListAccount")
+	tokenDelete          = stmt("TokenDelete")
+	loginFailurePrune    = stmt("LoginFailurePrune")
+	loginFailureInsert   = stmt("LoginFailureInsert")
+	loginFailureCount    = stmt("LoginFailureCount")
+	loginFailureClear    = stmt("LoginFailureClear")
+)
 
 // checkAccount refuses an account the schema's CHECKs would, in words.
 func checkAccount(a *store.Account) error {
@@ -44,11 +64,8 @@ func AddAccount(ctx context.Context, db DB, d *Dialect, a *store.Account, actor 
 	if err := checkAccount(a); err != nil {
 		return err
 	}
-	args := d.Args()
 	var created, updated timestamp
-	err := db.QueryRow(ctx, `INSERT INTO "Account" (name, role, "userId", "passwordHash") VALUES (`+
-		args.Add(a.Name)+", "+args.Add(string(a.Role))+", "+args.Add(nullable(a.UserID))+", "+args.Add(a.PasswordHash)+
-		`) ON CONFLICT (name) DO NOTHING RETURNING "createdAt", "updatedAt"`, args.Values...).Scan(&created, &updated)
+	err := db.QueryRow(ctx, d.SQL(accountInsert), d.Values(a.Name, string(a.Role), nullable(a.UserID), a.PasswordHash)...).Scan(&created, &updated)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.ErrExists
 	}
@@ -88,13 +105,12 @@ func scanAccount(row Scanner, extra ...any) (*store.Account, error) {
 
 // GetAccount returns the account called name.
 func GetAccount(ctx context.Context, db DB, d *Dialect, name string) (*store.Account, error) {
-	args := d.Args()
-	return scanAccount(db.QueryRow(ctx, `SELECT `+accountColumns+` FROM "Account" a WHERE a.name = `+args.Add(name), args.Values...))
+	return scanAccount(db.QueryRow(ctx, d.SQL(accountGet), d.Values(name)...))
 }
 
 // ListAccounts returns every account by name.
 func ListAccounts(ctx context.Context, db DB, d *Dialect) ([]*store.Account, error) {
-	rows, err := db.Query(ctx, `SELECT `+accountColumns+` FROM "Account" a ORDER BY a.name`)
+	rows, err := db.Query(ctx, d.SQL(accountList))
 	if err != nil {
 		return nil, err
 	}
@@ -114,9 +130,8 @@ func ListAccounts(ctx context.Context, db DB, d *Dialect) ([]*store.Account, err
 // sessions and tokens go with it (ON DELETE CASCADE). db is one
 // transaction.
 func RemoveAccount(ctx context.Context, db DB, d *Dialect, name, actor string) error {
-	args := d.Args()
 	var role string
-	err := db.QueryRow(ctx, `DELETE FROM "Account" WHERE name = `+args.Add(name)+` RETURNING role`, args.Values...).Scan(&role)
+	err := db.QueryRow(ctx, d.SQL(accountDelete), d.Values(name)...).Scan(&role)
 	if err != nil {
 		return err
 	}
@@ -130,17 +145,14 @@ func SetPassword(ctx context.Context, db DB, d *Dialect, name, hash, actor strin
 	if hash == "" {
 		return errors.New("empty password hash")
 	}
-	args := d.Args()
-	n, err := db.Exec(ctx, `UPDATE "Account" SET "passwordHash" = `+args.Add(hash)+`, "updatedAt" = `+d.Now+
-		` WHERE name = `+args.Add(name), args.Values...)
+	n, err := db.Exec(ctx, d.SQL(accountSetPassword), d.Values(hash, name)...)
 	if err != nil {
 		return err
 	}
 	if n == 0 {
 		return store.ErrNotFound
 	}
-	args = d.Args()
-	ended, err := db.Exec(ctx, `DELETE FROM "Session" WHERE account = `+args.Add(name), args.Values...)
+	ended, err := db.Exec(ctx, d.SQL(sessionDeleteAccount), d.Values(name)...)
 	if err != nil {
 		return err
 	}
@@ -148,9 +160,9 @@ func SetPassword(ctx context.Context, db DB, d *Dialect, name, hash, actor strin
 }
 
 // CountAccounts counts the accounts.
-func CountAccounts(ctx context.Context, db DB) (int64, error) {
+func CountAccounts(ctx context.Context, db DB, d *Dialect) (int64, error) {
 	var n int64
-	err := db.QueryRow(ctx, `SELECT count(*) FROM "Account"`).Scan(&n)
+	err := db.QueryRow(ctx, d.SQL(accountCount)).Scan(&n)
 	return n, err
 }
 
@@ -158,18 +170,14 @@ func CountAccounts(ctx context.Context, db DB) (int64, error) {
 // transaction: ErrNotFound for no such account, ErrExists for an IDHash in
 // use.
 func CreateSession(ctx context.Context, db DB, d *Dialect, s *store.Session) error {
-	args := d.Args()
-	n, err := db.Exec(ctx, `UPDATE "Account" SET "lastLoginAt" = `+args.Add(s.CreatedAt)+` WHERE name = `+args.Add(s.Account), args.Values...)
+	n, err := db.Exec(ctx, d.SQL(accountLoggedIn), d.Values(s.CreatedAt, s.Account)...)
 	if err != nil {
 		return err
 	}
 	if n == 0 {
 		return store.ErrNotFound
 	}
-	args = d.Args()
-	n, err = db.Exec(ctx, `INSERT INTO "Session" ("idHash", account, csrf, "createdAt", "seenAt", addr) VALUES (`+
-		args.Add(s.IDHash)+", "+args.Add(s.Account)+", "+args.Add(s.CSRF)+", "+args.Add(s.CreatedAt)+", "+args.Add(s.SeenAt)+", "+args.Add(s.Addr)+
-		`) ON CONFLICT ("idHash") DO NOTHING`, args.Values...)
+	n, err = db.Exec(ctx, d.SQL(sessionInsert), d.Values(s.IDHash, s.Account, s.CSRF, s.CreatedAt, s.SeenAt, s.Addr)...)
 	if err == nil && n == 0 {
 		err = store.ErrExists
 	}
@@ -182,9 +190,7 @@ func GetSession(ctx context.Context, db DB, d *Dialect, idHash string) (*store.S
 		s             store.Session
 		created, seen timestamp
 	)
-	args := d.Args()
-	a, err := scanAccount(db.QueryRow(ctx, `SELECT `+accountColumns+`, s."idHash", s.account, s.csrf, s."createdAt", s."seenAt", s.addr
-		FROM "Session" s JOIN "Account" a ON a.name = s.account WHERE s."idHash" = `+args.Add(idHash), args.Values...),
+	a, err := scanAccount(db.QueryRow(ctx, d.SQL(sessionGet), d.Values(idHash)...),
 		&s.IDHash, &s.Account, &s.CSRF, &created, &seen, &s.Addr)
 	if err != nil {
 		return nil, nil, err
@@ -195,8 +201,7 @@ func GetSession(ctx context.Context, db DB, d *Dialect, idHash string) (*store.S
 
 // TouchSession moves the session's SeenAt to now.
 func TouchSession(ctx context.Context, db DB, d *Dialect, idHash string, now time.Time) error {
-	args := d.Args()
-	n, err := db.Exec(ctx, `UPDATE "Session" SET "seenAt" = `+args.Add(now)+` WHERE "idHash" = `+args.Add(idHash), args.Values...)
+	n, err := db.Exec(ctx, d.SQL(sessionTouch), d.Values(now, idHash)...)
 	if err == nil && n == 0 {
 		err = store.ErrNotFound
 	}
@@ -205,8 +210,7 @@ func TouchSession(ctx context.Context, db DB, d *Dialect, idHash string, now tim
 
 // DeleteSession ends one session.
 func DeleteSession(ctx context.Context, db DB, d *Dialect, idHash string) error {
-	args := d.Args()
-	n, err := db.Exec(ctx, `DELETE FROM "Session" WHERE "idHash" = `+args.Add(idHash), args.Values...)
+	n, err := db.Exec(ctx, d.SQL(sessionDelete), d.Values(idHash)...)
 	if err == nil && n == 0 {
 		err = store.ErrNotFound
 	}
@@ -216,15 +220,13 @@ func DeleteSession(ctx context.Context, db DB, d *Dialect, idHash string) error 
 // DeleteSessionsBefore ends the sessions created before createdBefore or
 // last seen before seenBefore.
 func DeleteSessionsBefore(ctx context.Context, db DB, d *Dialect, createdBefore, seenBefore time.Time) (int64, error) {
-	args := d.Args()
-	return db.Exec(ctx, `DELETE FROM "Session" WHERE "createdAt" < `+args.Add(createdBefore)+` OR "seenAt" < `+args.Add(seenBefore), args.Values...)
+	return db.Exec(ctx, d.SQL(sessionDeleteBefore), d.Values(createdBefore, seenBefore)...)
 }
 
-// accountExists is ErrNotFound when there is no account called name.
-func accountExists(ctx context.Context, db DB, d *Dialect, name string) error {
-	args := d.Args()
+// needAccount is ErrNotFound when there is no account called name.
+func needAccount(ctx context.Context, db DB, d *Dialect, name string) error {
 	var one int
-	return db.QueryRow(ctx, `SELECT 1 FROM "Account" WHERE name = `+args.Add(name), args.Values...).Scan(&one)
+	return db.QueryRow(ctx, d.SQL(accountExists), d.Values(name)...).Scan(&one)
 }
 
 // CreateToken inserts t, filling its CreatedAt, and its audit row:
@@ -234,14 +236,11 @@ func CreateToken(ctx context.Context, db DB, d *Dialect, t *store.APIToken, acto
 	if t.Name == "" || t.Hash == "" {
 		return errors.New("token needs a name and a hash")
 	}
-	if err := accountExists(ctx, db, d, t.Account); err != nil {
+	if err := needAccount(ctx, db, d, t.Account); err != nil {
 		return err
 	}
-	args := d.Args()
 	var created timestamp
-	err := db.QueryRow(ctx, `INSERT INTO "ApiToken" (name, account, hash, prefix) VALUES (`+
-		args.Add(t.Name)+", "+args.Add(t.Account)+", "+args.Add(t.Hash)+", "+args.Add(t.Prefix)+
-		`) ON CONFLICT DO NOTHING RETURNING "createdAt"`, args.Values...).Scan(&created)
+	err := db.QueryRow(ctx, d.SQL(tokenInsert), d.Values(t.Name, t.Account, t.Hash, t.Prefix)...).Scan(&created)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.ErrExists
 	}
@@ -267,16 +266,14 @@ func scanToken(row Scanner) (*store.APIToken, error) {
 // TokenByHash records the use of the token with this hash at now and
 // returns it with its account. db is one transaction.
 func TokenByHash(ctx context.Context, db DB, d *Dialect, hash string, now time.Time) (*store.APIToken, *store.Account, error) {
-	args := d.Args()
-	n, err := db.Exec(ctx, `UPDATE "ApiToken" SET "lastUsedAt" = `+args.Add(now)+` WHERE hash = `+args.Add(hash), args.Values...)
+	n, err := db.Exec(ctx, d.SQL(tokenUsed), d.Values(now, hash)...)
 	if err != nil {
 		return nil, nil, err
 	}
 	if n == 0 {
 		return nil, nil, store.ErrNotFound
 	}
-	args = d.Args()
-	t, err := scanToken(db.QueryRow(ctx, `SELECT `+tokenColumns+` FROM "ApiToken" t WHERE t.hash = `+args.Add(hash), args.Values...))
+	t, err := scanToken(db.QueryRow(ctx, d.SQL(tokenGetByHash), d.Values(hash)...))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -290,15 +287,14 @@ func TokenByHash(ctx context.Context, db DB, d *Dialect, hash string, now time.T
 // ListTokens returns the tokens of account, or of every account when it is
 // "", by account and name; ErrNotFound for no such account.
 func ListTokens(ctx context.Context, db DB, d *Dialect, account string) ([]*store.APIToken, error) {
-	args := d.Args()
-	where := ""
+	sql, args := d.SQL(tokenList), []any(nil)
 	if account != "" {
-		if err := accountExists(ctx, db, d, account); err != nil {
+		if err := needAccount(ctx, db, d, account); err != nil {
 			return nil, err
 		}
-		where = ` WHERE t.account = ` + args.Add(account)
+		sql, args = d.SQL(tokenListAccount), d.Values(account)
 	}
-	rows, err := db.Query(ctx, `SELECT `+tokenColumns+` FROM "ApiToken" t`+where+` ORDER BY t.account, t.name`, args.Values...)
+	rows, err := db.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -317,9 +313,8 @@ func ListTokens(ctx context.Context, db DB, d *Dialect, account string) ([]*stor
 // RevokeToken deletes the token called name and writes its audit row.
 // db is one transaction.
 func RevokeToken(ctx context.Context, db DB, d *Dialect, name, actor string) error {
-	args := d.Args()
 	var account string
-	err := db.QueryRow(ctx, `DELETE FROM "ApiToken" WHERE name = `+args.Add(name)+` RETURNING account`, args.Values...).Scan(&account)
+	err := db.QueryRow(ctx, d.SQL(tokenDelete), d.Values(name)...).Scan(&account)
 	if err != nil {
 		return err
 	}
@@ -331,12 +326,10 @@ func RevokeToken(ctx context.Context, db DB, d *Dialect, name, actor string) err
 // the way: they no longer count, and the table stays small. db is one
 // transaction.
 func RecordLoginFailure(ctx context.Context, db DB, d *Dialect, key string, at, since time.Time) (int64, error) {
-	args := d.Args()
-	if _, err := db.Exec(ctx, `DELETE FROM "LoginFailure" WHERE key = `+args.Add(key)+` AND at < `+args.Add(since), args.Values...); err != nil {
+	if _, err := db.Exec(ctx, d.SQL(loginFailurePrune), d.Values(key, since)...); err != nil {
 		return 0, err
 	}
-	args = d.Args()
-	if _, err := db.Exec(ctx, `INSERT INTO "LoginFailure" (key, at) VALUES (`+args.Add(key)+", "+args.Add(at)+`)`, args.Values...); err != nil {
+	if _, err := db.Exec(ctx, d.SQL(loginFailureInsert), d.Values(key, at)...); err != nil {
 		return 0, err
 	}
 	return LoginFailures(ctx, db, d, key, since)
@@ -344,16 +337,14 @@ func RecordLoginFailure(ctx context.Context, db DB, d *Dialect, key string, at, 
 
 // LoginFailures counts key's failures since since (inclusive).
 func LoginFailures(ctx context.Context, db DB, d *Dialect, key string, since time.Time) (int64, error) {
-	args := d.Args()
 	var n int64
-	err := db.QueryRow(ctx, `SELECT count(*) FROM "LoginFailure" WHERE key = `+args.Add(key)+` AND at >= `+args.Add(since), args.Values...).Scan(&n)
+	err := db.QueryRow(ctx, d.SQL(loginFailureCount), d.Values(key, since)...).Scan(&n)
 	return n, err
 }
 
 // ClearLoginFailures forgets key's failures.
 func ClearLoginFailures(ctx context.Context, db DB, d *Dialect, key string) error {
-	args := d.Args()
-	_, err := db.Exec(ctx, `DELETE FROM "LoginFailure" WHERE key = `+args.Add(key), args.Values...)
+	_, err := db.Exec(ctx, d.SQL(loginFailureClear), d.Values(key)...)
 	return err
 }
 
@@ -391,7 +382,7 @@ func (b *Base) SetPassword(ctx context.Context, name, hash, actor string) error 
 
 // CountAccounts implements store.Accounts.
 func (b *Base) CountAccounts(ctx context.Context) (int64, error) {
-	n, err := CountAccounts(ctx, b.DB)
+	n, err := CountAccounts(ctx, b.DB, b.D)
 	return n, b.Wrap("count accounts", store.PermRead, err)
 }
 

@@ -8,6 +8,31 @@ import (
 	"github.com/jobctl/jobctl/internal/store"
 )
 
+// Operator actions, in sql/actions.sql.
+var (
+	jobMaxID               = stmt("JobMaxID")
+	archiveMaxID           = stmt("ArchiveMaxID")
+	actionBatch            = stmt("ActionBatch")
+	actionBatchPeek        = stmt("ActionBatchPeek")
+	archiveBatch           = stmt("ArchiveBatch")
+	archiveBatchPeek       = stmt("ArchiveBatchPeek")
+	jobStatuses            = stmt("JobStatuses")
+	uniqueKeysHeld         = stmt("UniqueKeysHeld")
+	jobsMarkCancelRequests = stmt("JobsMarkCancelRequests")
+	jobsOrphaned           = stmt("JobsOrphaned")
+	actionAudit            = stmt("ActionAudit")
+	jobDependenciesDelete  = stmt("JobDependenciesDelete")
+	jobsDeleteAudited      = stmt("JobsDeleteAudited")
+	jobsArchiveAudited     = stmt("JobsArchiveAudited")
+	jobsRestoreAudited     = stmt("JobsRestoreAudited")
+	jobsCopy               = stmt("JobsCopy")
+	jobsDelete             = stmt("JobsDelete")
+	jobsRetry              = stmt("JobsRetry")
+	jobsRetryReset         = stmt("JobsRetryReset")
+	jobsCancel             = stmt("JobsCancel")
+	jobsStart              = stmt("JobsStart")
+)
+
 // defaultBatch is how many jobs one transaction of a bulk action takes:
 // small enough that workers never wait long on its locks.
 const defaultBatch = 1000
@@ -54,12 +79,13 @@ func (b *Base) actOnIDs(ctx context.Context, p *store.ActionParams, res *store.A
 	}
 	for start := 0; start < len(eligible); start += p.BatchSize {
 		chunk := eligible[start:min(start+p.BatchSize, len(eligible))]
-		a := b.D.Args()
-		cond := "id" + b.D.InIDs(a, chunk)
-		if p.Action != store.ActRestore {
-			cond += " AND status IN " + In(a, allowed)
-		}
-		changed, _, err := b.actBatch(ctx, p, cond, a, res)
+		changed, _, err := b.actBatch(ctx, p, func(a *Args) string {
+			cond := "id" + b.D.InIDs(a, chunk)
+			if p.Action != store.ActRestore {
+				cond += " AND status IN " + In(a, allowed)
+			}
+			return cond
+		}, res)
 		if err != nil {
 			return err
 		}
@@ -109,8 +135,12 @@ func skippedAlready(res *store.ActionResult, id string) bool {
 // the operator was shown a count of: jobs enqueued meanwhile (ids grow with
 // time) are not chased, which against busy workers would never end.
 func (b *Base) actOnFilter(ctx context.Context, p *store.ActionParams, res *store.ActionResult) error {
+	maxID := jobMaxID
+	if p.Action == store.ActRestore {
+		maxID = archiveMaxID
+	}
 	var bound *string
-	if err := b.DB.QueryRow(ctx, "SELECT MAX(id) FROM "+Table(p.Action == store.ActRestore)).Scan(&bound); err != nil {
+	if err := b.DB.QueryRow(ctx, b.D.SQL(maxID)).Scan(&bound); err != nil {
 		return err
 	}
 	if bound == nil {
@@ -121,12 +151,13 @@ func (b *Base) actOnFilter(ctx context.Context, p *store.ActionParams, res *stor
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		a := b.D.Args()
-		cond := Conditions(a, &p.Filter) + " AND status IN " + In(a, p.AllowedStatuses()) + " AND id <= " + a.Add(*bound)
-		if last != "" {
-			cond += " AND id > " + a.Add(last)
-		}
-		_, seen, err := b.actBatch(ctx, p, cond, a, res)
+		_, seen, err := b.actBatch(ctx, p, func(a *Args) string {
+			cond := Conditions(a, &p.Filter) + " AND status IN " + In(a, p.AllowedStatuses()) + " AND id <= " + a.Add(*bound)
+			if last != "" {
+				cond += " AND id > " + a.Add(last)
+			}
+			return cond
+		}, res)
 		if err != nil {
 			return err
 		}
@@ -137,22 +168,31 @@ func (b *Base) actOnFilter(ctx context.Context, p *store.ActionParams, res *stor
 	}
 }
 
-// actBatch locks up to BatchSize jobs matching cond, changes them, writes
-// their audit rows and commits. It returns the ids it changed and the
-// highest id it looked at ("" when none matched).
-func (b *Base) actBatch(ctx context.Context, p *store.ActionParams, cond string, a *Args, res *store.ActionResult) (map[string]bool, string, error) {
-	archived := p.Action == store.ActRestore
+// actBatch locks up to BatchSize jobs that filter's conditions keep,
+// changes them, writes their audit rows and commits. It returns the ids it
+// changed and the highest id it looked at ("" when none matched). filter
+// fills the batch statement's /*:filter*/ slot.
+func (b *Base) actBatch(ctx context.Context, p *store.ActionParams, filter func(*Args) string, res *store.ActionResult) (map[string]bool, string, error) {
 	// Archive hands whole jobs to its sink; the other actions need only
 	// what decides and reports the change, not the JSON payloads.
 	full := p.Action == store.ActArchive && p.Sink != nil
-	cols := actionColumns
-	if full {
-		cols = JobColumns
+	a := b.D.ArgsAfter(p.BatchSize)
+	fill := Fill{"filter": filter(a)}
+	var batchStmt *Stmt
+	switch {
+	case full && p.DryRun:
+		batchStmt = archiveBatchPeek
+	case full:
+		batchStmt = archiveBatch
+	case p.DryRun:
+		batchStmt = actionBatchPeek
+	default:
+		batchStmt = actionBatch
 	}
-	sql := "SELECT " + cols + " FROM " + Table(archived) + " WHERE " + cond + " ORDER BY id LIMIT " + a.Add(p.BatchSize)
-	if !p.DryRun {
-		sql += b.D.LockRows
+	if !full {
+		fill["table"] = Table(p.Action == store.ActRestore)
 	}
+	sql := b.D.SQL(batchStmt, fill)
 	var (
 		changed []store.Changed
 		rows    []*store.Job
@@ -210,9 +250,7 @@ func (b *Base) actBatch(ctx context.Context, p *store.ActionParams, cond string,
 	return done, last, nil
 }
 
-// actionColumns are what an action other than archive reads of a job.
-const actionColumns = `id, type, status, "uniqueKey", "scheduledFor"`
-
+// queryActionRows reads the rows of ActionBatch.
 func queryActionRows(ctx context.Context, db DB, sql string, args []any) ([]*store.Job, error) {
 	rows, err := db.Query(ctx, sql, args...)
 	if err != nil {
@@ -274,19 +312,19 @@ func apply(ctx context.Context, tx DB, d *Dialect, p *store.ActionParams, rows [
 	switch p.Action {
 	case store.ActDelete, store.ActPurge:
 		a := d.Args()
-		if _, err := tx.Exec(ctx, `DELETE FROM "JobDependency" WHERE "jobId"`+d.InIDs(a, ids), a.Values...); err != nil {
+		if _, err := tx.Exec(ctx, d.SQL(jobDependenciesDelete, Fill{"idArray": idArray(d, a, ids)}), a.Values...); err != nil {
 			return nil, err
 		}
-		return move(ctx, tx, d, p, rows, `"Job"`, "")
+		return move(ctx, tx, d, p, rows, jobsDeleteAudited, `"Job"`, "")
 	case store.ActArchive:
 		if p.Sink != nil {
 			if err := p.Sink(rows); err != nil {
 				return nil, err
 			}
 		}
-		return move(ctx, tx, d, p, rows, `"Job"`, `"JobArchive"`)
+		return move(ctx, tx, d, p, rows, jobsArchiveAudited, `"Job"`, `"JobArchive"`)
 	case store.ActRestore:
-		return move(ctx, tx, d, p, rows, `"JobArchive"`, `"Job"`)
+		return move(ctx, tx, d, p, rows, jobsRestoreAudited, `"JobArchive"`, `"Job"`)
 	}
 	if p.Action == store.ActCancel {
 		if err := markCancelRequests(ctx, tx, d, p, ids); err != nil {
@@ -298,17 +336,20 @@ func apply(ctx context.Context, tx DB, d *Dialect, p *store.ActionParams, rows [
 	}
 	switch p.Action {
 	case store.ActRetry:
-		return update(ctx, tx, d, prev, ids, func(a *Args) string { return retrySet(a, d, p) })
+		// Without --reset-attempts a job keeps its count and, if its
+		// budget is spent, gets one more attempt.
+		retry, at := jobsRetry, any(nil) // due now
+		if p.ResetAttempts {
+			retry = jobsRetryReset
+		}
+		if p.Delay > 0 {
+			at = time.Now().Add(p.Delay)
+		}
+		return update(ctx, tx, d, prev, ids, retry, at)
 	case store.ActCancel:
-		// A RUNNING job with a live worker is only asked to stop (see
-		// markCancelRequests): its worker sees the request at its next
-		// heartbeat, stops the handler and ends it CANCELLED.
-		return update(ctx, tx, d, prev, ids, func(*Args) string {
-			return `status = CASE WHEN ` + cancelRequested + ` THEN status ELSE 'CANCELLED' END,
-			"completedAt" = CASE WHEN ` + cancelRequested + ` THEN "completedAt" ELSE ` + d.Now + ` END`
-		})
+		return update(ctx, tx, d, prev, ids, jobsCancel)
 	case store.ActStart:
-		return update(ctx, tx, d, prev, ids, func(*Args) string { return `"scheduledFor" = ` + d.Now })
+		return update(ctx, tx, d, prev, ids, jobsStart)
 	}
 	return nil, nil
 }
@@ -317,15 +358,14 @@ func apply(ctx context.Context, tx DB, d *Dialect, p *store.ActionParams, rows [
 // markCancelRequests has run: RUNNING under a live worker.
 const cancelRequested = `(status = 'RUNNING' AND "cancelRequested")`
 
-// workerGone is true of a job whose worker is gone: it has no "Worker" row,
-// or one silent for longer than the lease (as the rescue judges it).
-func workerGone(a *Args, p *store.ActionParams) string {
+// leaseStart is the oldest ping of a live worker: one silent for longer
+// than the lease is gone, as the rescue judges it.
+func leaseStart(p *store.ActionParams) time.Time {
 	lease := p.Lease
 	if lease <= 0 {
 		lease = store.DefaultLease
 	}
-	return `("workerId" IS NULL OR NOT EXISTS (SELECT 1 FROM "Worker" w WHERE w.id = "Job"."workerId" AND w."lastPing" >= ` +
-		a.Add(time.Now().Add(-lease)) + `))`
+	return time.Now().Add(-lease)
 }
 
 // markCancelRequests decides, once, which of the locked batch's RUNNING jobs
@@ -336,9 +376,8 @@ func workerGone(a *Args, p *store.ActionParams) string {
 // that pings after its lease ran out finds its job no longer its own, as
 // after a rescue.
 func markCancelRequests(ctx context.Context, tx DB, d *Dialect, p *store.ActionParams, ids []string) error {
-	a := d.Args()
-	_, err := tx.Exec(ctx, `UPDATE "Job" SET "cancelRequested" = NOT `+workerGone(a, p)+
-		` WHERE id`+d.InIDs(a, ids)+` AND status = 'RUNNING'`, a.Values...)
+	a := d.ArgsAfter(leaseStart(p))
+	_, err := tx.Exec(ctx, d.SQL(jobsMarkCancelRequests, Fill{"idArray": idArray(d, a, ids)}), a.Values...)
 	return err
 }
 
@@ -355,8 +394,8 @@ func orphaned(ctx context.Context, db DB, d *Dialect, p *store.ActionParams, row
 	if p.Action != store.ActCancel || len(running) == 0 {
 		return out, nil
 	}
-	a := d.Args()
-	ids, err := queryStrings(ctx, db, `SELECT id FROM "Job" WHERE id`+d.InIDs(a, running)+` AND `+workerGone(a, p), a.Values...)
+	a := d.ArgsAfter(leaseStart(p))
+	ids, err := queryStrings(ctx, db, d.SQL(jobsOrphaned, Fill{"idArray": idArray(d, a, running)}), a.Values...)
 	for _, id := range ids {
 		out[id] = true
 	}
@@ -364,17 +403,19 @@ func orphaned(ctx context.Context, db DB, d *Dialect, p *store.ActionParams, row
 }
 
 // auditBatch writes one "AuditLog" row per job, built in SQL from the rows
-// themselves: one statement per batch.
+// themselves: one statement per batch (ActionAudit).
 func auditBatch(ctx context.Context, tx DB, d *Dialect, p *store.ActionParams, ids []string) error {
-	a := d.Args()
-	sql := auditInsert(a, d, p, Table(p.Action == store.ActRestore)+" WHERE id"+d.InIDs(a, ids))
-	_, err := tx.Exec(ctx, sql, a.Values...)
+	a := d.ArgsAfter(p.Action.AuditAction(), p.Actor)
+	fill := auditFill(a, d, p)
+	fill["table"], fill["idArray"] = Table(p.Action == store.ActRestore), idArray(d, a, ids)
+	_, err := tx.Exec(ctx, d.SQL(actionAudit, fill), a.Values...)
 	return err
 }
 
-// auditInsert is the INSERT of one audit row per job selected from source
-// (a table and condition, or a CTE).
-func auditInsert(a *Args, d *Dialect, p *store.ActionParams, source string) string {
+// auditFill fills the /*:previous*/, /*:next*/ and /*:extra*/ slots of an
+// action's audit rows' metadata, after the statement's $1 (the audit
+// action) and $2 (the actor).
+func auditFill(a *Args, d *Dialect, p *store.ActionParams) Fill {
 	extra := map[string]any{}
 	if p.OperationID != "" {
 		extra["operationId"] = p.OperationID
@@ -396,31 +437,28 @@ func auditInsert(a *Args, d *Dialect, p *store.ActionParams, source string) stri
 	if p.Action == store.ActRestore {
 		prevStatus = `'ARCHIVED'`
 	}
-	pairs := `'jobType', type, 'previousStatus', ` + prevStatus + `, 'newStatus', ` + newStatusSQL(p.Action)
+	pairs := ""
 	for _, k := range sortedKeys(extra) {
 		v := string(AuditMetadata(map[string]any{"v": extra[k]}))
 		pairs += ", '" + k + "', " + d.JSONPath(a.Add(v), "v")
 	}
-	return `INSERT INTO "AuditLog" (action, "userId", resource, "resourceId", metadata) SELECT ` +
-		a.Add(p.Action.AuditAction()) + `, ` + a.Add(p.Actor) + `, 'Job', id, ` + d.AuditMetaFrom(pairs) + ` FROM ` + source
+	return Fill{"previous": prevStatus, "next": newStatusSQL(p.Action), "extra": pairs}
 }
 
 // move takes the jobs out of from, copying them into to when to is not
-// empty, and writes their audit rows. Where the database allows data-
-// modifying CTEs (Postgres) it is one statement that finds each row once,
-// a fifth faster than three.
-func move(ctx context.Context, tx DB, d *Dialect, p *store.ActionParams, rows []*store.Job, from, to string) ([]store.Changed, error) {
+// empty, and writes their audit rows: in one statement, audited, where the
+// engine runs it (a data-modifying WITH, on Postgres), else as ActionAudit,
+// JobsCopy and JobsDelete.
+func move(ctx context.Context, tx DB, d *Dialect, p *store.ActionParams, rows []*store.Job, audited *Stmt, from, to string) ([]store.Changed, error) {
 	ids := make([]string, len(rows))
 	for i, j := range rows {
 		ids[i] = j.ID
 	}
-	a := d.Args()
-	if d.DMLInCTE {
-		sql := `WITH moved AS (DELETE FROM ` + from + ` WHERE id` + d.InIDs(a, ids) + ` RETURNING ` + importColumns + `)`
-		if to != "" {
-			sql += `, copied AS (INSERT INTO ` + to + ` (` + importColumns + `) SELECT ` + importColumns + ` FROM moved)`
-		}
-		if _, err := tx.Exec(ctx, sql+" "+auditInsert(a, d, p, "moved"), a.Values...); err != nil {
+	if d.Runs(audited) {
+		a := d.ArgsAfter(p.Action.AuditAction(), p.Actor)
+		fill := auditFill(a, d, p)
+		fill["idArray"] = idArray(d, a, ids)
+		if _, err := tx.Exec(ctx, d.SQL(audited, fill), a.Values...); err != nil {
 			return nil, err
 		}
 		return changedAsIs(rows), nil
@@ -428,15 +466,15 @@ func move(ctx context.Context, tx DB, d *Dialect, p *store.ActionParams, rows []
 	if err := auditBatch(ctx, tx, d, p, ids); err != nil {
 		return nil, err
 	}
-	stmts := []string{`DELETE FROM ` + from + ` WHERE id`}
 	if to != "" {
-		stmts = append([]string{`INSERT INTO ` + to + ` (` + importColumns + `) SELECT ` + importColumns + ` FROM ` + from + ` WHERE id`}, stmts...)
-	}
-	for _, s := range stmts {
 		a := d.Args()
-		if _, err := tx.Exec(ctx, s+d.InIDs(a, ids), a.Values...); err != nil {
+		if _, err := tx.Exec(ctx, d.SQL(jobsCopy, Fill{"to": to, "from": from, "idArray": idArray(d, a, ids)}), a.Values...); err != nil {
 			return nil, err
 		}
+	}
+	a := d.Args()
+	if _, err := tx.Exec(ctx, d.SQL(jobsDelete, Fill{"from": from, "idArray": idArray(d, a, ids)}), a.Values...); err != nil {
+		return nil, err
 	}
 	return changedAsIs(rows), nil
 }
@@ -474,21 +512,6 @@ func newStatusSQL(a store.Action) string {
 	return `status`
 }
 
-// retrySet puts a job back to PENDING. Without --reset-attempts it keeps its
-// count and, if its budget is spent, gets one more attempt.
-func retrySet(a *Args, d *Dialect, p *store.ActionParams) string {
-	at := d.Now
-	if p.Delay > 0 {
-		at = a.Add(time.Now().Add(p.Delay))
-	}
-	attempts := `attempts = attempts, "maxAttempts" = ` + d.Greatest(`"maxAttempts"`, `attempts + 1`)
-	if p.ResetAttempts {
-		attempts = `attempts = 0`
-	}
-	return `status = 'PENDING', "scheduledFor" = ` + at + `, "completedAt" = NULL, "workerId" = NULL,
-		"cancelRequested" = FALSE, ` + attempts
-}
-
 // withoutHeldKeys drops jobs whose unique key a live job holds now: putting
 // them back would break the one-live-job-per-key rule. They are reported.
 func withoutHeldKeys(ctx context.Context, tx DB, d *Dialect, rows []*store.Job, res *store.ActionResult) ([]*store.Job, error) {
@@ -501,7 +524,7 @@ func withoutHeldKeys(ctx context.Context, tx DB, d *Dialect, rows []*store.Job, 
 	held := map[string]string{}
 	if len(keys) > 0 {
 		a := d.Args()
-		r, err := tx.Query(ctx, `SELECT "uniqueKey", id FROM "Job" WHERE "uniqueKey" IN `+In(a, keys)+` AND status IN `+liveStatuses, a.Values...)
+		r, err := tx.Query(ctx, d.SQL(uniqueKeysHeld, Fill{"keys": In(a, keys)}), a.Values...)
 		if err != nil {
 			return nil, err
 		}
@@ -530,11 +553,11 @@ func withoutHeldKeys(ctx context.Context, tx DB, d *Dialect, rows []*store.Job, 
 	return kept, nil
 }
 
-// update applies set to the jobs and reads back their new state.
-func update(ctx context.Context, tx DB, d *Dialect, prev map[string]*store.Job, ids []string, set func(*Args) string) ([]store.Changed, error) {
-	a := d.Args()
-	r, err := tx.Query(ctx, `UPDATE "Job" SET `+set(a)+`, "updatedAt" = `+d.Now+` WHERE id`+d.InIDs(a, ids)+
-		` RETURNING id, status, "scheduledFor", "cancelRequested"`, a.Values...)
+// update runs one of the action updates (JobsRetry, JobsCancel, …) with
+// its own args on the jobs and reads back their new state.
+func update(ctx context.Context, tx DB, d *Dialect, prev map[string]*store.Job, ids []string, upd *Stmt, args ...any) ([]store.Changed, error) {
+	a := d.ArgsAfter(args...)
+	r, err := tx.Query(ctx, d.SQL(upd, Fill{"idArray": idArray(d, a, ids)}), a.Values...)
 	if err != nil {
 		return nil, err
 	}
@@ -561,7 +584,7 @@ func update(ctx context.Context, tx DB, d *Dialect, prev map[string]*store.Job, 
 // statuses maps each found id to its status, in "Job" or "JobArchive".
 func statuses(ctx context.Context, db DB, d *Dialect, ids []string, archived bool) (map[string]store.Status, error) {
 	a := d.Args()
-	r, err := db.Query(ctx, "SELECT id, status FROM "+Table(archived)+" WHERE id"+d.InIDs(a, ids), a.Values...)
+	r, err := db.Query(ctx, d.SQL(jobStatuses, Fill{"table": Table(archived), "idArray": idArray(d, a, ids)}), a.Values...)
 	if err != nil {
 		return nil, err
 	}

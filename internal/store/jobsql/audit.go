@@ -11,6 +11,15 @@ import (
 	"github.com/jobctl/jobctl/internal/store"
 )
 
+// The audit log's statements, in sql/audit.sql.
+var (
+	auditWrite       = stmt("AuditWrite")
+	auditCount       = stmt("AuditCount")
+	auditEntryExists = stmt("AuditEntryExists")
+	auditList        = stmt("AuditList")
+	auditListAfter   = stmt("AuditListAfter")
+)
+
 // WriteAudit inserts audit rows inside the caller's transaction, so a
 // change and its record commit or roll back together.
 func WriteAudit(ctx context.Context, db DB, d *Dialect, entries []store.AuditEntry) error {
@@ -20,18 +29,15 @@ func WriteAudit(ctx context.Context, db DB, d *Dialect, entries []store.AuditEnt
 	}
 	for start := 0; start < len(entries); start += per {
 		batch := entries[start:min(start+per, len(entries))]
-		a := d.Args()
-		rows := make([]string, len(batch))
-		for i, e := range batch {
+		args := make([]any, 0, 5*len(batch))
+		for _, e := range batch {
 			meta := string(e.Metadata)
 			if meta == "" {
 				meta = "{}"
 			}
-			rows[i] = "(" + a.Add(e.Action) + ", " + a.Add(e.UserID) + ", " + a.Add(e.Resource) + ", " +
-				a.Add(e.ResourceID) + ", " + d.AuditMeta(a.Add(meta)) + ")"
+			args = append(args, e.Action, e.UserID, e.Resource, e.ResourceID, meta)
 		}
-		if _, err := db.Exec(ctx, `INSERT INTO "AuditLog" (action, "userId", resource, "resourceId", metadata) VALUES `+
-			strings.Join(rows, ", "), a.Values...); err != nil {
+		if _, err := db.Exec(ctx, manyRows(d.SQL(auditWrite), len(batch)), d.Values(args...)...); err != nil {
 			return err
 		}
 	}
@@ -44,7 +50,8 @@ func AuditMetadata(m map[string]any) json.RawMessage {
 	return b
 }
 
-// auditConditions returns f's conditions, ANDed, without After.
+// auditConditions returns f's conditions, ANDed, without After: the
+// /*:filter*/ slot of the audit statements.
 func auditConditions(a *Args, f *store.AuditFilter) string {
 	var cs []string
 	if len(f.Actions) > 0 {
@@ -69,7 +76,7 @@ func auditConditions(a *Args, f *store.AuditFilter) string {
 func CountAudit(ctx context.Context, db DB, d *Dialect, f *store.AuditFilter) (int64, error) {
 	a := d.Args()
 	var n int64
-	err := db.QueryRow(ctx, `SELECT count(*) FROM "AuditLog" WHERE `+auditConditions(a, f), a.Values...).Scan(&n)
+	err := db.QueryRow(ctx, d.SQL(auditCount, Fill{"filter": auditConditions(a, f)}), a.Values...).Scan(&n)
 	return n, err
 }
 
@@ -77,25 +84,24 @@ func CountAudit(ctx context.Context, db DB, d *Dialect, f *store.AuditFilter) (i
 // is set: the anchor's keys are read in a subquery, so the boundary is
 // exact even when entries share a timestamp.
 func Audit(ctx context.Context, db DB, d *Dialect, f *store.AuditFilter) ([]*store.AuditEntry, error) {
-	a := d.Args()
-	where := auditConditions(a, f)
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	list, a := auditList, d.Args()
 	if f.After != 0 {
 		var one int
-		err := db.QueryRow(ctx, `SELECT 1 FROM "AuditLog" WHERE id = $1`, f.After).Scan(&one)
+		err := db.QueryRow(ctx, d.SQL(auditEntryExists), f.After).Scan(&one)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, fmt.Errorf("audit entry %d: %w", f.After, store.ErrNotFound)
 		}
 		if err != nil {
 			return nil, err
 		}
-		where += ` AND ("createdAt", id) < (SELECT "createdAt", id FROM "AuditLog" WHERE id = ` + a.Add(f.After) + `)`
+		list, a = auditListAfter, d.ArgsAfter(f.After)
 	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 100
-	}
-	rows, err := db.Query(ctx, `SELECT id, action, "userId", resource, "resourceId", metadata, "createdAt", "dbRole" FROM "AuditLog" WHERE `+
-		where+` ORDER BY "createdAt" DESC, id DESC LIMIT `+strconv.Itoa(limit), a.Values...)
+	sql := d.SQL(list, Fill{"filter": auditConditions(a, f), "limit": strconv.Itoa(limit)})
+	rows, err := db.Query(ctx, sql, a.Values...)
 	if err != nil {
 		return nil, err
 	}

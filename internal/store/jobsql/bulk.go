@@ -141,7 +141,7 @@ func (b *bulk) checkParents(ctx context.Context) error {
 	for id := range b.pending {
 		ids = append(ids, id)
 	}
-	found, err := existing(ctx, b.db, b.d, ids, "")
+	found, err := existing(ctx, b.db, b.d, ids, false)
 	if err != nil {
 		return err
 	}

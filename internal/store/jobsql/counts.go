@@ -8,8 +8,7 @@ import (
 
 // CountUpTo implements store.Store.
 func (b *Base) CountUpTo(ctx context.Context, f *store.Filter, archived bool, limit int64) (store.Tally, error) {
-	a := b.D.Args()
-	t, err := countUpTo(ctx, b.DB, b.D, "FROM "+Table(archived)+" WHERE "+Conditions(a, f), a.Values, limit)
+	t, err := countUpTo(ctx, b.DB, b.D, Table(archived), func(a *Args) string { return Conditions(a, f) }, limit)
 	return t, b.Wrap("count jobs", store.PermRead, err)
 }
 
@@ -25,35 +24,38 @@ func (b *Base) Types(ctx context.Context, userID string) ([]string, error) {
 	return ts, b.Wrap("list job types", store.PermRead, err)
 }
 
-// countUpTo counts the rows of from (a "FROM … WHERE …" clause) exactly
-// while they are at most limit: the inner LIMIT stops the scan there, so
-// the cost is that of limit rows however large the table. Above limit it
+// countUpTo counts the rows of table that filter's conditions keep
+// exactly while they are at most limit (CountRowsCapped). Above limit it
 // asks the dialect's estimator, and counts exactly where there is none or
-// the estimate is below what the capped count just saw.
-func countUpTo(ctx context.Context, db DB, d *Dialect, from string, args []any, limit int64) (store.Tally, error) {
-	var n int64
-	if d.Estimate == nil || limit <= 0 {
-		err := db.QueryRow(ctx, "SELECT count(*) "+from, args...).Scan(&n)
+// the estimate is below what the capped count just saw. filter fills the
+// statements' /*:filter*/ slot, once for each statement it runs.
+func countUpTo(ctx context.Context, db DB, d *Dialect, table string, filter func(*Args) string, limit int64) (store.Tally, error) {
+	exact := func() (store.Tally, error) {
+		a := d.Args()
+		var n int64
+		err := db.QueryRow(ctx, d.SQL(countRows, Fill{"table": table, "filter": filter(a)}), a.Values...).Scan(&n)
 		return store.Tally{N: n}, err
 	}
-	a := d.Args()
-	a.Values = append(a.Values, args...)
-	capped := "SELECT count(*) FROM (SELECT 1 " + from + " LIMIT " + a.Add(limit+1) + ") capped"
-	if err := db.QueryRow(ctx, capped, a.Values...).Scan(&n); err != nil {
+	if d.Estimate == nil || limit <= 0 {
+		return exact()
+	}
+	a := d.ArgsAfter(limit + 1)
+	var n int64
+	if err := db.QueryRow(ctx, d.SQL(countRowsCapped, Fill{"table": table, "filter": filter(a)}), a.Values...).Scan(&n); err != nil {
 		return store.Tally{}, err
 	}
 	if n <= limit {
 		return store.Tally{N: n}, nil
 	}
-	est, err := d.Estimate(ctx, db, "SELECT 1 "+from, args)
+	a = d.Args()
+	est, err := d.Estimate(ctx, db, d.SQL(countRowsEstimate, Fill{"table": table, "filter": filter(a)}), a.Values)
 	if err != nil {
 		return store.Tally{}, err
 	}
 	if est > limit {
 		return store.Tally{N: est, Estimated: true}, nil
 	}
-	err = db.QueryRow(ctx, "SELECT count(*) "+from, args...).Scan(&n)
-	return store.Tally{N: n}, err
+	return exact()
 }
 
 // statusCounts counts each status in its own index range of
@@ -61,17 +63,13 @@ func countUpTo(ctx context.Context, db DB, d *Dialect, from string, args []any, 
 // statement, exactly (they are what an operator acts on, and few in a
 // healthy queue), then COMPLETED and CANCELLED up to limit.
 func statusCounts(ctx context.Context, db DB, d *Dialect, userID string, limit int64) (map[store.Status]store.Tally, error) {
-	a := d.Args()
-	uc := ""
-	if userID != "" {
-		uc = ` AND "userId" = ` + a.Add(userID)
-	}
 	ns := make([]int64, len(countedStatuses))
 	dest := make([]any, len(countedStatuses))
 	for i := range ns {
 		dest[i] = &ns[i]
 	}
-	if err := db.QueryRow(ctx, "SELECT "+statusCountCols(uc), a.Values...).Scan(dest...); err != nil {
+	sql, args := userStmt(d, statusCountsAll, statusCountsUser, userID)
+	if err := db.QueryRow(ctx, sql, args...).Scan(dest...); err != nil {
 		return nil, err
 	}
 	out := make(map[store.Status]store.Tally, len(store.Statuses))
@@ -79,12 +77,13 @@ func statusCounts(ctx context.Context, db DB, d *Dialect, userID string, limit i
 		out[st] = store.Tally{N: ns[i]}
 	}
 	for _, st := range []store.Status{store.StatusCompleted, store.StatusCancelled} {
-		a := d.Args()
-		from := `FROM "Job" WHERE status = ` + a.Add(string(st))
-		if userID != "" {
-			from += ` AND "userId" = ` + a.Add(userID)
-		}
-		t, err := countUpTo(ctx, db, d, from, a.Values, limit)
+		t, err := countUpTo(ctx, db, d, `"Job"`, func(a *Args) string {
+			c := `status = ` + a.Add(string(st))
+			if userID != "" {
+				c += ` AND "userId" = ` + a.Add(userID)
+			}
+			return c
+		}, limit)
 		if err != nil {
 			return nil, err
 		}
@@ -98,12 +97,8 @@ func statusCounts(ctx context.Context, db DB, d *Dialect, userID string, limit i
 // one user's newest jobs along Job_userId_idx: suggestions for a filter,
 // so a bounded read rather than all of a busy user's history.
 func types(ctx context.Context, db DB, d *Dialect, userID string) ([]string, error) {
-	q, a := `SELECT type FROM "JobType" ORDER BY type`, d.Args()
-	if userID != "" {
-		q = `SELECT DISTINCT type FROM (SELECT type FROM "Job" WHERE "userId" = ` + a.Add(userID) +
-			` ORDER BY "createdAt" DESC LIMIT 10000) newest ORDER BY type`
-	}
-	rows, err := db.Query(ctx, q, a.Values...)
+	sql, args := userStmt(d, jobTypes, jobTypesUser, userID)
+	rows, err := db.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -24,16 +24,17 @@ type Rows interface {
 	Close()
 }
 
-// Dialect is what differs between the backends' SQL.
+// Dialect is what differs between the backends beyond the text of the named
+// statements (statements.go): the fragments queue.go still glues together,
+// the builders of a few slots (InIDs, JSONPath), and how each backend
+// binds, paces and retries.
 type Dialect struct {
+	// Engine picks each named statement's text (statements.go).
+	Engine Engine
 	// Now is the SQL expression for the current time, in the column type's
 	// representation. The database's clock, not the caller's, so workers on
 	// hosts with skewed clocks agree on what is due.
 	Now string
-	// LockShared follows a SELECT that must keep rows from changing until
-	// commit (" FOR SHARE"); "" where the transaction already excludes
-	// writers (SQLite's BEGIN IMMEDIATE).
-	LockShared string
 	// SkipLocked follows the claim's inner SELECT (" FOR UPDATE SKIP
 	// LOCKED"); "" where one writer at a time is the rule.
 	SkipLocked string
@@ -43,9 +44,6 @@ type Dialect struct {
 	JSON func(expr string) string
 	// AppendJSON appends the JSON object in param to the array in col.
 	AppendJSON func(col, param string) string
-	// TextArray turns a JSON-array text parameter into a text-array column
-	// value; TextArrayJSON reads one back as JSON text.
-	TextArray, TextArrayJSON func(expr string) string
 	// LockRows follows a SELECT whose rows a bulk action is about to
 	// change (" FOR UPDATE"); "" under SQLite's single writer.
 	LockRows string
@@ -62,22 +60,10 @@ type Dialect struct {
 	// Postgres (a 5,000-element IN list costs more to bind and plan), and
 	// " IN (…)" on SQLite.
 	InIDs func(a *Args, ids []string) string
-	// AuditMetaFrom builds an audit row's metadata in SQL, in one call per
-	// row, from key/value pairs over the job's columns and parameters.
-	// The database role is not the client's to write: Postgres's trigger
-	// fills "dbRole".
-	AuditMetaFrom func(pairs string) string
 	// JSONPath is the JSON value at key in a JSON object parameter, for
-	// nesting a parameter's value (a filter, say) inside AuditMetaFrom.
+	// nesting a parameter's value (a filter, say) in an action's audit
+	// metadata (the /*:extra*/ slot).
 	JSONPath func(param, key string) string
-	// DMLInCTE: the database runs data-modifying statements in WITH
-	// (Postgres), so a bulk move is one statement.
-	DMLInCTE bool
-	// Greatest is the larger of two expressions.
-	Greatest func(a, b string) string
-	// AuditMeta is the metadata value of an audit row from a JSON text
-	// parameter.
-	AuditMeta func(param string) string
 	// Time converts a time argument to the column representation.
 	Time func(time.Time) any
 	// Retryable reports whether err means the database rolled the

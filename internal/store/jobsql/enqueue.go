@@ -10,9 +10,15 @@ import (
 	"github.com/jobctl/jobctl/internal/store"
 )
 
-// liveStatuses is the unique-key index's predicate: a key is held only while
-// its job is on its way to an outcome.
-const liveStatuses = `('PENDING', 'RUNNING', 'RETRYING')`
+// Enqueueing, in sql/enqueue.sql.
+var (
+	jobInsert        = stmt("JobInsert")
+	jobInsertUnique  = stmt("JobInsertUnique")
+	jobByUniqueKey   = stmt("JobByUniqueKey")
+	jobsLockShared   = stmt("JobsLockShared")
+	jobsStatus       = stmt("JobsStatus")
+	dependencyInsert = stmt("DependencyInsert")
+)
 
 // ErrUniqueRace means the job holding a unique key finished between the
 // insert that conflicted with it and the lookup; the caller retries in a new
@@ -88,22 +94,15 @@ func enqueueAs(ctx context.Context, db DB, d *Dialect, p *store.EnqueueParams, i
 	if err != nil {
 		return nil, err
 	}
-	a := d.Args()
 	vals := InsertValues(p, id, waiting, now)
-	ps := make([]string, len(vals))
-	for i, v := range vals {
-		if InsertColumnNames[i] == "scheduledFor" && p.ScheduledFor.IsZero() {
-			ps[i] = d.Now // due now by the database's clock, not this host's
-			continue
-		}
-		ps[i] = a.Add(v)
+	if p.ScheduledFor.IsZero() {
+		vals[5] = nil // due now by the database's clock, not this host's
 	}
-	sql := `INSERT INTO "Job" (` + InsertColumns + `) VALUES (` + strings.Join(ps, ", ") + `)`
+	insert := jobInsert
 	if p.UniqueKey != "" {
-		sql += ` ON CONFLICT ("uniqueKey") WHERE "uniqueKey" IS NOT NULL AND status IN ` + liveStatuses + ` DO NOTHING`
+		insert = jobInsertUnique
 	}
-	sql += " RETURNING " + JobColumns
-	j, err := ScanJob(db.QueryRow(ctx, sql, a.Values...), false)
+	j, err := ScanJob(db.QueryRow(ctx, d.SQL(insert), d.Values(vals...)...), false)
 	if errors.Is(err, store.ErrNotFound) && p.UniqueKey != "" {
 		return holderOf(ctx, db, d, p.UniqueKey)
 	}
@@ -118,9 +117,7 @@ func enqueueAs(ctx context.Context, db DB, d *Dialect, p *store.EnqueueParams, i
 }
 
 func holderOf(ctx context.Context, db DB, d *Dialect, key string) (*store.EnqueueResult, error) {
-	a := d.Args()
-	sql := "SELECT " + JobColumns + ` FROM "Job" WHERE "uniqueKey" = ` + a.Add(key) + " AND status IN " + liveStatuses
-	j, err := ScanJob(db.QueryRow(ctx, sql, a.Values...), false)
+	j, err := ScanJob(db.QueryRow(ctx, d.SQL(jobByUniqueKey), d.Values(key)...), false)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrUniqueRace
 	}
@@ -141,7 +138,7 @@ func checkParents(ctx context.Context, db DB, d *Dialect, ids []string) error {
 	if len(want) == 0 {
 		return nil
 	}
-	found, err := existing(ctx, db, d, keys(want), "")
+	found, err := existing(ctx, db, d, keys(want), false)
 	if err != nil {
 		return err
 	}
@@ -159,7 +156,7 @@ func countWaiting(ctx context.Context, db DB, d *Dialect, deps []string) (int, e
 	if len(deps) == 0 {
 		return 0, nil
 	}
-	status, err := existing(ctx, db, d, deps, d.LockShared)
+	status, err := existing(ctx, db, d, deps, true)
 	if err != nil {
 		return 0, err
 	}
@@ -176,20 +173,17 @@ func countWaiting(ctx context.Context, db DB, d *Dialect, deps []string) (int, e
 	return waiting, nil
 }
 
-// existing maps each of ids found in "Job" or "JobArchive" to its status.
-func existing(ctx context.Context, db DB, d *Dialect, ids []string, lock string) (map[string]store.Status, error) {
+// existing maps each of ids found in "Job" or "JobArchive" to its status,
+// the live ones locked against change until commit when lock is set.
+func existing(ctx context.Context, db DB, d *Dialect, ids []string, lock bool) (map[string]store.Status, error) {
 	a := d.Args()
-	in := In(a, dedupe(ids))
-	if lock != "" {
-		// A locking clause cannot apply to a UNION: lock the live rows
-		// first, in id order like every other statement locking several.
-		if _, err := db.Exec(ctx, `SELECT id FROM "Job" WHERE id IN `+in+` ORDER BY id`+lock, a.Values...); err != nil {
+	in := Fill{"ids": In(a, dedupe(ids))}
+	if lock && d.Runs(jobsLockShared) {
+		if _, err := db.Exec(ctx, d.SQL(jobsLockShared, in), a.Values...); err != nil {
 			return nil, err
 		}
 	}
-	sql := `SELECT id, status FROM "Job" WHERE id IN ` + in +
-		` UNION ALL SELECT id, status FROM "JobArchive" WHERE id IN ` + in
-	rows, err := db.Query(ctx, sql, a.Values...)
+	rows, err := db.Query(ctx, d.SQL(jobsStatus, in), a.Values...)
 	if err != nil {
 		return nil, err
 	}
@@ -207,8 +201,7 @@ func existing(ctx context.Context, db DB, d *Dialect, ids []string, lock string)
 
 func insertDependencies(ctx context.Context, db DB, d *Dialect, id string, deps []string) error {
 	for _, dep := range dedupe(deps) {
-		a := d.Args()
-		if _, err := db.Exec(ctx, `INSERT INTO "JobDependency" ("jobId", "dependsOnId") VALUES (`+a.Add(id)+", "+a.Add(dep)+")", a.Values...); err != nil {
+		if _, err := db.Exec(ctx, d.SQL(dependencyInsert), d.Values(id, dep)...); err != nil {
 			return err
 		}
 	}

@@ -3,17 +3,14 @@ package jobsql
 import (
 	"context"
 	"encoding/json"
-	"strings"
 	"time"
 
 	"github.com/jobctl/jobctl/internal/store"
 )
 
-// importColumns are every stored column of "Job" ("priorityRank" is
-// generated), in the order importValues gives them.
-const importColumns = `id, type, status, priority, data, output, "errorMessage", "errorCode", "errorStack",
-	attempts, "maxAttempts", "scheduledFor", "createdAt", "startedAt", "completedAt", "updatedAt",
-	"userId", "parentId", "workerId", "cancelRequested", "uniqueKey", "waitingOn", "errorHistory"`
+// jobImport inserts every stored column of "Job" ("priorityRank" is
+// generated), in the order importValues gives them: JobColumns.
+var jobImport = stmt("JobImport") // sql/enqueue.sql
 
 // importBatch rows per INSERT keeps the statement under both databases'
 // bound-parameter limits.
@@ -25,16 +22,15 @@ const importBatch = 200
 func Import(ctx context.Context, db DB, d *Dialect, jobs []*store.Job) error {
 	for start := 0; start < len(jobs); start += importBatch {
 		batch := jobs[start:min(start+importBatch, len(jobs))]
-		a := d.Args()
-		rows := make([]string, len(batch))
-		for i, j := range batch {
+		args := make([]any, 0, 23*len(batch))
+		for _, j := range batch {
 			vals, err := importValues(j)
 			if err != nil {
 				return err
 			}
-			rows[i] = In(a, vals)
+			args = append(args, vals...)
 		}
-		if _, err := db.Exec(ctx, `INSERT INTO "Job" (`+importColumns+`) VALUES `+strings.Join(rows, ", "), a.Values...); err != nil {
+		if _, err := db.Exec(ctx, manyRows(d.SQL(jobImport), len(batch)), d.Values(args...)...); err != nil {
 			return err
 		}
 		for _, j := range batch {

@@ -8,6 +8,14 @@ import (
 	"github.com/jobctl/jobctl/internal/store"
 )
 
+// The record of applied migrations, in sql/migrate.sql: the backends run
+// the first two themselves.
+var (
+	MigrationTableCreate = stmt("MigrationTableCreate")
+	MigrationsApplied    = stmt("MigrationsApplied")
+	migrationRecord      = stmt("MigrationRecord")
+)
+
 // ApplyMigrations applies, inside the caller's transaction, each known
 // migration not in applied, recording it in "SchemaMigration". A store
 // migrated by a newer jobctl is refused untouched.
@@ -24,9 +32,7 @@ func ApplyMigrations(ctx context.Context, tx DB, d *Dialect, known []store.Migra
 			return nil, fmt.Errorf("migration %03d_%s: %w", m.Version, m.Name, err)
 		}
 		now := time.Now().UTC()
-		a := d.Args()
-		if _, err := tx.Exec(ctx, `INSERT INTO "SchemaMigration" (version, name, "appliedAt") VALUES (`+
-			a.Add(m.Version)+", "+a.Add(m.Name)+", "+a.Add(now)+")", a.Values...); err != nil {
+		if _, err := tx.Exec(ctx, d.SQL(migrationRecord), d.Values(m.Version, m.Name, now)...); err != nil {
 			return nil, err
 		}
 		done = append(done, store.Migration{Version: m.Version, Name: m.Name, AppliedAt: &now})

@@ -1,7 +1,8 @@
-// Package jobsql is the SQL both backends share: the job column list,
-// filters, listing order and reading rows back into store.Job. Placeholders
-// are $N, which Postgres takes natively and the SQLite driver binds by
-// ordinal. Every value is a bind parameter; no input reaches SQL as text.
+// Package jobsql is the SQL both backends share: the named statements of
+// sql/*.sql (statements.go), the filters, orders and lists that fill their
+// slots, and reading rows back into store.Job. Placeholders are $N, which
+// Postgres takes natively and the SQLite driver binds by ordinal. Every
+// value is a bind parameter; no input reaches SQL as text.
 package jobsql
 
 import (
@@ -43,7 +44,7 @@ func In[T any](a *Args, vs []T) string {
 }
 
 // Conditions returns the filter's conditions, ANDed, or "TRUE" when it has
-// none.
+// none: the /*:filter*/ slot of the statements that take a store.Filter.
 func Conditions(a *Args, f *store.Filter) string {
 	var cs []string
 	if len(f.IDs) > 0 {
@@ -85,26 +86,28 @@ func Table(archived bool) string {
 	return `"Job"`
 }
 
-// ListQuery returns the query for one page of jobs. Paging is by keyset: the
-// page starts after the row whose id is p.After, in the listing's order.
-func ListQuery(a *Args, p *store.ListParams) string {
-	table := Table(p.Archived)
-	cols := JobColumns
-	if p.Archived {
-		cols += `, "archivedAt"`
-	}
-	where := Conditions(a, &p.Filter)
-	if p.After != "" {
-		where += " AND " + afterCondition(a, table, p.Sort, p.After)
-	}
+// listQuery returns the statement and arguments for one page of jobs
+// (JobList or ArchiveList). Paging is by keyset: the page starts after the
+// row whose id is p.After, in the listing's order.
+func listQuery(d *Dialect, p *store.ListParams) (string, []any) {
 	limit := p.Limit
 	if limit <= 0 {
 		limit = 50
 	}
-	return "SELECT " + cols + " FROM " + table + " WHERE " + where +
-		" ORDER BY " + orderBy(p.Sort) + " LIMIT " + a.Add(limit)
+	list := jobList
+	if p.Archived {
+		list = archiveList
+	}
+	a := d.ArgsAfter(limit)
+	where := Conditions(a, &p.Filter)
+	after := ""
+	if p.After != "" {
+		after = " AND " + afterCondition(a, Table(p.Archived), p.Sort, p.After)
+	}
+	return d.SQL(list, Fill{"filter": where, "after": after, "order": orderBy(p.Sort)}), a.Values
 }
 
+// orderBy fills the listing's /*:order*/ slot.
 func orderBy(s store.Sort) string {
 	switch s {
 	case store.SortCreatedAsc:
@@ -133,13 +136,4 @@ func afterCondition(a *Args, table string, s store.Sort, after string) string {
 	default:
 		return `("createdAt", id) < ` + anchor(`"createdAt", id`)
 	}
-}
-
-// RelatedLimit caps each list of related jobs in `show`.
-const RelatedLimit = 100
-
-// RelatedQuery selects live jobs matching cond (which uses $1), oldest first.
-func RelatedQuery(cond string) string {
-	return "SELECT " + JobColumns + ` FROM "Job" WHERE ` + cond +
-		` ORDER BY "createdAt", id LIMIT ` + strconv.Itoa(RelatedLimit)
 }

@@ -7,6 +7,18 @@ import (
 	"github.com/jobctl/jobctl/internal/store"
 )
 
+// Reading jobs, in sql/read.sql.
+var (
+	jobGet          = stmt("JobGet")
+	archiveGet      = stmt("ArchiveGet")
+	jobDependsOn    = stmt("JobDependsOn")
+	jobList         = stmt("JobList")
+	archiveList     = stmt("ArchiveList")
+	jobChildren     = stmt("JobChildren")
+	jobDependencies = stmt("JobDependencies")
+	jobDependents   = stmt("JobDependents")
+)
+
 // Get returns a job from "Job", else from "JobArchive", with its
 // dependencies.
 func Get(ctx context.Context, db DB, d *Dialect, id string) (*store.Job, error) {
@@ -17,8 +29,7 @@ func Get(ctx context.Context, db DB, d *Dialect, id string) (*store.Job, error) 
 	if err != nil {
 		return nil, err
 	}
-	a := d.Args()
-	rows, err := db.Query(ctx, `SELECT "dependsOnId" FROM "JobDependency" WHERE "jobId" = `+a.Add(id)+` ORDER BY "dependsOnId"`, a.Values...)
+	rows, err := db.Query(ctx, d.SQL(jobDependsOn), d.Values(id)...)
 	if err != nil {
 		return nil, err
 	}
@@ -34,18 +45,17 @@ func Get(ctx context.Context, db DB, d *Dialect, id string) (*store.Job, error) 
 }
 
 func getFrom(ctx context.Context, db DB, d *Dialect, id string, archived bool) (*store.Job, error) {
-	cols := JobColumns
+	get := jobGet
 	if archived {
-		cols += `, "archivedAt"`
+		get = archiveGet
 	}
-	a := d.Args()
-	return ScanJob(db.QueryRow(ctx, "SELECT "+cols+" FROM "+Table(archived)+" WHERE id = "+a.Add(id), a.Values...), archived)
+	return ScanJob(db.QueryRow(ctx, d.SQL(get), d.Values(id)...), archived)
 }
 
 // List returns one page of jobs.
 func List(ctx context.Context, db DB, d *Dialect, p *store.ListParams) ([]*store.Job, error) {
-	a := d.Args()
-	return QueryJobs(ctx, db, ListQuery(a, p), a.Values, p.Archived)
+	sql, args := listQuery(d, p)
+	return QueryJobs(ctx, db, sql, args, p.Archived)
 }
 
 // QueryJobs runs a query selecting JobColumns and scans every row.
@@ -70,7 +80,7 @@ func QueryJobs(ctx context.Context, db DB, sql string, args []any, archived bool
 func Count(ctx context.Context, db DB, d *Dialect, f *store.Filter, archived bool) (int64, error) {
 	a := d.Args()
 	var n int64
-	err := db.QueryRow(ctx, "SELECT count(*) FROM "+Table(archived)+" WHERE "+Conditions(a, f), a.Values...).Scan(&n)
+	err := db.QueryRow(ctx, d.SQL(countRows, Fill{"table": Table(archived), "filter": Conditions(a, f)}), a.Values...).Scan(&n)
 	return n, err
 }
 
@@ -87,14 +97,14 @@ func Related(ctx context.Context, db DB, d *Dialect, j *store.Job) (*store.Relat
 	}
 	lists := []struct {
 		into *[]*store.Job
-		cond string
+		stmt *Stmt
 	}{
-		{&rel.Children, `"parentId" = $1`},
-		{&rel.Dependencies, `id IN (SELECT "dependsOnId" FROM "JobDependency" WHERE "jobId" = $1)`},
-		{&rel.Dependents, `id IN (SELECT "jobId" FROM "JobDependency" WHERE "dependsOnId" = $1)`},
+		{&rel.Children, jobChildren},
+		{&rel.Dependencies, jobDependencies},
+		{&rel.Dependents, jobDependents},
 	}
 	for _, l := range lists {
-		jobs, err := QueryJobs(ctx, db, RelatedQuery(l.cond), []any{j.ID}, false)
+		jobs, err := QueryJobs(ctx, db, d.SQL(l.stmt), d.Values(j.ID), false)
 		if err != nil {
 			return nil, err
 		}

@@ -8,7 +8,15 @@ import (
 	"github.com/jobctl/jobctl/internal/store"
 )
 
-const scheduleColumns = `name, type, schedule, timezone, data, priority, "nextRunAt", "lastRunAt", "lastJobId", "createdAt"`
+// The schedules' statements, in sql/schedules.sql.
+var (
+	scheduleInsert  = stmt("ScheduleInsert")
+	scheduleDelete  = stmt("ScheduleDelete")
+	scheduleList    = stmt("ScheduleList")
+	scheduleDue     = stmt("ScheduleDue")
+	scheduleAdvance = stmt("ScheduleAdvance")
+	scheduleFired   = stmt("ScheduleFired")
+)
 
 // AddSchedule checks a schedule and inserts it and its audit row.
 func AddSchedule(ctx context.Context, db DB, d *Dialect, s *store.Schedule, actor string) error {
@@ -22,10 +30,7 @@ func AddSchedule(ctx context.Context, db DB, d *Dialect, s *store.Schedule, acto
 	if s.Priority == "" {
 		s.Priority = store.PriorityNormal
 	}
-	a := d.Args()
-	n, err := db.Exec(ctx, `INSERT INTO "RecurringJob" (name, type, schedule, timezone, data, priority, "nextRunAt") VALUES (`+
-		a.Add(s.Name)+", "+a.Add(s.Type)+", "+a.Add(s.Cron)+", "+a.Add(s.Timezone)+", "+d.JSON(a.Add(data))+", "+
-		a.Add(s.Priority)+", "+a.Add(s.NextRunAt)+`) ON CONFLICT (name) DO NOTHING`, a.Values...)
+	n, err := db.Exec(ctx, d.SQL(scheduleInsert), d.Values(s.Name, s.Type, s.Cron, s.Timezone, data, s.Priority, s.NextRunAt)...)
 	if err != nil {
 		return err
 	}
@@ -40,9 +45,8 @@ func AddSchedule(ctx context.Context, db DB, d *Dialect, s *store.Schedule, acto
 
 // RemoveSchedule deletes a schedule and writes its audit row.
 func RemoveSchedule(ctx context.Context, db DB, d *Dialect, name, actor string) error {
-	a := d.Args()
 	var typ, cron string
-	err := db.QueryRow(ctx, `DELETE FROM "RecurringJob" WHERE name = `+a.Add(name)+` RETURNING type, schedule`, a.Values...).Scan(&typ, &cron)
+	err := db.QueryRow(ctx, d.SQL(scheduleDelete), d.Values(name)...).Scan(&typ, &cron)
 	if err != nil {
 		return err
 	}
@@ -54,13 +58,12 @@ func RemoveSchedule(ctx context.Context, db DB, d *Dialect, name, actor string) 
 
 // ListSchedules returns every schedule by name.
 func ListSchedules(ctx context.Context, db DB, d *Dialect) ([]*store.Schedule, error) {
-	return querySchedules(ctx, db, `SELECT `+scheduleColumns+` FROM "RecurringJob" ORDER BY name`)
+	return querySchedules(ctx, db, d.SQL(scheduleList))
 }
 
 // DueSchedules returns schedules whose next run is at or before now.
 func DueSchedules(ctx context.Context, db DB, d *Dialect, now time.Time) ([]*store.Schedule, error) {
-	a := d.Args()
-	return querySchedules(ctx, db, `SELECT `+scheduleColumns+` FROM "RecurringJob" WHERE "nextRunAt" <= `+a.Add(now)+` ORDER BY "nextRunAt"`, a.Values...)
+	return querySchedules(ctx, db, d.SQL(scheduleDue), d.Values(now)...)
 }
 
 func querySchedules(ctx context.Context, db DB, sql string, args ...any) ([]*store.Schedule, error) {
@@ -93,9 +96,7 @@ func querySchedules(ctx context.Context, db DB, sql string, args ...any) ([]*sto
 // guards the same tick twice from any other path.
 func FireSchedule(ctx context.Context, db DB, d *Dialect, s *store.Schedule, next time.Time, now time.Time) (*store.Job, bool, error) {
 	due := s.NextRunAt
-	a := d.Args()
-	n, err := db.Exec(ctx, `UPDATE "RecurringJob" SET "nextRunAt" = `+a.Add(next)+`, "lastRunAt" = `+a.Add(due)+
-		`, "updatedAt" = `+d.Now+` WHERE name = `+a.Add(s.Name)+` AND "nextRunAt" = `+a.Add(due), a.Values...)
+	n, err := db.Exec(ctx, d.SQL(scheduleAdvance), d.Values(next, due, s.Name)...)
 	if err != nil || n == 0 {
 		return nil, false, err
 	}
@@ -110,8 +111,7 @@ func FireSchedule(ctx context.Context, db DB, d *Dialect, s *store.Schedule, nex
 	if res.Existing {
 		return res.Job, false, nil
 	}
-	a = d.Args()
-	if _, err := db.Exec(ctx, `UPDATE "RecurringJob" SET "lastJobId" = `+a.Add(res.Job.ID)+` WHERE name = `+a.Add(s.Name), a.Values...); err != nil {
+	if _, err := db.Exec(ctx, d.SQL(scheduleFired), d.Values(res.Job.ID, s.Name)...); err != nil {
 		return nil, false, err
 	}
 	return res.Job, true, nil

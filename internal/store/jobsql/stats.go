@@ -10,6 +10,34 @@ import (
 	"github.com/jobctl/jobctl/internal/store"
 )
 
+// Health's, the dashboard's and stats' statements, in sql/stats.sql.
+var (
+	snapshotAll         = stmt("Snapshot")
+	snapshotUser        = stmt("SnapshotUser")
+	snapshotRunning     = stmt("SnapshotRunning")
+	snapshotRunningUser = stmt("SnapshotRunningUser")
+	statusCountsAll     = stmt("StatusCounts")
+	statusCountsUser    = stmt("StatusCountsUser")
+	countRows           = stmt("CountRows")
+	countRowsCapped     = stmt("CountRowsCapped")
+	countRowsEstimate   = stmt("CountRowsEstimate")
+	jobTypes            = stmt("JobTypes")
+	jobTypesUser        = stmt("JobTypesUser")
+	dbNow               = stmt("Now")
+	statsByTypeStatus   = stmt("StatsByTypeStatus")
+	statsRecent         = stmt("StatsRecent")
+	statsDurations      = stmt("StatsDurations")
+	statsTopErrors      = stmt("StatsTopErrors")
+)
+
+// userStmt is all, or user with userID as its $1 when there is one.
+func userStmt(d *Dialect, all, user *Stmt, userID string) (string, []any) {
+	if userID == "" {
+		return d.SQL(all), nil
+	}
+	return d.SQL(user), d.Values(userID)
+}
+
 // Snapshot implements store.Monitoring.
 func (b *Base) Snapshot(ctx context.Context) (*store.Snapshot, error) {
 	snap, err := snapshot(ctx, b.DB, b.D, "")
@@ -23,23 +51,16 @@ func (b *Base) SnapshotFor(ctx context.Context, userID string) (*store.Snapshot,
 }
 
 // snapshot reads the figures of every job or, with userID, of that
-// user's jobs only. The user's condition is a bind parameter added to each
-// subquery, so the unscoped statement stays the one the bench measures.
+// user's jobs only.
 func snapshot(ctx context.Context, db DB, d *Dialect, userID string) (*store.Snapshot, error) {
 	var (
 		now, oldest                              timestamp
 		pending, running, retrying, failed, dead int64
 	)
-	a := d.Args()
-	uc := ""
-	if userID != "" {
-		uc = ` AND "userId" = ` + a.Add(userID)
-	}
 	// Live and failed jobs are few however large the table grows: these
 	// are index scans on (status, …).
-	err := db.QueryRow(ctx, `SELECT `+d.Now+`, `+statusCountCols(uc)+`,
-		(SELECT min("scheduledFor") FROM "Job" WHERE `+claimable+` AND status = 'PENDING' AND "scheduledFor" <= `+d.Now+uc+`)`, a.Values...).Scan(
-		&now, &pending, &running, &retrying, &failed, &dead, &oldest)
+	sql, args := userStmt(d, snapshotAll, snapshotUser, userID)
+	err := db.QueryRow(ctx, sql, args...).Scan(&now, &pending, &running, &retrying, &failed, &dead, &oldest)
 	if err != nil {
 		return nil, err
 	}
@@ -48,12 +69,8 @@ func snapshot(ctx context.Context, db DB, d *Dialect, userID string) (*store.Sna
 		store.StatusFailed: failed, store.StatusDead: dead,
 	}}
 	snap.Now, snap.OldestDue = now.value(), oldest.ptr()
-	a = d.Args()
-	uc = ""
-	if userID != "" {
-		uc = ` AND "userId" = ` + a.Add(userID)
-	}
-	snap.Running, err = QueryJobs(ctx, db, `SELECT `+JobColumns+` FROM "Job" WHERE status = 'RUNNING'`+uc+` ORDER BY "startedAt" LIMIT 10000`, a.Values, false)
+	sql, args = userStmt(d, snapshotRunning, snapshotRunningUser, userID)
+	snap.Running, err = QueryJobs(ctx, db, sql, args, false)
 	if err != nil {
 		return nil, err
 	}
@@ -63,18 +80,9 @@ func snapshot(ctx context.Context, db DB, d *Dialect, userID string) (*store.Sna
 
 // countedStatuses are the statuses health and the dashboard always count
 // exactly: the jobs an operator acts on, few in a healthy queue, each an
-// index range of Job_status_createdAt_idx.
+// index range of Job_status_createdAt_idx. The Snapshot and StatusCounts
+// statements count them in this order.
 var countedStatuses = []store.Status{store.StatusPending, store.StatusRunning, store.StatusRetrying, store.StatusFailed, store.StatusDead}
-
-// statusCountCols is one count(*) subquery per countedStatuses, in that order,
-// each narrowed by cond (" AND …" or "").
-func statusCountCols(cond string) string {
-	cols := make([]string, len(countedStatuses))
-	for i, st := range countedStatuses {
-		cols[i] = `(SELECT count(*) FROM "Job" WHERE status = '` + string(st) + `'` + cond + `)`
-	}
-	return strings.Join(cols, ", ")
-}
 
 // Stats implements store.Monitoring.
 func (b *Base) Stats(ctx context.Context, p *store.StatsParams) (*store.Stats, error) {
@@ -88,13 +96,8 @@ func stats(ctx context.Context, db DB, d *Dialect, p *store.StatsParams) (*store
 		st.ByStatus[s] = 0
 	}
 	a := d.Args()
-	typeCond := "TRUE"
-	if len(p.Types) > 0 {
-		typeCond = "type IN " + In(a, p.Types)
-	}
-	typeCond += userCond(a, p)
 	byType := map[string]*store.TypeStats{}
-	rows, err := db.Query(ctx, `SELECT type, status, count(*) FROM "Job" WHERE `+typeCond+` GROUP BY type, status`, a.Values...)
+	rows, err := db.Query(ctx, d.SQL(statsByTypeStatus, Fill{"scope": statsScope(a, p, false)}), a.Values...)
 	if err != nil {
 		return nil, err
 	}
@@ -121,22 +124,12 @@ func stats(ctx context.Context, db DB, d *Dialect, p *store.StatsParams) (*store
 	}
 
 	var now timestamp
-	if err := db.QueryRow(ctx, "SELECT "+d.Now).Scan(&now); err != nil {
+	if err := db.QueryRow(ctx, d.SQL(dbNow)).Scan(&now); err != nil {
 		return nil, err
 	}
 	st.Now = now.value()
-	a = d.Args()
-	h1, h24 := a.Add(st.Now.Add(-time.Hour)), a.Add(st.Now.Add(-24*time.Hour))
-	tc := ""
-	if len(p.Types) > 0 {
-		tc = " AND type IN " + In(a, p.Types)
-	}
-	tc += userCond(a, p)
-	err = db.QueryRow(ctx, `SELECT
-		(SELECT count(*) FROM "Job" WHERE status = 'COMPLETED' AND "completedAt" >= `+h1+tc+`),
-		(SELECT count(*) FROM "Job" WHERE status IN ('FAILED', 'DEAD') AND "completedAt" >= `+h1+tc+`),
-		(SELECT count(*) FROM "Job" WHERE status = 'COMPLETED' AND "completedAt" >= `+h24+tc+`),
-		(SELECT count(*) FROM "Job" WHERE status IN ('FAILED', 'DEAD') AND "completedAt" >= `+h24+tc+`)`, a.Values...).Scan(
+	a = d.ArgsAfter(st.Now.Add(-time.Hour), st.Now.Add(-24*time.Hour))
+	err = db.QueryRow(ctx, d.SQL(statsRecent, Fill{"scope": statsScope(a, p, false)}), a.Values...).Scan(
 		&st.Completed1h, &st.Failed1h, &st.Completed24h, &st.Failed24h)
 	if err != nil {
 		return nil, err
@@ -154,17 +147,8 @@ func stats(ctx context.Context, db DB, d *Dialect, p *store.StatsParams) (*store
 	if limit <= 0 {
 		limit = 5
 	}
-	a = d.Args()
-	cond := `status IN ('FAILED', 'DEAD') AND "errorMessage" IS NOT NULL`
-	if !p.Since.IsZero() {
-		cond += ` AND "completedAt" >= ` + a.Add(p.Since)
-	}
-	if len(p.Types) > 0 {
-		cond += " AND type IN " + In(a, p.Types)
-	}
-	cond += userCond(a, p)
-	rows, err = db.Query(ctx, `SELECT "errorMessage", max("errorCode"), count(*) AS n FROM "Job" WHERE `+cond+
-		` GROUP BY "errorMessage" ORDER BY n DESC, "errorMessage" LIMIT `+a.Add(limit), a.Values...)
+	a = d.ArgsAfter(limit)
+	rows, err = db.Query(ctx, d.SQL(statsTopErrors, Fill{"scope": statsScope(a, p, true)}), a.Values...)
 	if err != nil {
 		return nil, err
 	}
@@ -187,15 +171,7 @@ func stats(ctx context.Context, db DB, d *Dialect, p *store.StatsParams) (*store
 // the window, computed here so both backends agree.
 func durations(ctx context.Context, db DB, d *Dialect, p *store.StatsParams, byType map[string]*store.TypeStats) error {
 	a := d.Args()
-	cond := `status = 'COMPLETED' AND "startedAt" IS NOT NULL`
-	if !p.Since.IsZero() {
-		cond += ` AND "completedAt" >= ` + a.Add(p.Since)
-	}
-	if len(p.Types) > 0 {
-		cond += " AND type IN " + In(a, p.Types)
-	}
-	cond += userCond(a, p)
-	rows, err := db.Query(ctx, `SELECT type, "startedAt", "completedAt" FROM "Job" WHERE `+cond, a.Values...)
+	rows, err := db.Query(ctx, d.SQL(statsDurations, Fill{"scope": statsScope(a, p, true)}), a.Values...)
 	if err != nil {
 		return err
 	}
@@ -240,10 +216,19 @@ func percentile(sorted []float64, q float64) float64 {
 	return sorted[lo] + (pos-float64(lo))*(sorted[lo+1]-sorted[lo])
 }
 
-// userCond is the " AND \"userId\" = $n" a user-scoped stats adds, or "".
-func userCond(a *Args, p *store.StatsParams) string {
-	if p.UserID == "" {
-		return ""
+// statsScope fills the /*:scope*/ slot of the stats statements: " AND …"
+// for each of p's completion window (when since), types and user that is
+// set, or "".
+func statsScope(a *Args, p *store.StatsParams, since bool) string {
+	var b strings.Builder
+	if since && !p.Since.IsZero() {
+		b.WriteString(` AND "completedAt" >= ` + a.Add(p.Since))
 	}
-	return ` AND "userId" = ` + a.Add(p.UserID)
+	if len(p.Types) > 0 {
+		b.WriteString(" AND type IN " + In(a, p.Types))
+	}
+	if p.UserID != "" {
+		b.WriteString(` AND "userId" = ` + a.Add(p.UserID))
+	}
+	return b.String()
 }

@@ -16,22 +16,16 @@ import (
 )
 
 var dialect = &jobsql.Dialect{
+	Engine:        jobsql.Postgres,
 	Now:           "now()",
-	LockShared:    " FOR SHARE",
 	SkipLocked:    " FOR UPDATE SKIP LOCKED",
 	LockRows:      " FOR UPDATE",
 	RowsPerInsert: 2000,
-	DMLInCTE:      true,
 	InIDs:         func(a *jobsql.Args, ids []string) string { return " = ANY(" + a.Add(ids) + ")" },
-	AuditMetaFrom: func(pairs string) string { return "jsonb_build_object(" + pairs + ")" },
 	JSONPath:      func(p, key string) string { return "(CAST(" + p + " AS jsonb) -> '" + key + "')" },
-	Greatest:      func(a, b string) string { return "GREATEST(" + a + ", " + b + ")" },
 	IDIn:          func(sub string) string { return "id = ANY(ARRAY(" + sub + "))" },
 	JSON:          func(expr string) string { return "CAST(" + expr + " AS jsonb)" },
 	AppendJSON:    func(col, p string) string { return col + " || jsonb_build_array(CAST(" + p + " AS jsonb))" },
-	TextArray:     func(p string) string { return "ARRAY(SELECT jsonb_array_elements_text(CAST(" + p + " AS jsonb)))" },
-	TextArrayJSON: func(expr string) string { return "to_jsonb(" + expr + ")" },
-	AuditMeta:     func(p string) string { return "CAST(" + p + " AS jsonb)" },
 	Time:          func(t time.Time) any { return t },
 	Retryable:     retryable,
 	Estimate:      estimate,

@@ -13,11 +13,23 @@ import (
 	"github.com/jobctl/jobctl/internal/store/jobsql"
 )
 
-const migrationTable = `CREATE TABLE IF NOT EXISTS "SchemaMigration" (
-	version     integer PRIMARY KEY,
-	name        text NOT NULL,
-	"appliedAt" timestamptz NOT NULL DEFAULT now()
-)`
+// Postgres's own statements for migrating: the catalog and an advisory
+// lock, which SQLite has no counterpart for. The shared ones are in
+// jobsql's sql/migrate.sql.
+const (
+	// schemaExists: whether schema $1 exists.
+	schemaExists = `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)`
+	// migrateLock takes turns between jobctl processes migrating schema
+	// $1, until the transaction ends.
+	migrateLock = `SELECT pg_advisory_xact_lock(hashtext('jobctl_migrate:' || $1))`
+	// mayCreate: the database's name, whether schema $1 exists, and
+	// whether this login may create schemas in the database and tables in
+	// schema $1.
+	mayCreate = `SELECT current_database(),
+		EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1),
+		has_database_privilege(current_database(), 'CREATE'),
+		COALESCE((SELECT has_schema_privilege(oid, 'CREATE') FROM pg_namespace WHERE nspname = $1), FALSE)`
+)
 
 // Migrate implements store.Store. Each migration runs in its own
 // transaction under an advisory lock, so two jobctl processes migrating at
@@ -31,7 +43,7 @@ func (s *Store) Migrate(ctx context.Context) ([]store.Migration, error) {
 		// Not CREATE SCHEMA IF NOT EXISTS: it needs CREATE on the database
 		// even when the schema is there.
 		var exists bool
-		if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)", s.schema).Scan(&exists); err != nil {
+		if err := tx.QueryRow(ctx, schemaExists, s.schema).Scan(&exists); err != nil {
 			return err
 		}
 		if !exists {
@@ -39,10 +51,10 @@ func (s *Store) Migrate(ctx context.Context) ([]store.Migration, error) {
 				return err
 			}
 		}
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtext('jobctl_migrate:' || $1))", s.schema); err != nil {
+		if _, err := tx.Exec(ctx, migrateLock, s.schema); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, migrationTable); err != nil {
+		if _, err := tx.Exec(ctx, dialect.SQL(jobsql.MigrationTableCreate)); err != nil {
 			return err
 		}
 		done, err := appliedVersions(ctx, tx)
@@ -73,11 +85,7 @@ func (s *Store) mayMigrate(ctx context.Context) error {
 		database                   string
 		exists, onDatabase, schema bool
 	)
-	err := s.pool.QueryRow(ctx, `SELECT current_database(),
-		EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1),
-		has_database_privilege(current_database(), 'CREATE'),
-		COALESCE((SELECT has_schema_privilege(oid, 'CREATE') FROM pg_namespace WHERE nspname = $1), FALSE)`, s.schema).
-		Scan(&database, &exists, &onDatabase, &schema)
+	err := s.pool.QueryRow(ctx, mayCreate, s.schema).Scan(&database, &exists, &onDatabase, &schema)
 	if err != nil {
 		return s.wrap("migrate", "", err)
 	}
@@ -114,7 +122,7 @@ func (s *Store) CheckSchema(ctx context.Context) error {
 }
 
 func appliedVersions(ctx context.Context, q querier) (map[int]time.Time, error) {
-	rows, err := q.Query(ctx, `SELECT version, "appliedAt" FROM "SchemaMigration"`)
+	rows, err := q.Query(ctx, dialect.SQL(jobsql.MigrationsApplied))
 	if err != nil {
 		return nil, err
 	}

@@ -8,18 +8,18 @@ import (
 	"github.com/jobctl/jobctl/internal/store/jobsql"
 )
 
-const migrationTable = `CREATE TABLE IF NOT EXISTS "SchemaMigration" (
-	version     INTEGER PRIMARY KEY,
-	name        TEXT NOT NULL,
-	"appliedAt" TEXT NOT NULL
-)`
+// migrationTableExists counts the "SchemaMigration" tables in the file's
+// catalog (0 or 1): SQLite's own statement, which Postgres has no use for
+// (reading a missing table is ErrNotMigrated there). The shared ones are in
+// jobsql's sql/migrate.sql.
+const migrationTableExists = `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'SchemaMigration'`
 
 // Migrate implements store.Store. BEGIN IMMEDIATE makes concurrent
 // migrations of one file take turns, and the second finds nothing to do.
 func (s *Store) Migrate(ctx context.Context) ([]store.Migration, error) {
 	var applied []store.Migration
 	err := s.inTx(ctx, func(tx db) error {
-		if _, err := tx.Exec(ctx, migrationTable); err != nil {
+		if _, err := tx.Exec(ctx, dialect.SQL(jobsql.MigrationTableCreate)); err != nil {
 			return err
 		}
 		done, err := appliedVersions(ctx, tx)
@@ -56,14 +56,14 @@ func (s *Store) CheckSchema(ctx context.Context) error {
 // appliedVersions reads "SchemaMigration"; a store without it has none.
 func appliedVersions(ctx context.Context, d db) (map[int]time.Time, error) {
 	var exists int
-	if err := d.QueryRow(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'SchemaMigration'`).Scan(&exists); err != nil {
+	if err := d.QueryRow(ctx, migrationTableExists).Scan(&exists); err != nil {
 		return nil, err
 	}
 	done := map[int]time.Time{}
 	if exists == 0 {
 		return done, nil
 	}
-	rows, err := d.Query(ctx, `SELECT version, "appliedAt" FROM "SchemaMigration"`)
+	rows, err := d.Query(ctx, dialect.SQL(jobsql.MigrationsApplied))
 	if err != nil {
 		return nil, err
 	}

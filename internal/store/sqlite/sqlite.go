@@ -48,19 +48,15 @@ type Store struct {
 var _ store.Store = (*Store)(nil)
 
 var dialect = &jobsql.Dialect{
-	Now:           `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`,
-	IDIn:          func(sub string) string { return "id IN (" + sub + ")" },
-	Greatest:      func(a, b string) string { return "max(" + a + ", " + b + ")" },
-	BatchPause:    20 * time.Millisecond,
-	InIDs:         func(a *jobsql.Args, ids []string) string { return " IN " + jobsql.In(a, ids) },
-	AuditMetaFrom: func(pairs string) string { return "json_object(" + pairs + ")" },
-	JSONPath:      func(p, key string) string { return "json_extract(" + p + ", '$." + key + "')" },
-	JSON:          func(expr string) string { return expr },
-	AppendJSON:    func(col, p string) string { return "json_insert(" + col + ", '$[#]', json(" + p + "))" },
-	TextArray:     func(p string) string { return p },
-	TextArrayJSON: func(expr string) string { return expr },
-	AuditMeta:     func(p string) string { return "json(" + p + ")" },
-	Time:          func(t time.Time) any { return jobsql.FormatTime(t) },
+	Engine:     jobsql.SQLite,
+	Now:        `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`,
+	IDIn:       func(sub string) string { return "id IN (" + sub + ")" },
+	BatchPause: 20 * time.Millisecond,
+	InIDs:      func(a *jobsql.Args, ids []string) string { return " IN " + jobsql.In(a, ids) },
+	JSONPath:   func(p, key string) string { return "json_extract(" + p + ", '$." + key + "')" },
+	JSON:       func(expr string) string { return expr },
+	AppendJSON: func(col, p string) string { return "json_insert(" + col + ", '$[#]', json(" + p + "))" },
+	Time:       func(t time.Time) any { return jobsql.FormatTime(t) },
 }
 
 // Options say what opening a store may do to it.

@@ -1,0 +1,214 @@
+-- Operator actions (retry, cancel, start, delete, purge, archive, restore),
+-- run in batches: each batch locks its jobs in id order (lock.go), changes
+-- them and writes one audit row per job, in one transaction. Slots shared
+-- by these statements:
+--   /*:idArray*/   the batch's ids (idArray): one text[] parameter on
+--                  Postgres, for = ANY(…) (a 5,000-element IN list costs
+--                  more to bind and plan); a parameter per id on SQLite,
+--                  where = ANY( becomes IN (.
+--   /*:table*/     "Job", or "JobArchive" for restore (Table).
+--   /*:previous*/, /*:next*/, /*:extra*/  an audit row's metadata: the
+--                  status before and after (auditStatuses) and the
+--                  action's own keys (auditExtra).
+-- A statement's own parameters come first; the slots' follow.
+
+-- name: JobMaxID
+-- The highest id now: a walk over a filter stops there, so it acts on the
+-- jobs the operator was shown a count of and does not chase new ones.
+SELECT MAX(id) FROM "Job";
+
+-- name: ArchiveMaxID
+-- JobMaxID for restore.
+SELECT MAX(id) FROM "JobArchive";
+
+-- name: ActionBatch
+-- Locks and reads the next batch, at most $1 jobs of /*:table*/ that
+-- /*:filter*/ keeps (actOnIDs, actOnFilter), in id order: what decides and
+-- reports the change, not the JSON payloads.
+SELECT id, type, status, "uniqueKey", "scheduledFor" FROM /*:table*/
+WHERE /*:filter*/
+ORDER BY id
+LIMIT $1 FOR UPDATE;
+
+-- name: ActionBatchPeek
+-- ActionBatch for a dry run, which locks nothing.
+SELECT id, type, status, "uniqueKey", "scheduledFor" FROM /*:table*/
+WHERE /*:filter*/
+ORDER BY id
+LIMIT $1;
+
+-- name: ArchiveBatch
+-- ActionBatch for an archive that hands whole jobs to its sink.
+SELECT id, type, status, priority, data, output, "errorMessage", "errorCode", "errorStack",
+       attempts, "maxAttempts", "scheduledFor", "createdAt", "startedAt", "completedAt", "updatedAt",
+       "userId", "parentId", "workerId", "cancelRequested", "uniqueKey", "waitingOn", "errorHistory"
+FROM "Job"
+WHERE /*:filter*/
+ORDER BY id
+LIMIT $1 FOR UPDATE;
+
+-- name: ArchiveBatchPeek
+-- ArchiveBatch for a dry run, which locks nothing.
+SELECT id, type, status, priority, data, output, "errorMessage", "errorCode", "errorStack",
+       attempts, "maxAttempts", "scheduledFor", "createdAt", "startedAt", "completedAt", "updatedAt",
+       "userId", "parentId", "workerId", "cancelRequested", "uniqueKey", "waitingOn", "errorHistory"
+FROM "Job"
+WHERE /*:filter*/
+ORDER BY id
+LIMIT $1;
+
+-- name: JobStatuses
+-- The status of each of /*:idArray*/ found in /*:table*/.
+SELECT id, status FROM /*:table*/ WHERE id = ANY(/*:idArray*/);
+
+-- name: UniqueKeysHeld
+-- The live jobs holding any of the unique keys /*:keys*/ (an IN list, In):
+-- retrying a job whose key one of them holds would break the
+-- one-live-job-per-key rule. The index's predicate, verbatim.
+SELECT "uniqueKey", id FROM "Job" WHERE "uniqueKey" IN /*:keys*/ AND status IN ('PENDING', 'RUNNING', 'RETRYING');
+
+-- name: JobsMarkCancelRequests
+-- Decides, once, which of the batch's RUNNING jobs a cancel only asks to
+-- stop ("cancelRequested"): those whose worker has a "Worker" row that
+-- pinged at or after $1 (now less the lease, as the rescue judges it). A
+-- job whose worker is gone would wait for a stop nobody carries out, so it
+-- is cancelled at once. The audit rows and the update then read the same
+-- decision even if a worker pings in between.
+UPDATE "Job"
+SET "cancelRequested" = NOT ("workerId" IS NULL OR NOT EXISTS (
+      SELECT 1 FROM "Worker" w WHERE w.id = "Job"."workerId" AND w."lastPing" >= $1))
+WHERE id = ANY(/*:idArray*/) AND status = 'RUNNING';
+
+-- name: JobsOrphaned
+-- The jobs of /*:idArray*/ whose worker is gone (no "Worker" row, or none
+-- that pinged at or after $1), for a dry run's prediction of a cancel.
+SELECT id FROM "Job"
+WHERE id = ANY(/*:idArray*/)
+  AND ("workerId" IS NULL OR NOT EXISTS (
+      SELECT 1 FROM "Worker" w WHERE w.id = "Job"."workerId" AND w."lastPing" >= $1));
+
+-- name: ActionAudit
+-- One audit row per job of /*:idArray*/ in /*:table*/, built in SQL from
+-- the rows themselves, before they change. $1 the audit action, $2 the
+-- actor.
+INSERT INTO "AuditLog" (action, "userId", resource, "resourceId", metadata)
+SELECT $1, $2, 'Job', id,
+       jsonb_build_object('jobType', type, 'previousStatus', /*:previous*/, 'newStatus', /*:next*/ /*:extra*/)
+FROM /*:table*/ WHERE id = ANY(/*:idArray*/);
+
+-- name: JobDependenciesDelete
+-- Forgets what the jobs of /*:idArray*/ depend on, before they go.
+DELETE FROM "JobDependency" WHERE "jobId" = ANY(/*:idArray*/);
+
+-- name: JobsDeleteAudited
+-- Deletes the jobs of /*:idArray*/ and writes their audit rows in one
+-- statement that finds each row once, a fifth faster than three. $1 the
+-- audit action, $2 the actor.
+WITH moved AS (
+  DELETE FROM "Job" WHERE id = ANY(/*:idArray*/)
+  RETURNING id, type, status, priority, data, output, "errorMessage", "errorCode", "errorStack",
+            attempts, "maxAttempts", "scheduledFor", "createdAt", "startedAt", "completedAt", "updatedAt",
+            "userId", "parentId", "workerId", "cancelRequested", "uniqueKey", "waitingOn", "errorHistory")
+INSERT INTO "AuditLog" (action, "userId", resource, "resourceId", metadata)
+SELECT $1, $2, 'Job', id,
+       jsonb_build_object('jobType', type, 'previousStatus', /*:previous*/, 'newStatus', /*:next*/ /*:extra*/)
+FROM moved;
+
+-- name: JobsArchiveAudited
+-- Moves the jobs of /*:idArray*/ to the archive and writes their audit
+-- rows, in one statement as JobsDeleteAudited. $1 the audit action, $2 the
+-- actor.
+WITH moved AS (
+  DELETE FROM "Job" WHERE id = ANY(/*:idArray*/)
+  RETURNING id, type, status, priority, data, output, "errorMessage", "errorCode", "errorStack",
+            attempts, "maxAttempts", "scheduledFor", "createdAt", "startedAt", "completedAt", "updatedAt",
+            "userId", "parentId", "workerId", "cancelRequested", "uniqueKey", "waitingOn", "errorHistory"),
+copied AS (
+  INSERT INTO "JobArchive" (id, type, status, priority, data, output, "errorMessage", "errorCode", "errorStack",
+            attempts, "maxAttempts", "scheduledFor", "createdAt", "startedAt", "completedAt", "updatedAt",
+            "userId", "parentId", "workerId", "cancelRequested", "uniqueKey", "waitingOn", "errorHistory")
+  SELECT id, type, status, priority, data, output, "errorMessage", "errorCode", "errorStack",
+         attempts, "maxAttempts", "scheduledFor", "createdAt", "startedAt", "completedAt", "updatedAt",
+         "userId", "parentId", "workerId", "cancelRequested", "uniqueKey", "waitingOn", "errorHistory"
+  FROM moved)
+INSERT INTO "AuditLog" (action, "userId", resource, "resourceId", metadata)
+SELECT $1, $2, 'Job', id,
+       jsonb_build_object('jobType', type, 'previousStatus', /*:previous*/, 'newStatus', /*:next*/ /*:extra*/)
+FROM moved;
+
+-- name: JobsRestoreAudited
+-- Moves the jobs of /*:idArray*/ from the archive back to "Job" and writes
+-- their audit rows, in one statement as JobsDeleteAudited. $1 the audit
+-- action, $2 the actor.
+WITH moved AS (
+  DELETE FROM "JobArchive" WHERE id = ANY(/*:idArray*/)
+  RETURNING id, type, status, priority, data, output, "errorMessage", "errorCode", "errorStack",
+            attempts, "maxAttempts", "scheduledFor", "createdAt", "startedAt", "completedAt", "updatedAt",
+            "userId", "parentId", "workerId", "cancelRequested", "uniqueKey", "waitingOn", "errorHistory"),
+copied AS (
+  INSERT INTO "Job" (id, type, status, priority, data, output, "errorMessage", "errorCode", "errorStack",
+            attempts, "maxAttempts", "scheduledFor", "createdAt", "startedAt", "completedAt", "updatedAt",
+            "userId", "parentId", "workerId", "cancelRequested", "uniqueKey", "waitingOn", "errorHistory")
+  SELECT id, type, status, priority, data, output, "errorMessage", "errorCode", "errorStack",
+         attempts, "maxAttempts", "scheduledFor", "createdAt", "startedAt", "completedAt", "updatedAt",
+         "userId", "parentId", "workerId", "cancelRequested", "uniqueKey", "waitingOn", "errorHistory"
+  FROM moved)
+INSERT INTO "AuditLog" (action, "userId", resource, "resourceId", metadata)
+SELECT $1, $2, 'Job', id,
+       jsonb_build_object('jobType', type, 'previousStatus', /*:previous*/, 'newStatus', /*:next*/ /*:extra*/)
+FROM moved;
+
+-- name: JobsCopy
+-- Copies the jobs of /*:idArray*/ from /*:from*/ to /*:to*/: an archive or
+-- restore where the database runs no data-modifying WITH (SQLite), after
+-- ActionAudit and before JobsDelete.
+INSERT INTO /*:to*/ (id, type, status, priority, data, output, "errorMessage", "errorCode", "errorStack",
+                     attempts, "maxAttempts", "scheduledFor", "createdAt", "startedAt", "completedAt", "updatedAt",
+                     "userId", "parentId", "workerId", "cancelRequested", "uniqueKey", "waitingOn", "errorHistory")
+SELECT id, type, status, priority, data, output, "errorMessage", "errorCode", "errorStack",
+       attempts, "maxAttempts", "scheduledFor", "createdAt", "startedAt", "completedAt", "updatedAt",
+       "userId", "parentId", "workerId", "cancelRequested", "uniqueKey", "waitingOn", "errorHistory"
+FROM /*:from*/ WHERE id = ANY(/*:idArray*/);
+
+-- name: JobsDelete
+-- Deletes the jobs of /*:idArray*/ from /*:from*/, where the database
+-- runs no data-modifying WITH (SQLite).
+DELETE FROM /*:from*/ WHERE id = ANY(/*:idArray*/);
+
+-- name: JobsRetry
+-- Puts the jobs of /*:idArray*/ back to PENDING, due at $1 (NULL: now),
+-- keeping their attempt count and, if the budget is spent, giving one
+-- more attempt; returns their new state.
+UPDATE "Job"
+SET status = 'PENDING', "scheduledFor" = COALESCE($1, now()), "completedAt" = NULL, "workerId" = NULL,
+    "cancelRequested" = FALSE, attempts = attempts, "maxAttempts" = GREATEST("maxAttempts", attempts + 1),
+    "updatedAt" = now()
+WHERE id = ANY(/*:idArray*/)
+RETURNING id, status, "scheduledFor", "cancelRequested";
+
+-- name: JobsRetryReset
+-- JobsRetry with the attempt count reset to 0.
+UPDATE "Job"
+SET status = 'PENDING', "scheduledFor" = COALESCE($1, now()), "completedAt" = NULL, "workerId" = NULL,
+    "cancelRequested" = FALSE, attempts = 0,
+    "updatedAt" = now()
+WHERE id = ANY(/*:idArray*/)
+RETURNING id, status, "scheduledFor", "cancelRequested";
+
+-- name: JobsCancel
+-- Cancels the jobs of /*:idArray*/, but for the RUNNING ones with a live
+-- worker (JobsMarkCancelRequests), which are only asked to stop: the
+-- worker sees the request at its next heartbeat, stops the handler and
+-- ends the job CANCELLED. Returns their new state.
+UPDATE "Job"
+SET status = CASE WHEN (status = 'RUNNING' AND "cancelRequested") THEN status ELSE 'CANCELLED' END,
+    "completedAt" = CASE WHEN (status = 'RUNNING' AND "cancelRequested") THEN "completedAt" ELSE now() END,
+    "updatedAt" = now()
+WHERE id = ANY(/*:idArray*/)
+RETURNING id, status, "scheduledFor", "cancelRequested";
+
+-- name: JobsStart
+-- Makes the jobs of /*:idArray*/ due now; returns their new state.
+UPDATE "Job" SET "scheduledFor" = now(), "updatedAt" = now()
+WHERE id = ANY(/*:idArray*/)
+RETURNING id, status, "scheduledFor", "cancelRequested";
