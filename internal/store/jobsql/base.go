@@ -88,7 +88,7 @@ func (b *Base) Complete(ctx context.Context, workerID string, cs []store.Complet
 	var n int64
 	err := b.write(ctx, func(tx DB) error {
 		var err error
-		n, err = Complete(ctx, tx, workerID, cs)
+		n, err = Complete(ctx, tx, b.D, workerID, cs)
 		return err
 	})
 	return n, b.Wrap("complete", store.PermWrite, err)

@@ -25,9 +25,9 @@ type Rows interface {
 }
 
 // Dialect is what differs between the backends beyond the text of the named
-// statements (statements.go): the fragments queue.go still glues together,
-// the builders of a few slots (InIDs, JSONPath), and how each backend
-// binds, paces and retries.
+// statements (statements.go): the clock and lock clause claimIDs builds the
+// claim's slot with, the builders of a few slots (InIDs, JSONPath), and how
+// each backend binds, paces and retries.
 type Dialect struct {
 	// Engine picks each named statement's text (statements.go).
 	Engine Engine
@@ -38,15 +38,6 @@ type Dialect struct {
 	// SkipLocked follows the claim's inner SELECT (" FOR UPDATE SKIP
 	// LOCKED"); "" where one writer at a time is the rule.
 	SkipLocked string
-	// IDIn is the claim's "id is one of (subquery)" condition.
-	IDIn func(sub string) string
-	// JSON casts a text expression to the JSON column type.
-	JSON func(expr string) string
-	// AppendJSON appends the JSON object in param to the array in col.
-	AppendJSON func(col, param string) string
-	// LockRows follows a SELECT whose rows a bulk action is about to
-	// change (" FOR UPDATE"); "" under SQLite's single writer.
-	LockRows string
 	// BatchPause is how long a bulk action waits between batches. SQLite
 	// has one writer at a time, and a waiting writer (a worker) polls for
 	// the lock: without a pause the bulk action takes it straight back and

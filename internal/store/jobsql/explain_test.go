@@ -35,6 +35,10 @@ var slotSamples = map[string]string{
 	"from":     `"Job"`,
 	"to":       `"JobArchive"`,
 	"limit":    "100",
+	// claimIDs's one-type branch, less its clock and lock clause, which
+	// are the engine's (Dialect.Now, Dialect.SkipLocked).
+	"claimIDs": `SELECT id FROM "Job" WHERE status IN ('PENDING', 'RETRYING') AND "waitingOn" = 0 AND type = $?
+		ORDER BY "priorityRank" DESC, "scheduledFor", id LIMIT 100`,
 }
 
 var param = regexp.MustCompile(`\$([0-9]+)`)

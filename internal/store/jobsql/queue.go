@@ -12,27 +12,35 @@ import (
 	"github.com/jobctl/jobctl/internal/store"
 )
 
+// The worker's statements, in sql/queue.sql. The Postgres store runs the
+// completion's two itself, as one pipeline.
+var (
+	jobsClaim            = stmt("JobsClaim")
+	CompleteLock         = stmt("JobsCompleteLock")
+	CompleteJobs         = stmt("JobsComplete")
+	jobsReleaseDependent = stmt("JobsReleaseDependents")
+	jobsLock             = stmt("JobsLock")
+	jobsFailRetry        = stmt("JobsFailRetry")
+	jobsFailEnd          = stmt("JobsFailEnd")
+	jobsMarkCancelled    = stmt("JobsMarkCancelled")
+	jobsRelease          = stmt("JobsRelease")
+	jobsExpired          = stmt("JobsExpired")
+	jobsDrain            = stmt("JobsDrain")
+	jobsDrainTypes       = stmt("JobsDrainTypes")
+)
+
 // claimable is the claim index's predicate; the claim query repeats it
 // verbatim so the planner picks that index.
 const claimable = `status IN ('PENDING', 'RETRYING') AND "waitingOn" = 0`
 
-// ClaimedColumns are what a worker needs of a job it claims: what its
-// handler is given, what the retry policy reads, and the claim order. A
-// claim returns only these, not all of JobColumns: scanning 23 columns of
-// every claimed job was a fifth of a busy worker's CPU.
-const ClaimedColumns = `id, type, priority, data, attempts, "maxAttempts", "scheduledFor", "startedAt", "userId", "parentId"`
-
 // Claim marks up to p.Limit due jobs RUNNING for p.WorkerID in one
-// statement and returns them in claim order, with ClaimedColumns filled
-// (and Status and WorkerID, which the claim set).
+// statement and returns them in claim order, with what JobsClaim returns
+// filled (and Status and WorkerID, which the claim set). A claim returns
+// only what a worker reads, not every column: scanning all 23 of every
+// claimed job was a fifth of a busy worker's CPU.
 func Claim(ctx context.Context, db DB, d *Dialect, p *store.ClaimParams) ([]*store.Job, error) {
-	a := d.Args()
-	w := a.Add(p.WorkerID)
-	sub := claimIDs(a, d, p)
-	sql := `UPDATE "Job" SET status = 'RUNNING', attempts = attempts + 1, "startedAt" = ` + d.Now +
-		`, "completedAt" = NULL, "workerId" = ` + w + `, "updatedAt" = ` + d.Now +
-		` WHERE ` + d.IDIn(sub) + ` RETURNING ` + ClaimedColumns
-	rows, err := db.Query(ctx, sql, a.Values...)
+	a := d.ArgsAfter(p.WorkerID)
+	rows, err := db.Query(ctx, d.SQL(jobsClaim, Fill{"claimIDs": claimIDs(a, d, p)}), a.Values...)
 	if err != nil {
 		return nil, err
 	}
@@ -72,13 +80,16 @@ func Claim(ctx context.Context, db DB, d *Dialect, p *store.ClaimParams) ([]*sto
 // claimOrder is the claim's order, and the claim index's after type.
 const claimOrder = `"priorityRank" DESC, "scheduledFor", id`
 
-// claimIDs selects (and on Postgres locks) the ids to claim, skipping rows
-// another transaction holds: a claim never waits for a lock, so it takes
-// part in no deadlock, whatever order it locks in. Each type is its own
-// ordered range of the claim index (type, priority, scheduledFor, id),
-// merged and cut to the limit: the plan is the same whatever the planner
-// believes about how many jobs a type has, which matters for a type that
-// is new since the table's statistics were taken.
+// claimIDs fills JobsClaim's slot: the ids to claim, selected and (on
+// Postgres) locked, skipping rows another transaction holds. Each type is
+// its own ordered range of the claim index (type, priority, scheduledFor,
+// id), merged and cut to the limit: the plan is the same whatever the
+// planner believes about how many jobs a type has, which matters for a
+// type that is new since the table's statistics were taken. For one type:
+//
+//	SELECT id FROM (SELECT id, "priorityRank", "scheduledFor" FROM "Job"
+//	  WHERE status IN ('PENDING', 'RETRYING') AND "waitingOn" = 0 AND "scheduledFor" <= now()
+//	  AND type = $3 ORDER BY "priorityRank" DESC, "scheduledFor", id LIMIT $2 FOR UPDATE SKIP LOCKED) c
 func claimIDs(a *Args, d *Dialect, p *store.ClaimParams) string {
 	limit := a.Add(p.Limit)
 	branch := func(typeCond string) string {
@@ -98,27 +109,21 @@ func claimIDs(a *Args, d *Dialect, p *store.ClaimParams) string {
 	return `SELECT id FROM (` + strings.Join(parts, " UNION ALL ") + `) c ORDER BY ` + claimOrder + ` LIMIT ` + limit
 }
 
-// heldBy guards every worker transition: the job is still RUNNING under
-// this worker, not rescued and handed to another.
-func heldBy(a *Args, workerID string) string {
-	return `status = 'RUNNING' AND "workerId" = ` + a.Add(workerID)
-}
-
 // Complete marks jobs COMPLETED with their outputs and lets their
 // dependents go, in the caller's transaction, on a backend that has one
-// writer at a time (SQLite; Postgres has its own, CompletePG). Both
-// statements have fixed text, whatever the batch, so the store prepares
-// them once: parsing a VALUES list of 2 parameters a job was a sixth of a
-// SQLite worker's CPU.
-func Complete(ctx context.Context, db DB, workerID string, cs []store.Completion) (int64, error) {
+// writer at a time (SQLite; the Postgres store runs CompleteLock and
+// CompleteJobs as one pipeline). Both statements take their jobs as one
+// JSON parameter, so their text is the same whatever the batch and the
+// store prepares them once.
+func Complete(ctx context.Context, db DB, d *Dialect, workerID string, cs []store.Completion) (int64, error) {
 	if len(cs) == 0 {
 		return 0, nil
 	}
 	pairs := make([][2]*string, len(cs))
-	for i, c := range cs {
+	for i := range cs {
 		pairs[i][0] = &cs[i].ID
-		if len(c.Output) > 0 {
-			out := string(c.Output)
+		if len(cs[i].Output) > 0 {
+			out := string(cs[i].Output)
 			pairs[i][1] = &out
 		}
 	}
@@ -126,7 +131,7 @@ func Complete(ctx context.Context, db DB, workerID string, cs []store.Completion
 	if err != nil {
 		return 0, err
 	}
-	done, err := queryStrings(ctx, db, CompleteSQLite, string(arg), workerID)
+	done, err := queryStrings(ctx, db, d.SQL(CompleteJobs), string(arg), workerID)
 	if err != nil || len(done) == 0 {
 		return 0, err
 	}
@@ -134,74 +139,24 @@ func Complete(ctx context.Context, db DB, workerID string, cs []store.Completion
 	if err != nil {
 		return 0, err
 	}
-	if _, err := db.Exec(ctx, ReleaseSQLite, string(ids)); err != nil {
+	if _, err := db.Exec(ctx, d.SQL(jobsReleaseDependent), string(ids)); err != nil {
 		return 0, err
 	}
 	return int64(len(done)), nil
 }
 
-// The SQLite completion. CompleteSQLite marks the jobs still held by the
-// worker COMPLETED with their outputs and returns their ids. $1 is a JSON
-// array of [id, output] pairs, the output a JSON string holding the
-// output's JSON text, or null; $2 the worker. The guard's columns are
-// written +status and +"workerId": SQLite's unary plus keeps an index from
-// serving them, so each job is found by its id, not by walking every
-// RUNNING job for each pair. ReleaseSQLite then lowers each dependent's
-// waitingOn by how many of its dependencies completed ($1 a JSON array of
-// their ids); at zero the claim index sees it.
-const (
-	CompleteSQLite = `UPDATE "Job" SET status = 'COMPLETED', output = v.output,
-	"completedAt" = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), "updatedAt" = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-FROM (SELECT value ->> 0 AS id, value ->> 1 AS output FROM json_each($1)) AS v
-WHERE "Job".id = v.id AND +"Job".status = 'RUNNING' AND +"Job"."workerId" = $2
-RETURNING "Job".id`
-	ReleaseSQLite = `UPDATE "Job" SET "waitingOn" = "waitingOn" - (SELECT count(*) FROM "JobDependency" dep
-	WHERE dep."jobId" = "Job".id AND dep."dependsOnId" IN (SELECT value FROM json_each($1))),
-	"updatedAt" = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-WHERE id IN (SELECT "jobId" FROM "JobDependency" WHERE "dependsOnId" IN (SELECT value FROM json_each($1)))`
-)
-
-// The Postgres completion, sent as one pipeline (one round trip, one
-// implicit transaction): CompleteLockPG locks the jobs and the jobs waiting
-// on them in id order, as every statement changing several rows does (see
-// lock.go); CompletePG then marks the jobs still held by the worker
-// COMPLETED with their outputs and lowers their dependents' waitingOn in
-// the same statement, returning how many it completed. Its snapshot is
-// taken after the locks are granted, so a dependency committed while it
-// waited for one is counted. Its guard is
-// spelled "status = 'RUNNING'", which lets the planner walk the RUNNING
-// range of the status index: spelled IS NOT DISTINCT FROM, so that only
-// the primary key could serve it, a worker at --concurrency 2000 ran at
-// half the rate (2.4 times the server's CPU per job).
-// $1 the ids, $2 their outputs (JSON text or NULL), $3 the worker.
-const (
-	CompleteLockPG = `SELECT id FROM "Job" WHERE id = ANY($1) OR id = ANY(ARRAY(
-	SELECT "jobId" FROM "JobDependency" WHERE "dependsOnId" = ANY($1))) ORDER BY id FOR UPDATE`
-	CompletePG = `WITH done AS (
-	UPDATE "Job" SET status = 'COMPLETED', output = CAST(v.output AS jsonb), "completedAt" = now(), "updatedAt" = now()
-	FROM unnest(CAST($1 AS text[]), CAST($2 AS text[])) AS v(id, output)
-	WHERE "Job".id = v.id AND "Job".status = 'RUNNING' AND "Job"."workerId" = $3
-	RETURNING "Job".id
-), released AS (
-	UPDATE "Job" SET "waitingOn" = "waitingOn" - d.n, "updatedAt" = now()
-	FROM (SELECT "jobId", count(*) AS n FROM "JobDependency" WHERE "dependsOnId" IN (SELECT id FROM done) GROUP BY "jobId") d
-	WHERE "Job".id = d."jobId"
-)
-SELECT count(*) FROM done`
-)
-
 // Fail records failed attempts: the latest error in the error columns, the
 // attempt appended to "errorHistory", and the policy's verdict.
 func Fail(ctx context.Context, db DB, d *Dialect, workerID string, fs []store.Failure) (int64, error) {
 	var n int64
-	if len(fs) > 1 {
+	if len(fs) > 1 && d.Runs(jobsLock) {
 		// One UPDATE per job would lock them in the batch's order.
-		a := d.Args()
 		ids := make([]string, len(fs))
 		for i, f := range fs {
 			ids[i] = f.ID
 		}
-		if err := lockJobs(ctx, db, d, `id`+d.InIDs(a, ids), a.Values); err != nil {
+		a := d.Args()
+		if _, err := db.Exec(ctx, d.SQL(jobsLock, Fill{"idArray": idArray(d, a, ids)}), a.Values...); err != nil {
 			return 0, err
 		}
 	}
@@ -210,19 +165,14 @@ func Fail(ctx context.Context, db DB, d *Dialect, workerID string, fs []store.Fa
 		if err != nil {
 			return n, err
 		}
-		a := d.Args()
-		set := `status = ` + a.Add(f.Status) +
-			`, "errorMessage" = ` + a.Add(f.Attempt.Message) +
-			`, "errorCode" = ` + a.Add(f.Attempt.Code) +
-			`, "errorStack" = ` + a.Add(nullable(f.Stack)) +
-			`, "errorHistory" = ` + d.AppendJSON(`"errorHistory"`, a.Add(string(entry))) +
-			`, "updatedAt" = ` + d.Now
+		var c int64
 		if f.Status == store.StatusRetrying {
-			set += `, "scheduledFor" = ` + a.Add(f.ScheduledFor)
+			c, err = db.Exec(ctx, d.SQL(jobsFailRetry), d.Values(f.Status, f.Attempt.Message, f.Attempt.Code,
+				nullable(f.Stack), string(entry), f.ScheduledFor, f.ID, workerID)...)
 		} else {
-			set += `, "completedAt" = ` + d.Now
+			c, err = db.Exec(ctx, d.SQL(jobsFailEnd), d.Values(f.Status, f.Attempt.Message, f.Attempt.Code,
+				nullable(f.Stack), string(entry), f.ID, workerID)...)
 		}
-		c, err := db.Exec(ctx, `UPDATE "Job" SET `+set+` WHERE id = `+a.Add(f.ID)+` AND `+heldBy(a, workerID), a.Values...)
 		if err != nil {
 			return n, err
 		}
@@ -234,47 +184,41 @@ func Fail(ctx context.Context, db DB, d *Dialect, workerID string, fs []store.Fa
 // MarkCancelled ends running jobs the worker stopped at an operator's
 // request. They are never retried.
 func MarkCancelled(ctx context.Context, db DB, d *Dialect, workerID string, ids []string) (int64, error) {
-	if len(ids) == 0 {
-		return 0, nil
-	}
-	a := d.Args()
-	return db.Exec(ctx, `UPDATE "Job" SET status = 'CANCELLED', "completedAt" = `+d.Now+`, "updatedAt" = `+d.Now+
-		` WHERE `+lockedWhere(d, `"Job"`, `id IN `+In(a, ids)+` AND `+heldBy(a, workerID)), a.Values...)
+	return heldUpdate(ctx, db, d, jobsMarkCancelled, workerID, ids)
 }
 
 // Release hands jobs back as PENDING, due now, and takes back the attempt
 // the claim counted: a shutdown is not the job's failure.
 func Release(ctx context.Context, db DB, d *Dialect, workerID string, ids []string) (int64, error) {
+	return heldUpdate(ctx, db, d, jobsRelease, workerID, ids)
+}
+
+// heldUpdate runs s, a statement of the jobs ids that workerID holds.
+func heldUpdate(ctx context.Context, db DB, d *Dialect, s *Stmt, workerID string, ids []string) (int64, error) {
 	if len(ids) == 0 {
 		return 0, nil
 	}
-	a := d.Args()
-	return db.Exec(ctx, `UPDATE "Job" SET status = 'PENDING', attempts = attempts - 1, "startedAt" = NULL,
-		"workerId" = NULL, "scheduledFor" = `+d.Now+`, "updatedAt" = `+d.Now+
-		` WHERE `+lockedWhere(d, `"Job"`, `id IN `+In(a, ids)+` AND `+heldBy(a, workerID)), a.Values...)
+	a := d.ArgsAfter(workerID)
+	return db.Exec(ctx, d.SQL(s, Fill{"idArray": idArray(d, a, ids)}), a.Values...)
 }
 
 // Expired returns RUNNING jobs whose worker row is gone or silent since
 // before cutoff.
 func Expired(ctx context.Context, db DB, d *Dialect, cutoff time.Time, limit int) ([]*store.Job, error) {
-	a := d.Args()
-	sql := `SELECT ` + JobColumns + ` FROM "Job" WHERE status = 'RUNNING' AND ("workerId" IS NULL OR NOT EXISTS (
-		SELECT 1 FROM "Worker" w WHERE w.id = "Job"."workerId" AND w."lastPing" >= ` + a.Add(cutoff) + `)) LIMIT ` + a.Add(limit)
-	return QueryJobs(ctx, db, sql, a.Values, false)
+	return QueryJobs(ctx, db, d.SQL(jobsExpired), d.Values(cutoff, limit), false)
 }
 
 // Drain counts due and running jobs of the given types.
 func Drain(ctx context.Context, db DB, d *Dialect, types []string) (*store.DrainState, error) {
-	a := d.Args()
-	typeCond := ""
-	if len(types) > 0 {
-		typeCond = " AND type IN " + In(a, types)
+	var row Scanner
+	if len(types) == 0 {
+		row = db.QueryRow(ctx, d.SQL(jobsDrain))
+	} else {
+		a := d.Args()
+		row = db.QueryRow(ctx, d.SQL(jobsDrainTypes, Fill{"idArray": idArray(d, a, types)}), a.Values...)
 	}
 	var st store.DrainState
-	err := db.QueryRow(ctx, `SELECT
-		(SELECT count(*) FROM "Job" WHERE `+claimable+` AND "scheduledFor" <= `+d.Now+typeCond+`),
-		(SELECT count(*) FROM "Job" WHERE status = 'RUNNING'`+typeCond+`),
-		(SELECT count(*) FROM "Job" WHERE status = 'RETRYING'`+typeCond+`)`, a.Values...).Scan(&st.Due, &st.Running, &st.Retrying)
+	err := row.Scan(&st.Due, &st.Running, &st.Retrying)
 	return &st, err
 }
 

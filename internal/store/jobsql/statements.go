@@ -4,6 +4,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
 	"regexp"
 	"sort"
@@ -48,6 +49,18 @@ import (
 //
 // `go test ./internal/store/jobsql -run PrintStatements -v -print-sql`
 // prints every statement as each engine runs it.
+//
+// Lock order. An UPDATE or DELETE locks its rows in whatever order its plan
+// visits them (index order, heap order, the order of an array), so two
+// statements changing overlapping sets of rows can each hold a row the
+// other waits for: a deadlock, and Postgres kills one of them. Every
+// statement or transaction that changes several "Job" rows therefore first
+// locks them with SELECT ... ORDER BY id FOR UPDATE, the one order all of
+// them share (in a subquery of the statement itself, or as a statement of
+// its own when a transaction changes different sets of rows: a
+// completion, then the jobs waiting on it), and changes only rows it
+// holds. Claims lock nothing they must wait for (SKIP LOCKED). SQLite has
+// one writer at a time and takes no row locks: its texts lock nothing.
 
 //go:embed sql
 var sqlFiles embed.FS
@@ -138,7 +151,9 @@ func loadStatements(fsys fs.FS) map[string]*Stmt {
 			for _, m := range slotMark.FindAllStringSubmatch(text, -1) {
 				slots = append(slots, m[1])
 			}
-			if text != "" && strings.Join(slots, ",") != strings.Join(s.slots, ",") {
+			// The same slots, each filled once by name, though a text may
+			// use one twice (a lock's subquery repeats its ids).
+			if text != "" && !maps.Equal(uniq(slots), uniq(s.slots)) {
 				panic(fmt.Sprintf("jobsql: %s: %s has slots %v, %s has %v", name, file, slots, s.File, s.slots))
 			}
 			s.text[SQLite] = sqliteRewrites.Replace(text)

@@ -30,8 +30,8 @@ func (s *Store) Complete(ctx context.Context, workerID string, cs []store.Comple
 	var n int64
 	err := s.Base.Retry(ctx, func() error {
 		b := &pgx.Batch{}
-		b.Queue(jobsql.CompleteLockPG, ids)
-		b.Queue(jobsql.CompletePG, ids, outs, workerID)
+		b.Queue(dialect.SQL(jobsql.CompleteLock), ids)
+		b.Queue(dialect.SQL(jobsql.CompleteJobs), ids, outs, workerID)
 		br := s.pool.SendBatch(ctx, b)
 		if _, err := br.Exec(); err != nil {
 			br.Close()

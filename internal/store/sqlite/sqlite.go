@@ -50,12 +50,9 @@ var _ store.Store = (*Store)(nil)
 var dialect = &jobsql.Dialect{
 	Engine:     jobsql.SQLite,
 	Now:        `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`,
-	IDIn:       func(sub string) string { return "id IN (" + sub + ")" },
 	BatchPause: 20 * time.Millisecond,
 	InIDs:      func(a *jobsql.Args, ids []string) string { return " IN " + jobsql.In(a, ids) },
 	JSONPath:   func(p, key string) string { return "json_extract(" + p + ", '$." + key + "')" },
-	JSON:       func(expr string) string { return expr },
-	AppendJSON: func(col, p string) string { return "json_insert(" + col + ", '$[#]', json(" + p + "))" },
 	Time:       func(t time.Time) any { return jobsql.FormatTime(t) },
 }
 
@@ -289,7 +286,7 @@ func (s *Store) Complete(ctx context.Context, workerID string, cs []store.Comple
 		if err != nil {
 			return err
 		}
-		if n, err = jobsql.Complete(ctx, db{prepared{cache: &s.stmts, tx: tx}}, workerID, cs); err != nil {
+		if n, err = jobsql.Complete(ctx, db{prepared{cache: &s.stmts, tx: tx}}, dialect, workerID, cs); err != nil {
 			_ = tx.Rollback()
 			return err
 		}

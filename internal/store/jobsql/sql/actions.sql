@@ -1,5 +1,5 @@
 -- Operator actions (retry, cancel, start, delete, purge, archive, restore),
--- run in batches: each batch locks its jobs in id order (lock.go), changes
+-- run in batches: each batch locks its jobs in id order (statements.go, "Lock order"), changes
 -- them and writes one audit row per job, in one transaction. Slots shared
 -- by these statements:
 --   /*:idArray*/   the batch's ids (idArray): one text[] parameter on

@@ -26,7 +26,7 @@ DELETE FROM "Worker" WHERE id = $1;
 -- name: WorkerPrune
 -- Deletes the workers silent since before $1 that hold no running job
 -- (those are rescued first, so none is orphaned unseen). The rows are
--- locked in id order before any is deleted (lock.go).
+-- locked in id order before any is deleted (statements.go, "Lock order").
 DELETE FROM "Worker"
 WHERE "lastPing" < $1
   AND NOT EXISTS (SELECT 1 FROM "Job" WHERE "Job"."workerId" = "Worker".id AND "Job".status = 'RUNNING')
