@@ -246,7 +246,8 @@ type batchRun struct {
 func batchSQL(ctx context.Context, s *postgres.Store, p *store.ActionParams, runs int) (*batchRun, error) {
 	selects := 0
 	stop := func(sql string) bool {
-		if strings.HasPrefix(sql, "SELECT ") && strings.Contains(sql, " ORDER BY id LIMIT ") {
+		// The named statements span lines: compare with spaces only.
+		if sql := strings.Join(strings.Fields(sql), " "); strings.HasPrefix(sql, "SELECT ") && strings.Contains(sql, " ORDER BY id LIMIT ") {
 			selects++
 		}
 		return selects == 2
