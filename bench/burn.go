@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/jobctl/jobctl/internal/store"
 	"github.com/jobctl/jobctl/internal/store/sqlite"
@@ -35,7 +36,9 @@ func benchBurn(ctx context.Context, e *env) error {
 	note("yardstick: measured again just before each backend's rows, so both see the same load:")
 	note("Postgres raw-SQL ceiling (pgbench, %s rows, %s), SQLite naive loop (%s rows)",
 		count(e.cfg.ceilingRows), e.cfg.ceilingTime, count(n))
-	t := newTable("store", "concurrency", "completed", "jobs/s", "yardstick", "ratio", "target", "peak RSS")
+	note("CPU/job: the worker's user+sys time, and (Postgres) the server's processes' over the run, per job;")
+	note("the ceiling's server CPU/job is in brackets: on 2 cores the two together bound the rate")
+	t := newTable("store", "concurrency", "completed", "jobs/s", "yardstick", "ratio", "target", "peak RSS", "worker CPU/job", "server CPU/job")
 	var pgYard, sqYard float64
 	for _, backend := range []string{"postgres", "sqlite"} {
 		var err error
@@ -92,10 +95,19 @@ func benchBurn(ctx context.Context, e *env) error {
 			if _, err := e.run(ctx, childEnv, "enqueue", "--from", file); err != nil {
 				return err
 			}
+			cpu0 := serverCPU()
 			p, err := e.run(ctx, childEnv, "worker", "run", "--drain", "--concurrency", fmt.Sprint(c),
 				"--log-level", "warn", "--config", e.noopCfg)
 			if err != nil {
 				return err
+			}
+			server := "-"
+			if backend == "postgres" {
+				time.Sleep(300 * time.Millisecond) // the worker's backends are reaped
+				server = cpuPerJob(serverCPU()-cpu0, int64(n))
+				if ceil := e.yard.pgCeilingCPU; ceil > 0 && server != "-" {
+					server += " [" + cpuPerJob(ceil, 1) + "]"
+				}
 			}
 			done, err := count()
 			if err != nil {
@@ -115,7 +127,8 @@ func benchBurn(ctx context.Context, e *env) error {
 			if min > 0 {
 				target = fmt.Sprintf("≥ %.1f", min)
 			}
-			t.add(backend, fmt.Sprint(c), countStr(done, n), perSec(r), perSec(yard), ratio(r, yard), target, mib(p.peakKB))
+			t.add(backend, fmt.Sprint(c), countStr(done, n), perSec(r), perSec(yard), ratio(r, yard), target, mib(p.peakKB),
+				cpuPerJob(p.user+p.sys, int64(n)), server)
 			yardName := "ceiling"
 			if backend == "sqlite" {
 				yardName = "naive loop"

@@ -19,8 +19,11 @@ import (
 // yardsticks are the ceilings the worker's figures are divided by, measured
 // once per run, in the same run, so a busy machine slows both alike.
 type yardsticks struct {
-	pgCeiling   float64 // jobs/s; 0 until measured
-	sqliteNaive float64 // jobs/s; 0 until measured
+	pgCeiling float64 // jobs/s; 0 until measured
+	// pgCeilingCPU is the server's CPU time per completed job during the
+	// ceiling's pgbench run; 0 where it cannot be read (serverCPU).
+	pgCeilingCPU time.Duration
+	sqliteNaive  float64 // jobs/s; 0 until measured
 }
 
 // ceilingSchema is the raw-SQL ceiling's table: the columns a queue needs
@@ -81,14 +84,21 @@ func (e *env) pgCeiling(ctx context.Context) (float64, error) {
 		return 0, err
 	}
 	secs := int(e.cfg.ceilingTime / time.Second)
+	cpu0 := serverCPU()
 	cmd := exec.CommandContext(ctx, e.cfg.pgbench, "-n", "-c", "4", "-j", "2", "-T", fmt.Sprint(secs),
 		"-f", claim+"@1", "-f", complete+"@1", e.dsn)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return 0, fmt.Errorf("pgbench: %v: %s", err, firstLine(string(out)))
 	}
+	time.Sleep(300 * time.Millisecond) // pgbench's backends are reaped
+	cpu := serverCPU() - cpu0
 	var done int64
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM `+schema+`.job WHERE status = 'COMPLETED'`).Scan(&done); err != nil {
 		return 0, err
+	}
+	e.yard.pgCeilingCPU = 0
+	if done > 0 && cpu > 0 {
+		e.yard.pgCeilingCPU = cpu / time.Duration(done)
 	}
 	if _, err := pool.Exec(ctx, `DROP SCHEMA `+schema+` CASCADE`); err == nil {
 		e.schemas = e.schemas[:len(e.schemas)-1]
@@ -185,17 +195,18 @@ func benchYardsticks(ctx context.Context, e *env) error {
 	note("`pgbench -n -c 4 -j 2 -T %d`, claim-200 and complete-200 scripts of equal weight; completed rows / %ds", int(e.cfg.ceilingTime/time.Second), int(e.cfg.ceilingTime/time.Second))
 	note("SQLite naive loop: same table and indexes, %s rows, WAL, 1 connection, synchronous=FULL,", count(e.cfg.jobs))
 	note("claim 200 with UPDATE … RETURNING, complete them with one UPDATE, until empty; jobs / loop time")
-	t := newTable("yardstick", "jobs/s")
+	note("server CPU/job: the local Postgres server's processes' CPU time over the run, per completed job")
+	t := newTable("yardstick", "jobs/s", "server CPU/job")
 	pg, err := e.pgCeiling(ctx)
 	if err != nil {
 		return err
 	}
-	t.add("postgres raw-SQL ceiling", perSec(pg))
+	t.add("postgres raw-SQL ceiling", perSec(pg), cpuPerJob(e.yard.pgCeilingCPU, 1))
 	sq, err := e.sqliteNaive(ctx)
 	if err != nil {
 		return err
 	}
-	t.add("sqlite naive loop", perSec(sq))
+	t.add("sqlite naive loop", perSec(sq), "-")
 	t.print()
 	return nil
 }
