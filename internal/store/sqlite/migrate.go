@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/jobctl/jobctl/internal/store"
@@ -18,7 +19,8 @@ const migrationTableExists = `SELECT count(*) FROM sqlite_master WHERE type = 't
 // migrations of one file take turns, and the second finds nothing to do.
 func (s *Store) Migrate(ctx context.Context) ([]store.Migration, error) {
 	var applied []store.Migration
-	err := s.inTx(ctx, func(tx db) error {
+	err := s.inTx(ctx, func(t *sql.Tx) error {
+		tx := db{t}
 		if _, err := tx.Exec(ctx, dialect.SQL(jobsql.MigrationTableCreate)); err != nil {
 			return err
 		}

@@ -111,7 +111,7 @@ func OpenWith(ctx context.Context, path string, o Options) (*Store, error) {
 	}
 	s.stmts.db = s.db
 	s.Base = jobsql.Base{D: dialect, DB: db{s.db}, Wrap: s.wrap, InTx: func(ctx context.Context, fn func(jobsql.DB) error) error {
-		return s.inTx(ctx, func(tx db) error { return fn(tx) })
+		return s.inTx(ctx, func(tx *sql.Tx) error { return fn(db{tx}) })
 	}}
 	if err := s.db.PingContext(ctx); err != nil {
 		s.db.Close()
@@ -225,12 +225,12 @@ func wrap(op string, err error) error {
 }
 
 // inTx runs fn in a write transaction.
-func (s *Store) inTx(ctx context.Context, fn func(db) error) error {
+func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	if err := fn(db{tx}); err != nil {
+	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
@@ -282,15 +282,10 @@ func (s *Store) Complete(ctx context.Context, workerID string, cs []store.Comple
 	defer s.queueMu.Unlock()
 	var n int64
 	err := s.Base.Retry(ctx, func() error {
-		tx, err := s.db.BeginTx(ctx, nil)
-		if err != nil {
+		return s.inTx(ctx, func(tx *sql.Tx) (err error) {
+			n, err = jobsql.Complete(ctx, db{prepared{cache: &s.stmts, tx: tx}}, dialect, workerID, cs)
 			return err
-		}
-		if n, err = jobsql.Complete(ctx, db{prepared{cache: &s.stmts, tx: tx}}, dialect, workerID, cs); err != nil {
-			_ = tx.Rollback()
-			return err
-		}
-		return tx.Commit()
+		})
 	})
 	return n, s.wrap("complete", store.PermWrite, err)
 }
