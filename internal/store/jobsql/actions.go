@@ -23,8 +23,7 @@ var (
 	actionAudit            = stmt("ActionAudit")
 	jobDependenciesDelete  = stmt("JobDependenciesDelete")
 	jobsDeleteAudited      = stmt("JobsDeleteAudited")
-	jobsArchiveAudited     = stmt("JobsArchiveAudited")
-	jobsRestoreAudited     = stmt("JobsRestoreAudited")
+	jobsMoveAudited        = stmt("JobsMoveAudited")
 	jobsCopy               = stmt("JobsCopy")
 	jobsDelete             = stmt("JobsDelete")
 	jobsRetry              = stmt("JobsRetry")
@@ -315,16 +314,16 @@ func apply(ctx context.Context, tx DB, d *Dialect, p *store.ActionParams, rows [
 		if _, err := tx.Exec(ctx, d.SQL(jobDependenciesDelete, Fill{"idArray": idArray(d, a, ids)}), a.Values...); err != nil {
 			return nil, err
 		}
-		return move(ctx, tx, d, p, rows, jobsDeleteAudited, `"Job"`, "")
+		return move(ctx, tx, d, p, rows, `"Job"`, "")
 	case store.ActArchive:
 		if p.Sink != nil {
 			if err := p.Sink(rows); err != nil {
 				return nil, err
 			}
 		}
-		return move(ctx, tx, d, p, rows, jobsArchiveAudited, `"Job"`, `"JobArchive"`)
+		return move(ctx, tx, d, p, rows, `"Job"`, `"JobArchive"`)
 	case store.ActRestore:
-		return move(ctx, tx, d, p, rows, jobsRestoreAudited, `"JobArchive"`, `"Job"`)
+		return move(ctx, tx, d, p, rows, `"JobArchive"`, `"Job"`)
 	}
 	if p.Action == store.ActCancel {
 		if err := markCancelRequests(ctx, tx, d, p, ids); err != nil {
@@ -446,18 +445,25 @@ func auditFill(a *Args, d *Dialect, p *store.ActionParams) Fill {
 }
 
 // move takes the jobs out of from, copying them into to when to is not
-// empty, and writes their audit rows: in one statement, audited, where the
-// engine runs it (a data-modifying WITH, on Postgres), else as ActionAudit,
-// JobsCopy and JobsDelete.
-func move(ctx context.Context, tx DB, d *Dialect, p *store.ActionParams, rows []*store.Job, audited *Stmt, from, to string) ([]store.Changed, error) {
+// empty, and writes their audit rows: in one statement (JobsDeleteAudited
+// or JobsMoveAudited) where the engine runs it (a data-modifying WITH, on
+// Postgres), else as ActionAudit, JobsCopy and JobsDelete.
+func move(ctx context.Context, tx DB, d *Dialect, p *store.ActionParams, rows []*store.Job, from, to string) ([]store.Changed, error) {
 	ids := make([]string, len(rows))
 	for i, j := range rows {
 		ids[i] = j.ID
+	}
+	audited := jobsDeleteAudited
+	if to != "" {
+		audited = jobsMoveAudited
 	}
 	if d.Runs(audited) {
 		a := d.ArgsAfter(p.Action.AuditAction(), p.Actor)
 		fill := auditFill(a, d, p)
 		fill["idArray"] = idArray(d, a, ids)
+		if to != "" {
+			fill["from"], fill["to"] = from, to
+		}
 		if _, err := tx.Exec(ctx, d.SQL(audited, fill), a.Values...); err != nil {
 			return nil, err
 		}

@@ -114,39 +114,17 @@ SELECT $1, $2, 'Job', id,
        jsonb_build_object('jobType', type, 'previousStatus', /*:previous*/, 'newStatus', /*:next*/ /*:extra*/)
 FROM moved;
 
--- name: JobsArchiveAudited
--- Moves the jobs of /*:idArray*/ to the archive and writes their audit
--- rows, in one statement as JobsDeleteAudited. $1 the audit action, $2 the
--- actor.
+-- name: JobsMoveAudited
+-- Moves the jobs of /*:idArray*/ from /*:from*/ to /*:to*/ (an archive:
+-- "Job" to "JobArchive"; a restore: back) and writes their audit rows, in
+-- one statement as JobsDeleteAudited. $1 the audit action, $2 the actor.
 WITH moved AS (
-  DELETE FROM "Job" WHERE id = ANY(/*:idArray*/)
+  DELETE FROM /*:from*/ WHERE id = ANY(/*:idArray*/)
   RETURNING id, type, status, priority, data, output, "errorMessage", "errorCode", "errorStack",
             attempts, "maxAttempts", "scheduledFor", "createdAt", "startedAt", "completedAt", "updatedAt",
             "userId", "parentId", "workerId", "cancelRequested", "uniqueKey", "waitingOn", "errorHistory"),
 copied AS (
-  INSERT INTO "JobArchive" (id, type, status, priority, data, output, "errorMessage", "errorCode", "errorStack",
-            attempts, "maxAttempts", "scheduledFor", "createdAt", "startedAt", "completedAt", "updatedAt",
-            "userId", "parentId", "workerId", "cancelRequested", "uniqueKey", "waitingOn", "errorHistory")
-  SELECT id, type, status, priority, data, output, "errorMessage", "errorCode", "errorStack",
-         attempts, "maxAttempts", "scheduledFor", "createdAt", "startedAt", "completedAt", "updatedAt",
-         "userId", "parentId", "workerId", "cancelRequested", "uniqueKey", "waitingOn", "errorHistory"
-  FROM moved)
-INSERT INTO "AuditLog" (action, "userId", resource, "resourceId", metadata)
-SELECT $1, $2, 'Job', id,
-       jsonb_build_object('jobType', type, 'previousStatus', /*:previous*/, 'newStatus', /*:next*/ /*:extra*/)
-FROM moved;
-
--- name: JobsRestoreAudited
--- Moves the jobs of /*:idArray*/ from the archive back to "Job" and writes
--- their audit rows, in one statement as JobsDeleteAudited. $1 the audit
--- action, $2 the actor.
-WITH moved AS (
-  DELETE FROM "JobArchive" WHERE id = ANY(/*:idArray*/)
-  RETURNING id, type, status, priority, data, output, "errorMessage", "errorCode", "errorStack",
-            attempts, "maxAttempts", "scheduledFor", "createdAt", "startedAt", "completedAt", "updatedAt",
-            "userId", "parentId", "workerId", "cancelRequested", "uniqueKey", "waitingOn", "errorHistory"),
-copied AS (
-  INSERT INTO "Job" (id, type, status, priority, data, output, "errorMessage", "errorCode", "errorStack",
+  INSERT INTO /*:to*/ (id, type, status, priority, data, output, "errorMessage", "errorCode", "errorStack",
             attempts, "maxAttempts", "scheduledFor", "createdAt", "startedAt", "completedAt", "updatedAt",
             "userId", "parentId", "workerId", "cancelRequested", "uniqueKey", "waitingOn", "errorHistory")
   SELECT id, type, status, priority, data, output, "errorMessage", "errorCode", "errorStack",

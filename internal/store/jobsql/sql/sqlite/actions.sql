@@ -20,8 +20,5 @@ LIMIT $1;
 -- name: JobsDeleteAudited
 -- Not run: SQLite has no data-modifying WITH; ActionAudit, then JobsDelete.
 
--- name: JobsArchiveAudited
--- Not run: ActionAudit, JobsCopy, then JobsDelete.
-
--- name: JobsRestoreAudited
+-- name: JobsMoveAudited
 -- Not run: ActionAudit, JobsCopy, then JobsDelete.
