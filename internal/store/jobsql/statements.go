@@ -80,8 +80,18 @@ type Stmt struct {
 	Name  string
 	File  string
 	text  [engines]string
-	slots []string
+	slots []string // as they appear; a slot may appear twice
+	named int      // how many different slots: a Fill's size
 	bound bool
+}
+
+// slotsOf are the slots of text, in order of appearance.
+func slotsOf(text string) []string {
+	var slots []string
+	for _, m := range slotMark.FindAllStringSubmatch(text, -1) {
+		slots = append(slots, m[1])
+	}
+	return slots
 }
 
 // sqliteRewrites are the spellings SQLite has for the same thing.
@@ -128,9 +138,8 @@ func loadStatements(fsys fs.FS) map[string]*Stmt {
 			s := &Stmt{Name: name, File: file}
 			s.text[Postgres] = text
 			s.text[SQLite] = sqliteRewrites.Replace(text)
-			for _, m := range slotMark.FindAllStringSubmatch(text, -1) {
-				s.slots = append(s.slots, m[1])
-			}
+			s.slots = slotsOf(text)
+			s.named = len(uniq(s.slots))
 			all[name] = s
 		}
 	}
@@ -147,10 +156,7 @@ func loadStatements(fsys fs.FS) map[string]*Stmt {
 			if path.Base(file) != path.Base(s.File) {
 				panic(fmt.Sprintf("jobsql: %s overrides %s, which is in %s", file, name, s.File))
 			}
-			var slots []string
-			for _, m := range slotMark.FindAllStringSubmatch(text, -1) {
-				slots = append(slots, m[1])
-			}
+			slots := slotsOf(text)
 			// The same slots, each filled once by name, though a text may
 			// use one twice (a lock's subquery repeats its ids).
 			if text != "" && !maps.Equal(uniq(slots), uniq(s.slots)) {
@@ -253,7 +259,7 @@ func (d *Dialect) SQL(s *Stmt, fill ...Fill) string {
 	if len(fill) == 1 {
 		f = fill[0]
 	}
-	if len(f) != len(uniq(s.slots)) {
+	if len(f) != s.named {
 		panic(fmt.Sprintf("jobsql: %s has slots %v, filled with %d", s.Name, s.slots, len(f)))
 	}
 	return slotMark.ReplaceAllStringFunc(text, func(m string) string {
