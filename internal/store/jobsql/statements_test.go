@@ -116,6 +116,19 @@ func TestSharedSpellings(t *testing.T) {
 			t.Errorf("%s: the unique-key index's predicate is not %s", s.Name, uniqueKeyIndex)
 		}
 	}
+	// StatusCounts's columns are scanned in countedStatuses's order.
+	for _, name := range []string{"StatusCounts", "StatusCountsUser"} {
+		text := statements[name].text[Postgres]
+		at := -1
+		for _, st := range countedStatuses {
+			i := strings.Index(text, "status = '"+string(st)+"'")
+			if i <= at {
+				t.Errorf("%s does not count %v in countedStatuses's order", name, countedStatuses)
+				break
+			}
+			at = i
+		}
+	}
 	for _, name := range []string{"Snapshot", "SnapshotUser"} {
 		if !strings.Contains(norm(statements[name].text[Postgres]), claimable) {
 			t.Errorf("%s does not repeat the claim index's predicate %s", name, claimable)
