@@ -54,8 +54,8 @@ func TestStatementsUsed(t *testing.T) {
 			return true
 		})
 	}
-	if len(bound) != len(statements) {
-		t.Errorf("%d variables bind statements, the files hold %d", len(bound), len(statements))
+	if len(bound) != len(statements()) {
+		t.Errorf("%d variables bind statements, the files hold %d", len(bound), len(statements()))
 	}
 	for v, name := range bound {
 		if uses[v] < 2 { // its declaration is one use
@@ -104,7 +104,7 @@ func TestSharedSpellings(t *testing.T) {
 	norm := func(s string) string { return strings.Join(strings.Fields(s), " ") }
 	jobColumns, insertColumns := norm(JobColumns), norm(InsertColumns)
 	uniqueKeyIndex := `status IN ('PENDING', 'RUNNING', 'RETRYING')`
-	for _, s := range statements {
+	for _, s := range statements() {
 		text := norm(s.text[Postgres])
 		if strings.Contains(text, "id, type, status, priority, data,") && !strings.Contains(text, jobColumns) {
 			t.Errorf("%s: a job column list other than JobColumns", s.Name)
@@ -118,7 +118,7 @@ func TestSharedSpellings(t *testing.T) {
 	}
 	// StatusCounts's columns are scanned in countedStatuses's order.
 	for _, name := range []string{"StatusCounts", "StatusCountsUser"} {
-		text := statements[name].text[Postgres]
+		text := statements()[name].text[Postgres]
 		at := -1
 		for _, st := range countedStatuses {
 			i := strings.Index(text, "status = '"+string(st)+"'")
@@ -130,7 +130,7 @@ func TestSharedSpellings(t *testing.T) {
 		}
 	}
 	for _, name := range []string{"Snapshot", "SnapshotUser"} {
-		if !strings.Contains(norm(statements[name].text[Postgres]), claimable) {
+		if !strings.Contains(norm(statements()[name].text[Postgres]), claimable) {
 			t.Errorf("%s does not repeat the claim index's predicate %s", name, claimable)
 		}
 	}
