@@ -8,8 +8,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 
@@ -33,7 +35,30 @@ func Main(args []string) int {
 	defer stop()
 	root := NewCmdRoot(f)
 	root.SetArgs(args)
+	defer startCPUProfile(ios.ErrOut)()
 	return cmdutil.HandleError(ios, rootError(root.ExecuteContext(ctx)))
+}
+
+// startCPUProfile is a hidden switch for profiling any command (bench,
+// README): JOBCTL_CPUPROFILE=FILE writes the CPU profile of the whole run
+// to FILE when the command ends. It returns what stops the profile.
+func startCPUProfile(errOut io.Writer) (stop func()) {
+	path := os.Getenv("JOBCTL_CPUPROFILE")
+	if path == "" {
+		return func() {}
+	}
+	pf, err := os.Create(path)
+	if err == nil {
+		err = pprof.StartCPUProfile(pf)
+	}
+	if err != nil {
+		fmt.Fprintf(errOut, "warning: JOBCTL_CPUPROFILE: %v\n", err)
+		if pf != nil {
+			pf.Close()
+		}
+		return func() {}
+	}
+	return func() { pprof.StopCPUProfile(); pf.Close() }
 }
 
 // NewCmdRoot builds the command tree.

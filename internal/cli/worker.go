@@ -10,7 +10,6 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -226,19 +225,6 @@ func workerRun(ctx context.Context, f *cmdutil.Factory, cfg *config.Config, opts
 				opts.Worker.Logger.Warn("metrics server", "err", err)
 			}
 		}()
-	}
-	// A hidden switch for profiling a burn-down (bench, README): the CPU
-	// profile of the whole run, written when the worker stops.
-	if path := os.Getenv("JOBCTL_CPUPROFILE"); path != "" {
-		pf, err := os.Create(path)
-		if err != nil {
-			return err
-		}
-		if err := pprof.StartCPUProfile(pf); err != nil {
-			pf.Close()
-			return err
-		}
-		defer func() { pprof.StopCPUProfile(); pf.Close() }()
 	}
 	if err := w.Run(ctx); err != nil {
 		return &cmdutil.ExitError{Code: cmdutil.ExitFailure, Err: err}
