@@ -6,6 +6,7 @@
 package jobsql
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -45,14 +46,29 @@ func In[T any](a *Args, vs []T) string {
 
 // Conditions returns the filter's conditions, ANDed, or "TRUE" when it has
 // none: the /*:filter*/ slot of the statements that take a store.Filter.
+//
+// A "createdAt" range with neither statuses nor ids names every status:
+// "Job" has no index led by "createdAt" (Postgres migration 006), and with
+// the statuses named the range is read from Job_status_createdAt_idx, one
+// range per status, rather than from every row of the table.
 func Conditions(a *Args, f *store.Filter) string {
+	return conditions(a, f, true)
+}
+
+// conditions is Conditions; byStatus false leaves the statuses to the
+// caller (a merged listing's ranges).
+func conditions(a *Args, f *store.Filter, byStatus bool) string {
 	var cs []string
 	if len(f.IDs) > 0 {
 		cs = append(cs, "id IN "+In(a, f.IDs))
 	}
-	if len(f.Statuses) > 0 {
-		ss := make([]string, len(f.Statuses))
-		for i, s := range f.Statuses {
+	statuses := f.Statuses
+	if len(statuses) == 0 && len(f.IDs) == 0 && (!f.Since.IsZero() || !f.Until.IsZero()) {
+		statuses = store.Statuses
+	}
+	if byStatus && len(statuses) > 0 {
+		ss := make([]string, len(statuses))
+		for i, s := range statuses {
 			ss[i] = string(s)
 		}
 		cs = append(cs, "status IN "+In(a, ss))
@@ -99,12 +115,53 @@ func listQuery(d *Dialect, p *store.ListParams) (string, []any) {
 		list = archiveList
 	}
 	a := d.ArgsAfter(limit)
-	where := Conditions(a, &p.Filter)
+	statuses := mergedStatuses(p)
+	where := conditions(a, &p.Filter, statuses == nil)
 	after := ""
 	if p.After != "" {
 		after = " AND " + afterCondition(a, Table(p.Archived), p.Sort, p.After)
 	}
-	return d.SQL(list, Fill{"filter": where, "after": after, "order": orderBy(p.Sort)}), a.Values
+	order := orderBy(p.Sort)
+	if statuses != nil {
+		return d.SQL(jobListMerged, Fill{"ranges": listRanges(a, d, statuses, where, after, order), "order": order}), a.Values
+	}
+	return d.SQL(list, Fill{"filter": where, "after": after, "order": order}), a.Values
+}
+
+// mergedStatuses are the statuses whose ranges a page of live jobs in
+// "createdAt" order merges (JobListMerged), or nil when one statement
+// reads the page in order: one status, the archive (which has its
+// "createdAt" index), ids (the primary key finds them), a user (whose
+// index is in "createdAt" order), or the priority order.
+func mergedStatuses(p *store.ListParams) []store.Status {
+	f := &p.Filter
+	if p.Archived || p.Sort == store.SortPriority || len(f.IDs) > 0 || f.UserID != "" {
+		return nil
+	}
+	if len(f.Statuses) == 0 {
+		return store.Statuses
+	}
+	var ss []store.Status
+	for _, s := range f.Statuses {
+		if !slices.Contains(ss, s) {
+			ss = append(ss, s) // a status named twice is one range
+		}
+	}
+	if len(ss) == 1 {
+		return nil
+	}
+	return ss
+}
+
+// listRanges fills JobListMerged's /*:ranges*/: a JobListRange per status,
+// each with the same filter and anchor (their parameters are shared).
+func listRanges(a *Args, d *Dialect, statuses []store.Status, where, after, order string) string {
+	parts := make([]string, len(statuses))
+	for i, s := range statuses {
+		r := d.SQL(jobListRange, Fill{"status": a.Add(string(s)), "filter": where, "after": after, "order": order})
+		parts[i] = "SELECT * FROM (" + r + ") r" + strconv.Itoa(i)
+	}
+	return strings.Join(parts, " UNION ALL ")
 }
 
 // orderBy fills the listing's /*:order*/ slot.

@@ -13,6 +13,8 @@ var (
 	archiveGet      = stmt("ArchiveGet")
 	jobDependsOn    = stmt("JobDependsOn")
 	jobList         = stmt("JobList")
+	jobListMerged   = stmt("JobListMerged")
+	jobListRange    = stmt("JobListRange")
 	archiveList     = stmt("ArchiveList")
 	jobChildren     = stmt("JobChildren")
 	jobDependencies = stmt("JobDependencies")

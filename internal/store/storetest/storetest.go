@@ -436,31 +436,58 @@ func testListPaging(t *testing.T, h *Harness) {
 	for i := 0; i < 23; i++ {
 		enqueue(t, s, &store.EnqueueParams{Type: "Page", Priority: prios[i%4]})
 	}
-	// Many jobs share one createdAt, so the page boundary must use the id.
+	// Many jobs share one createdAt, so the page boundary must use the id;
+	// and they are of three statuses, so a page in "createdAt" order merges
+	// three ranges of the status index, whose ties the id breaks too.
 	h.Exec(t, `UPDATE "Job" SET "createdAt" = $1 WHERE type = 'Page'`, time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
-	for _, sort := range []store.Sort{store.SortCreatedDesc, store.SortCreatedAsc, store.SortPriority} {
-		all, err := s.List(ctx(), &store.ListParams{Limit: 100, Sort: sort})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(all) != 23 {
-			t.Fatalf("%s: %d jobs; want 23", sort, len(all))
-		}
-		var paged []*store.Job
-		after := ""
-		for {
-			page, err := s.List(ctx(), &store.ListParams{Limit: 5, Sort: sort, After: after})
+	h.Exec(t, `UPDATE "Job" SET status = 'FAILED', "completedAt" = "createdAt" WHERE type = 'Page' AND priority = 'HIGH'`)
+	h.Exec(t, `UPDATE "Job" SET status = 'COMPLETED', "completedAt" = "createdAt" WHERE type = 'Page' AND priority = 'LOW'`)
+	twoStatuses := store.Filter{Statuses: []store.Status{store.StatusFailed, store.StatusPending, store.StatusFailed}}
+	for _, f := range []store.Filter{{}, twoStatuses} {
+		for _, sort := range []store.Sort{store.SortCreatedDesc, store.SortCreatedAsc, store.SortPriority} {
+			all, err := s.List(ctx(), &store.ListParams{Filter: f, Limit: 100, Sort: sort})
 			if err != nil {
 				t.Fatal(err)
 			}
-			paged = append(paged, page...)
-			if len(page) < 5 {
-				break
+			want := 23
+			if len(f.Statuses) > 0 {
+				want = 17 // less the 6 LOW ones, COMPLETED
 			}
-			after = page[len(page)-1].ID
+			if len(all) != want {
+				t.Fatalf("%s %v: %d jobs; want %d", sort, f.Statuses, len(all), want)
+			}
+			if sort != store.SortPriority {
+				byID := slices.Clone(ids(all))
+				slices.Sort(byID)
+				if sort == store.SortCreatedDesc {
+					slices.Reverse(byID)
+				}
+				if !slices.Equal(ids(all), byID) {
+					t.Errorf("%s %v: order %v; want %v", sort, f.Statuses, ids(all), byID)
+				}
+			}
+			var paged []*store.Job
+			after := ""
+			for {
+				page, err := s.List(ctx(), &store.ListParams{Filter: f, Limit: 5, Sort: sort, After: after})
+				if err != nil {
+					t.Fatal(err)
+				}
+				paged = append(paged, page...)
+				if len(page) < 5 {
+					break
+				}
+				after = page[len(page)-1].ID
+			}
+			if !slices.Equal(ids(paged), ids(all)) {
+				t.Errorf("%s %v: paging gave %v; want %v", sort, f.Statuses, ids(paged), ids(all))
+			}
 		}
-		if !slices.Equal(ids(paged), ids(all)) {
-			t.Errorf("%s: paging gave %v; want %v", sort, ids(paged), ids(all))
+	}
+	for _, sort := range []store.Sort{store.SortPriority} {
+		all, err := s.List(ctx(), &store.ListParams{Limit: 100, Sort: sort})
+		if err != nil {
+			t.Fatal(err)
 		}
 		if sort == store.SortPriority {
 			for i := 1; i < len(all); i++ {
