@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -39,7 +40,7 @@ func benchEnqueue(ctx context.Context, e *env) error {
 	note("Postgres yardstick, just before each size: pgx CopyFrom of the same rows, already built (the IDs, types, data,")
 	note("priorities, budgets and times jobctl would send, generated as COPY asks for them, no JSON, no validation, no")
 	note("ANALYZE), into the same freshly migrated \"Job\" table: same columns, indexes, constraints and triggers.")
-	note("Each Postgres run starts after a CHECKPOINT, so neither pays for the other's writes.")
+	note("Each run starts after a CHECKPOINT (and, for SQLite, a sync), so none pays for another's writes.")
 
 	empty := filepath.Join(e.tmp, "enqueue-0.jsonl")
 	if err := os.WriteFile(empty, nil, 0o644); err != nil {
@@ -102,7 +103,7 @@ func benchEnqueue(ctx context.Context, e *env) error {
 			}
 			if b.name == "postgres" {
 				wal, err = e.measureWAL(ctx, run)
-			} else {
+			} else if err = e.settle(ctx); err == nil {
 				err = run()
 			}
 			if err != nil {
@@ -224,6 +225,16 @@ func (e *env) copyYardstick(ctx context.Context, n int) (time.Duration, error) {
 type walDelta struct {
 	mib         float64
 	checkpoints int64
+}
+
+// settle has the Postgres server write out what the runs before left
+// dirty (CHECKPOINT) and the kernel flush its dirty pages (sync), so a
+// SQLite run does not share the machine with their writes.
+func (e *env) settle(ctx context.Context) error {
+	if _, err := e.admin.Pool().Exec(ctx, "CHECKPOINT"); err != nil {
+		return fmt.Errorf("CHECKPOINT: %w", err)
+	}
+	return exec.CommandContext(ctx, "sync").Run()
 }
 
 // measureWAL runs fn after a CHECKPOINT, so that neither the yardstick
