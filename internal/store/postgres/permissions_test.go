@@ -183,6 +183,23 @@ func TestReadOperationsNeedRead(t *testing.T) {
 	}
 }
 
+// TestAuditDBRoleTriggerSetsNothing: the trigger runs once per audit row,
+// and a function with a SET clause is called through a wrapper that sets
+// and undoes the setting every call (8% of an archive's server time;
+// migration 007).
+func TestAuditDBRoleTriggerSetsNothing(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	var config []string
+	if err := s.Pool().QueryRow(context.Background(), `SELECT proconfig FROM pg_proc
+		WHERE proname = 'AuditLog_dbRole' AND pronamespace = $1::regnamespace`, s.Schema()).Scan(&config); err != nil {
+		t.Fatal(err)
+	}
+	if config != nil {
+		t.Errorf(`"AuditLog_dbRole"() sets %v on every call`, config)
+	}
+}
+
 // TestAuditDBRoleIsTheDatabases: the role in an audit row is the login,
 // whatever the client writes, and wherever it writes it.
 func TestAuditDBRoleIsTheDatabases(t *testing.T) {
