@@ -73,7 +73,8 @@ func benchBurn(ctx context.Context, e *env) error {
 					return s.Count(ctx, &store.Filter{Statuses: []store.Status{store.StatusCompleted}}, false)
 				}
 			case "sqlite":
-				path := filepath.Join(e.tmp, fmt.Sprintf("burn-%d.db", c))
+				// A file of its own per cell: -concurrency may name a value twice.
+				path := filepath.Join(e.tmp, fmt.Sprintf("burn-%d-%d.db", c, time.Now().UnixNano()))
 				childEnv = e.sqliteEnv(path)
 				defer func() {
 					for _, s := range []string{"", "-wal", "-shm"} {
