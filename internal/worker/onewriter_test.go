@@ -99,3 +99,22 @@ func TestReserveWaitsForHalfTheCapacity(t *testing.T) {
 		}
 	}
 }
+
+// TestDefaultPrefetchClaimsFullBatches: once the adaptive prefetch has
+// opened up on fast jobs, a busy worker's claims carry maxClaim jobs at
+// every concurrency: fewer, larger claims are what the server's work per
+// job (the bound of a burn-down) depends on.
+func TestDefaultPrefetchClaimsFullBatches(t *testing.T) {
+	for _, conc := range []int{1, 10, 50, 200, 2000} {
+		o := withDefaults(Options{Concurrency: conc})
+		if !o.adaptive {
+			t.Errorf("--concurrency %d: the default prefetch does not adapt", conc)
+		}
+		capacity := o.Concurrency + o.Prefetch
+		var w Worker
+		w.inflight.Store(int64(capacity - claimAt(capacity))) // just enough free
+		if got := w.reserve(capacity, conc); got != maxClaim {
+			t.Errorf("--concurrency %d, prefetch %d: a busy worker's claim takes %d; want %d", conc, o.Prefetch, got, maxClaim)
+		}
+	}
+}
