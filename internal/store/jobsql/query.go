@@ -52,18 +52,26 @@ func In[T any](a *Args, vs []T) string {
 // the statuses named the range is read from Job_status_createdAt_idx, one
 // range per status, rather than from every row of the table.
 func Conditions(a *Args, f *store.Filter) string {
-	return conditions(a, f, true)
+	return conditions(a, f, true, true)
+}
+
+// TableConditions is Conditions for "Job" or, archived, "JobArchive",
+// which keeps its "createdAt" index and whose rows no CHECK holds to the
+// statuses: a range there names none.
+func TableConditions(a *Args, f *store.Filter, archived bool) string {
+	return conditions(a, f, true, !archived)
 }
 
 // conditions is Conditions; byStatus false leaves the statuses to the
-// caller (a merged listing's ranges).
-func conditions(a *Args, f *store.Filter, byStatus bool) string {
+// caller (a merged listing's ranges), allStatuses false names none for a
+// "createdAt" range.
+func conditions(a *Args, f *store.Filter, byStatus, allStatuses bool) string {
 	var cs []string
 	if len(f.IDs) > 0 {
 		cs = append(cs, "id IN "+In(a, f.IDs))
 	}
 	statuses := f.Statuses
-	if len(statuses) == 0 && len(f.IDs) == 0 && (!f.Since.IsZero() || !f.Until.IsZero()) {
+	if allStatuses && len(statuses) == 0 && len(f.IDs) == 0 && (!f.Since.IsZero() || !f.Until.IsZero()) {
 		statuses = store.Statuses
 	}
 	if byStatus && len(statuses) > 0 {
@@ -116,7 +124,7 @@ func listQuery(d *Dialect, p *store.ListParams) (string, []any) {
 	}
 	a := d.ArgsAfter(limit)
 	statuses := mergedStatuses(p)
-	where := conditions(a, &p.Filter, statuses == nil)
+	where := conditions(a, &p.Filter, statuses == nil, !p.Archived)
 	after := ""
 	if p.After != "" {
 		after = " AND " + afterCondition(a, Table(p.Archived), p.Sort, p.After)
