@@ -29,10 +29,9 @@ type Options struct {
 	// finished in the last second, up to Concurrency but at least
 	// defaultPrefetch, so fast jobs are claimed well ahead and slow ones not
 	// at all, where a prefetched job would wait while another worker could
-	// run it.
-	// Prefetched jobs
-	// are RUNNING under this worker, held by its lease like running ones
-	// and rescued like them if it dies; a graceful stop hands them back.
+	// run it. Prefetched jobs are RUNNING under this worker, held by its
+	// lease like running ones and rescued like them if it dies; a graceful
+	// stop hands them back.
 	Prefetch        int
 	Types           []string      // only these of the config's types (default all)
 	Drain           bool          // exit once nothing is due or running
