@@ -151,7 +151,7 @@ func (b *Base) actOnFilter(ctx context.Context, p *store.ActionParams, res *stor
 			return err
 		}
 		_, seen, err := b.actBatch(ctx, p, func(a *Args) string {
-			cond := TableConditions(a, &p.Filter, p.Action == store.ActRestore) + " AND status IN " + In(a, p.AllowedStatuses()) + " AND id <= " + a.Add(*bound)
+			cond := Conditions(a, &p.Filter, p.Action == store.ActRestore) + " AND status IN " + In(a, p.AllowedStatuses()) + " AND id <= " + a.Add(*bound)
 			if last != "" {
 				cond += " AND id > " + a.Add(last)
 			}

@@ -8,7 +8,7 @@ import (
 
 // CountUpTo implements store.Store.
 func (b *Base) CountUpTo(ctx context.Context, f *store.Filter, archived bool, limit int64) (store.Tally, error) {
-	t, err := countUpTo(ctx, b.DB, b.D, Table(archived), func(a *Args) string { return TableConditions(a, f, archived) }, limit)
+	t, err := countUpTo(ctx, b.DB, b.D, Table(archived), func(a *Args) string { return Conditions(a, f, archived) }, limit)
 	return t, b.Wrap("count jobs", store.PermRead, err)
 }
 

@@ -35,7 +35,6 @@ var slotSamples = map[string]string{
 	"from":     `"Job"`,
 	"to":       `"JobArchive"`,
 	"limit":    "100",
-	"status":   "$?",
 	"ranges":   `SELECT * FROM "Job"`,
 	// claimIDs's one-type branch, less its clock and lock clause, which
 	// are the engine's (Dialect.Now, Dialect.SkipLocked).

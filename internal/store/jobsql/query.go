@@ -44,28 +44,23 @@ func In[T any](a *Args, vs []T) string {
 	return "(" + strings.Join(ps, ", ") + ")"
 }
 
-// Conditions returns the filter's conditions, ANDed, or "TRUE" when it has
-// none: the /*:filter*/ slot of the statements that take a store.Filter.
+// Conditions returns the filter's conditions over "Job" or, archived,
+// "JobArchive", ANDed, or "TRUE" when it has none: the /*:filter*/ slot of
+// the statements that take a store.Filter.
 //
-// A "createdAt" range with neither statuses nor ids names every status:
-// "Job" has no index led by "createdAt" (Postgres migration 006), and with
-// the statuses named the range is read from Job_status_createdAt_idx, one
-// range per status, rather than from every row of the table.
-func Conditions(a *Args, f *store.Filter) string {
-	return conditions(a, f, true, true)
+// On "Job", a "createdAt" range with neither statuses nor ids names every
+// status: "Job" has no index led by "createdAt" (Postgres migration 006),
+// and with the statuses named the range is read from
+// Job_status_createdAt_idx, one range per status, rather than from every
+// row of the table. "JobArchive" keeps its "createdAt" index, and no CHECK
+// holds its rows to the statuses: a range there names none.
+func Conditions(a *Args, f *store.Filter, archived bool) string {
+	return conditions(a, f, !archived)
 }
 
-// TableConditions is Conditions for "Job" or, archived, "JobArchive",
-// which keeps its "createdAt" index and whose rows no CHECK holds to the
-// statuses: a range there names none.
-func TableConditions(a *Args, f *store.Filter, archived bool) string {
-	return conditions(a, f, true, !archived)
-}
-
-// conditions is Conditions; byStatus false leaves the statuses to the
-// caller (a merged listing's ranges), allStatuses false names none for a
-// "createdAt" range.
-func conditions(a *Args, f *store.Filter, byStatus, allStatuses bool) string {
+// conditions is Conditions; allStatuses names every status for a
+// "createdAt" range that names none.
+func conditions(a *Args, f *store.Filter, allStatuses bool) string {
 	var cs []string
 	if len(f.IDs) > 0 {
 		cs = append(cs, "id IN "+In(a, f.IDs))
@@ -74,7 +69,7 @@ func conditions(a *Args, f *store.Filter, byStatus, allStatuses bool) string {
 	if allStatuses && len(statuses) == 0 && len(f.IDs) == 0 && (!f.Since.IsZero() || !f.Until.IsZero()) {
 		statuses = store.Statuses
 	}
-	if byStatus && len(statuses) > 0 {
+	if len(statuses) > 0 {
 		ss := make([]string, len(statuses))
 		for i, s := range statuses {
 			ss[i] = string(s)
@@ -124,7 +119,15 @@ func listQuery(d *Dialect, p *store.ListParams) (string, []any) {
 	}
 	a := d.ArgsAfter(limit)
 	statuses := mergedStatuses(p)
-	where := conditions(a, &p.Filter, statuses == nil, !p.Archived)
+	var where string
+	if statuses != nil {
+		// The ranges name the statuses; the rest of the filter is each's.
+		rest := p.Filter
+		rest.Statuses = nil
+		where = conditions(a, &rest, false)
+	} else {
+		where = Conditions(a, &p.Filter, p.Archived)
+	}
 	after := ""
 	if p.After != "" {
 		after = " AND " + afterCondition(a, Table(p.Archived), p.Sort, p.After)
@@ -161,12 +164,13 @@ func mergedStatuses(p *store.ListParams) []store.Status {
 	return ss
 }
 
-// listRanges fills JobListMerged's /*:ranges*/: a JobListRange per status,
-// each with the same filter and anchor (their parameters are shared).
+// listRanges fills JobListMerged's /*:ranges*/: a JobList page per
+// status, each with the same filter and anchor (their parameters are
+// shared).
 func listRanges(a *Args, d *Dialect, statuses []store.Status, where, after, order string) string {
 	parts := make([]string, len(statuses))
 	for i, s := range statuses {
-		r := d.SQL(jobListRange, Fill{"status": a.Add(string(s)), "filter": where, "after": after, "order": order})
+		r := d.SQL(jobList, Fill{"filter": "status = " + a.Add(string(s)) + " AND " + where, "after": after, "order": order})
 		parts[i] = "SELECT * FROM (" + r + ") r" + strconv.Itoa(i)
 	}
 	return strings.Join(parts, " UNION ALL ")

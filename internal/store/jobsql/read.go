@@ -14,7 +14,6 @@ var (
 	jobDependsOn    = stmt("JobDependsOn")
 	jobList         = stmt("JobList")
 	jobListMerged   = stmt("JobListMerged")
-	jobListRange    = stmt("JobListRange")
 	archiveList     = stmt("ArchiveList")
 	jobChildren     = stmt("JobChildren")
 	jobDependencies = stmt("JobDependencies")
@@ -82,7 +81,7 @@ func QueryJobs(ctx context.Context, db DB, sql string, args []any, archived bool
 func Count(ctx context.Context, db DB, d *Dialect, f *store.Filter, archived bool) (int64, error) {
 	a := d.Args()
 	var n int64
-	err := db.QueryRow(ctx, d.SQL(countRows, Fill{"table": Table(archived), "filter": TableConditions(a, f, archived)}), a.Values...).Scan(&n)
+	err := db.QueryRow(ctx, d.SQL(countRows, Fill{"table": Table(archived), "filter": Conditions(a, f, archived)}), a.Values...).Scan(&n)
 	return n, err
 }
 

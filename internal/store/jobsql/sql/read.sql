@@ -40,26 +40,15 @@ LIMIT $1;
 -- JobList in "createdAt" order for a filter that names several statuses
 -- or none. "Job" has no index led by "createdAt" (Postgres migration 006),
 -- so the page merges one ordered range of Job_status_createdAt_idx per
--- status (/*:ranges*/: JobListRange for each, joined by UNION ALL in
--- listRanges), each cut to the page, and cuts the merge: the page reads
--- about as many index entries as it shows, however many jobs match.
+-- status (/*:ranges*/: a JobList page for each, its filter led by the
+-- status, joined by UNION ALL in listRanges), each cut to the page, and
+-- cuts the merge: the page reads about as many index entries as it shows,
+-- however many jobs match.
 -- /*:order*/ as JobList's; $1 the page size.
 SELECT id, type, status, priority, data, output, "errorMessage", "errorCode", "errorStack",
        attempts, "maxAttempts", "scheduledFor", "createdAt", "startedAt", "completedAt", "updatedAt",
        "userId", "parentId", "workerId", "cancelRequested", "uniqueKey", "waitingOn", "errorHistory"
 FROM (/*:ranges*/) m
-ORDER BY /*:order*/
-LIMIT $1;
-
--- name: JobListRange
--- One status's range of JobListMerged: the jobs of status /*:status*/
--- (a parameter) that /*:filter*/ and /*:after*/ keep, in /*:order*/, cut
--- to the page ($1).
-SELECT id, type, status, priority, data, output, "errorMessage", "errorCode", "errorStack",
-       attempts, "maxAttempts", "scheduledFor", "createdAt", "startedAt", "completedAt", "updatedAt",
-       "userId", "parentId", "workerId", "cancelRequested", "uniqueKey", "waitingOn", "errorHistory"
-FROM "Job"
-WHERE status = /*:status*/ AND /*:filter*//*:after*/
 ORDER BY /*:order*/
 LIMIT $1;
 
