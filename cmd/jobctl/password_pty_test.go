@@ -100,3 +100,25 @@ func TestPasswordPromptCtrlC(t *testing.T) {
 		t.Errorf("an interrupted add added: %s", out)
 	}
 }
+
+// Ctrl-D at the password prompt says no password was given, exits 1 and
+// adds nothing.
+func TestPasswordPromptCtrlD(t *testing.T) {
+	t.Parallel()
+	s := newPTYStore(t, "sqlite")
+	r, _ := startOnPTY(t, s.env, 100, 24, "user", "add", "alice", "--role", "admin")
+	r.waitShown(t, "Password: ")
+	if _, err := r.tty.Write([]byte("\x04")); err != nil {
+		t.Fatal(err)
+	}
+	if code := r.exitCode(t); code != 1 {
+		t.Errorf("exit %d; want 1. The terminal shows:\n%s", code, r.shown())
+	}
+	<-r.done
+	if shown := r.shown(); !strings.Contains(shown, "no password given; nothing changed") {
+		t.Errorf("the terminal shows:\n%s", shown)
+	}
+	if out := s.jobctl(t, "user", "list", "-o", "json"); out != "[]" {
+		t.Errorf("an abandoned add added: %s", out)
+	}
+}

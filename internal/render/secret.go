@@ -35,8 +35,8 @@ func (ios *IO) ReadSecret(ctx context.Context, prompt string) (string, error) {
 		}
 		fmt.Fprint(ios.ErrOut, Inert(prompt))
 		go func() {
-			b, err := term.ReadPassword(fd)
-			got <- answer{string(b), err}
+			line, err := readSecretLine(f)
+			got <- answer{line, err}
 		}()
 	} else {
 		fmt.Fprint(ios.ErrOut, Inert(prompt))
