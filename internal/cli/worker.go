@@ -107,7 +107,7 @@ the lease.`,
 	}
 	fl := cmd.Flags()
 	fl.IntVar(&opts.Worker.Concurrency, "concurrency", 10, "jobs run at once")
-	fl.IntVar(&opts.Worker.Prefetch, "prefetch", 0, "claim up to this many jobs ahead of free slots, held under this worker's lease (default: as many as finished in the last second, up to the concurrency but at least 1,000; -1: none)")
+	fl.IntVar(&opts.Worker.Prefetch, "prefetch", 0, "claim up to this many jobs ahead of free slots, held under this worker's lease (default: as many as finished in the last second, up to the concurrency but at least 2,000; -1: none)")
 	fl.StringSliceVar(&types, "types", nil, "claim only these job types (default: every type in the config)")
 	fl.BoolVar(&opts.Worker.Drain, "drain", false, "exit 0 once no job of these types is due, running or waiting to retry (delayed jobs are left)")
 	cmdutil.DurationVar(fl, &opts.Worker.PollInterval, "poll-interval", time.Second, "look for due jobs this often (Postgres also wakes on LISTEN/NOTIFY)")

@@ -50,7 +50,7 @@ func (oneWriter) OneWriter() {}
 // free for the second claimer).
 func TestOneWriterStoreGetsOneClaimerAndOneWriter(t *testing.T) {
 	teststore.Each(t, func(t *testing.T, b *teststore.Backend) {
-		const n = 6000
+		const n = 12 * maxClaim
 		run := func(s store.Store) {
 			ps := make([]*store.EnqueueParams, n)
 			for i := range ps {
@@ -59,7 +59,7 @@ func TestOneWriterStoreGetsOneClaimerAndOneWriter(t *testing.T) {
 			if _, err := b.EnqueueMany(context.Background(), ps, nil); err != nil {
 				t.Fatal(err)
 			}
-			if err := newWorker(t, s, Options{Concurrency: 50, Prefetch: 2000, Drain: true}).Run(context.Background()); err != nil {
+			if err := newWorker(t, s, Options{Concurrency: 50, Prefetch: 4 * maxClaim, Drain: true}).Run(context.Background()); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -83,14 +83,14 @@ func TestReserveWaitsForHalfTheCapacity(t *testing.T) {
 	for _, c := range []struct {
 		capacity, busy, held, want int
 	}{
-		{350, 50, 100, 250},  // 250 free ≥ 175: claim them
-		{350, 50, 200, 0},    // 150 free < 175: wait
-		{350, 50, 40, 310},   // a slot idle: claim at once
-		{2050, 50, 0, 500},   // capped at maxClaim
-		{60, 50, 55, 0},      // 5 free < 50 (minClaim)
-		{10, 10, 10, 0},      // full
-		{10, 10, 9, 1},       // one slot idle
-		{200, 200, 100, 100}, // slots idle
+		{350, 50, 100, 250},             // 250 free ≥ 175: claim them
+		{350, 50, 200, 0},               // 150 free < 175: wait
+		{350, 50, 40, 310},              // a slot idle: claim at once
+		{3 * maxClaim, 50, 0, maxClaim}, // capped at maxClaim
+		{60, 50, 55, 0},                 // 5 free < 50 (minClaim)
+		{10, 10, 10, 0},                 // full
+		{10, 10, 9, 1},                  // one slot idle
+		{200, 200, 100, 100},            // slots idle
 	} {
 		var w Worker
 		w.inflight.Store(int64(c.held))
