@@ -122,6 +122,13 @@ func benchOps(ctx context.Context, e *env) error {
 	if err != nil {
 		return fmt.Errorf("retry SQL: %w", err)
 	}
+	bareRetry, bareRetried, err := bare(ctx, s, opsBareRetrySQL, "Job")
+	if err != nil {
+		return fmt.Errorf("retry yardstick: %w", err)
+	}
+	if err := checkpoint(ctx, s); err != nil {
+		return err
+	}
 	p, err := e.run(ctx, bt.env, "retry", "--type", retryType, "--status", "failed")
 	if err != nil {
 		return err
@@ -133,6 +140,8 @@ func benchOps(ctx context.Context, e *env) error {
 	retried := int(failed0 - failed1)
 	t.add("(a) retry --type "+retryType+" --status failed", ms(p.wall), "< "+ms(retryTarget), verdict(p.wall < retryTarget),
 		fmt.Sprintf("%s jobs, %s; %s", count(retried), perSec(rate(retried, p.wall)), firstLine(p.stderr)))
+	t.add("    yardstick: one bare UPDATE of the same jobs", ms(bareRetry), "", "",
+		fmt.Sprintf("%s rows, %s; the retry takes %.2fx its time", count(bareRetried), perSec(rate(int(bareRetried), bareRetry)), p.wall.Seconds()/bareRetry.Seconds()))
 	plans = append(plans, retryB.plans("retry")...)
 
 	// Reset, then (b) archive with (c) a worker claiming meanwhile.
@@ -153,6 +162,10 @@ func benchOps(ctx context.Context, e *env) error {
 		return fmt.Errorf("archive SQL: %w", err)
 	}
 	plans = append(plans, archB.plans("archive")...)
+	bareArchive, bareArchived, err := bare(ctx, s, opsBareArchiveSQL, "Job", "JobArchive")
+	if err != nil {
+		return fmt.Errorf("archive yardstick: %w", err)
+	}
 	aw, err := archiveUnderLoad(ctx, e, bt)
 	if err != nil {
 		return err
@@ -164,6 +177,9 @@ func benchOps(ctx context.Context, e *env) error {
 	ar := rate(int(archived), aw.wall)
 	t.add("(b) archive --older 30d", ms(aw.wall), "≥ "+perSec(archiveTarget), verdict(ar >= archiveTarget),
 		fmt.Sprintf("%s of %s jobs, %s; %s", count(archived), count(archivable), perSec(ar), firstLine(aw.summary)))
+	t.add("    yardstick: one bare DELETE … INSERT of the same jobs, alone", ms(bareArchive), "", "",
+		fmt.Sprintf("%s rows, %s; the archive beside a worker runs at %.2fx its rate", count(bareArchived), perSec(rate(int(bareArchived), bareArchive)),
+			ar/rate(int(bareArchived), bareArchive)))
 	t.add("(c) claim latency during (b): max", ms(percentile(aw.claims, 100)), "< "+ms(claimTarget),
 		verdict(len(aw.claims) > 0 && percentile(aw.claims, 100) < claimTarget), fmt.Sprintf("%d claims (took= of msg=claimed)", len(aw.claims)))
 	t.add("(c) claim latency during (b): p99", ms(percentile(aw.claims, 99)), "< "+ms(claimTarget),
@@ -189,6 +205,8 @@ func benchOps(ctx context.Context, e *env) error {
 		return err
 	}
 	note("method: (a),(b) whole-process wall time of the command, 1 run each; jobs counted in the database.")
+	note("yardsticks: the same jobs changed by one plain statement in a transaction rolled back after it, with")
+	note("no batches, locks taken ahead, audit rows or client; each after a CHECKPOINT, as (a) is.")
 	note("(c) `worker run --concurrency %d --log-level debug` with the builtin noop handler, started before", opsWorkers)
 	note("(b); the bench enqueues ~%d Noop jobs/s (store.Enqueue, 4 goroutines) from %s before (b) to its end;", opsEnqueueRate, opsBaseline)
 	note("claim latency = took= of the worker's msg=claimed lines logged while (b) ran (the claim UPDATE's")
@@ -206,6 +224,59 @@ func benchOps(ctx context.Context, e *env) error {
 	fmt.Println("\n  Plans (last EXPLAIN run; batch SELECTs: batch 1, then a later batch with id > $last):")
 	for _, pl := range plans {
 		fmt.Print(pl)
+	}
+	return nil
+}
+
+// The operator actions' yardsticks: the same jobs changed by one plain
+// statement, with nothing else (no batches, no row locks taken ahead, no
+// audit rows, no client): what Postgres itself takes to write those rows
+// and their index entries on this table and server. Each runs after a
+// CHECKPOINT, as the action it measures does, and is rolled back.
+const (
+	opsBareRetrySQL = `UPDATE "Job" SET status = 'PENDING', "scheduledFor" = now(), "completedAt" = NULL,
+	"workerId" = NULL, "cancelRequested" = FALSE, "maxAttempts" = GREATEST("maxAttempts", attempts + 1), "updatedAt" = now()
+WHERE type = '` + retryType + `' AND status = 'FAILED'`
+	opsJobColumns = `id, type, status, priority, data, output, "errorMessage", "errorCode", "errorStack",
+	attempts, "maxAttempts", "scheduledFor", "createdAt", "startedAt", "completedAt", "updatedAt",
+	"userId", "parentId", "workerId", "cancelRequested", "uniqueKey", "waitingOn", "errorHistory"`
+	opsBareArchiveSQL = `WITH moved AS (
+	DELETE FROM "Job" WHERE status IN ('COMPLETED', 'CANCELLED', 'DEAD') AND "completedAt" < now() - interval '30 days'
+	RETURNING ` + opsJobColumns + `)
+INSERT INTO "JobArchive" (` + opsJobColumns + `) SELECT ` + opsJobColumns + ` FROM moved`
+)
+
+// bare times sql in a transaction it rolls back, after a CHECKPOINT, then
+// vacuums the tables it left dead rows in.
+func bare(ctx context.Context, s *postgres.Store, sql string, tables ...string) (time.Duration, int64, error) {
+	if err := checkpoint(ctx, s); err != nil {
+		return 0, 0, err
+	}
+	tx, err := s.Pool().Begin(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // rolled back below; this is for the error paths
+	t0 := time.Now()
+	tag, err := tx.Exec(ctx, sql)
+	took := time.Since(t0)
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := tx.Rollback(ctx); err != nil {
+		return 0, 0, err
+	}
+	for _, t := range tables {
+		if _, err := s.Pool().Exec(ctx, `VACUUM ANALYZE "`+t+`"`); err != nil {
+			return 0, 0, err
+		}
+	}
+	return took, tag.RowsAffected(), nil
+}
+
+func checkpoint(ctx context.Context, s *postgres.Store) error {
+	if _, err := s.Pool().Exec(ctx, "CHECKPOINT"); err != nil {
+		return fmt.Errorf("CHECKPOINT: %w", err)
 	}
 	return nil
 }
