@@ -413,7 +413,8 @@ func auditBatch(ctx context.Context, tx DB, d *Dialect, p *store.ActionParams, i
 
 // auditFill fills the /*:previous*/, /*:next*/ and /*:extra*/ slots of an
 // action's audit rows' metadata, after the statement's $1 (the audit
-// action) and $2 (the actor).
+// action) and $2 (the actor): /*:extra*/ is one JSON object of the keys
+// every row shares.
 func auditFill(a *Args, d *Dialect, p *store.ActionParams) Fill {
 	extra := map[string]any{}
 	if p.OperationID != "" {
@@ -436,12 +437,11 @@ func auditFill(a *Args, d *Dialect, p *store.ActionParams) Fill {
 	if p.Action == store.ActRestore {
 		prevStatus = `'ARCHIVED'`
 	}
-	pairs := ""
-	for _, k := range sortedKeys(extra) {
-		v := string(AuditMetadata(map[string]any{"v": extra[k]}))
-		pairs += ", '" + k + "', " + d.JSONPath(a.Add(v), "v")
+	shared := "'{}'"
+	if len(extra) > 0 {
+		shared = d.JSONPath(a.Add(string(AuditMetadata(map[string]any{"v": extra}))), "v")
 	}
-	return Fill{"previous": prevStatus, "next": newStatusSQL(p.Action), "extra": pairs}
+	return Fill{"previous": prevStatus, "next": newStatusSQL(p.Action), "extra": shared}
 }
 
 // move takes the jobs out of from, copying them into to when to is not
@@ -492,15 +492,6 @@ func changedAsIs(rows []*store.Job) []store.Changed {
 		out[i] = store.Changed{ID: j.ID, Type: j.Type, PreviousStatus: j.Status, Status: j.Status, ScheduledFor: j.ScheduledFor}
 	}
 	return out
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // newStatusSQL is the audit row's newStatus, computed from the row before

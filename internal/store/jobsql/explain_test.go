@@ -31,7 +31,7 @@ var slotSamples = map[string]string{
 	"idArray":  "$?",
 	"previous": "status",
 	"next":     "status",
-	"extra":    "",
+	"extra":    "'{}'",
 	"from":     `"Job"`,
 	"to":       `"JobArchive"`,
 	"limit":    "100",

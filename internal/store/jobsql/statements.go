@@ -102,6 +102,8 @@ var sqliteRewrites = strings.NewReplacer(
 	// No arrays: idArray fills the slot with a parameter per id.
 	"= ANY(/*:idArray*/)", "IN (/*:idArray*/)",
 	"jsonb_build_object(", "json_object(",
+	// Two objects' keys in one; their keys never overlap here.
+	"jsonb_concat(", "json_patch(",
 	// The larger of its arguments, as GREATEST for the NOT NULL columns
 	// it is given.
 	"GREATEST(", "max(",

@@ -8,8 +8,12 @@
 --                  where = ANY( becomes IN (.
 --   /*:table*/     "Job", or "JobArchive" for restore (Table).
 --   /*:previous*/, /*:next*/, /*:extra*/  an audit row's metadata: the
---                  status before and after (auditStatuses) and the
---                  action's own keys (auditExtra).
+--                  status before and after, and the keys every row of the
+--                  action shares (operation, filter: auditFill) as one
+--                  JSON object parameter. The rows' own keys are built per
+--                  row and the shared ones merged in once: building the
+--                  filter's nested object on every row took a sixth of
+--                  the audit insert.
 -- A statement's own parameters come first; the slots' follow.
 
 -- name: JobMaxID
@@ -93,7 +97,7 @@ WHERE id = ANY(/*:idArray*/)
 -- actor.
 INSERT INTO "AuditLog" (action, "userId", resource, "resourceId", metadata)
 SELECT $1, $2, 'Job', id,
-       jsonb_build_object('jobType', type, 'previousStatus', /*:previous*/, 'newStatus', /*:next*/ /*:extra*/)
+       jsonb_concat(jsonb_build_object('jobType', type, 'previousStatus', /*:previous*/, 'newStatus', /*:next*/), /*:extra*/)
 FROM /*:table*/ WHERE id = ANY(/*:idArray*/);
 
 -- name: JobDependenciesDelete
@@ -111,7 +115,7 @@ WITH moved AS (
             "userId", "parentId", "workerId", "cancelRequested", "uniqueKey", "waitingOn", "errorHistory")
 INSERT INTO "AuditLog" (action, "userId", resource, "resourceId", metadata)
 SELECT $1, $2, 'Job', id,
-       jsonb_build_object('jobType', type, 'previousStatus', /*:previous*/, 'newStatus', /*:next*/ /*:extra*/)
+       jsonb_concat(jsonb_build_object('jobType', type, 'previousStatus', /*:previous*/, 'newStatus', /*:next*/), /*:extra*/)
 FROM moved;
 
 -- name: JobsMoveAudited
@@ -133,7 +137,7 @@ copied AS (
   FROM moved)
 INSERT INTO "AuditLog" (action, "userId", resource, "resourceId", metadata)
 SELECT $1, $2, 'Job', id,
-       jsonb_build_object('jobType', type, 'previousStatus', /*:previous*/, 'newStatus', /*:next*/ /*:extra*/)
+       jsonb_concat(jsonb_build_object('jobType', type, 'previousStatus', /*:previous*/, 'newStatus', /*:next*/), /*:extra*/)
 FROM moved;
 
 -- name: JobsCopy
