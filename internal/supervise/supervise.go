@@ -383,6 +383,10 @@ type server struct {
 	conn    *net.UnixConn
 	mu      sync.Mutex
 	running map[uint64]int // run ID → process group
+	// stopping: killAll has run, and the runs it killed end as
+	// ErrSupervisorDied on the worker's side, not as handlers that died of
+	// SIGKILL.
+	stopping bool
 }
 
 // Main runs the supervisor until the worker's end of the socket closes, then
@@ -499,7 +503,11 @@ func (s *server) start(r request, files []*os.File) {
 		_ = syscall.Kill(-pgid, syscall.SIGKILL)
 		s.mu.Lock()
 		delete(s.running, r.ID)
+		stopping := s.stopping
 		s.mu.Unlock()
+		if stopping {
+			return
+		}
 		st := uint32(cmd.ProcessState.Sys().(syscall.WaitStatus))
 		s.send(reply{ID: r.ID, Status: &st})
 	}()
@@ -518,10 +526,12 @@ func unrunnable(err error) bool {
 	return false
 }
 
-// killAll kills every running handler's process group.
+// killAll kills every running handler's process group, and from then on no
+// run's end is reported: the supervisor is going.
 func (s *server) killAll() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.stopping = true
 	for _, pgid := range s.running {
 		_ = syscall.Kill(-pgid, syscall.SIGKILL)
 	}
