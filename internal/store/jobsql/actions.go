@@ -2,6 +2,7 @@ package jobsql
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"time"
 
@@ -57,6 +58,7 @@ func (b *Base) Act(ctx context.Context, p *store.ActionParams) (*store.ActionRes
 func (b *Base) actOnIDs(ctx context.Context, p *store.ActionParams, res *store.ActionResult) error {
 	ids := dedupe(p.IDs)
 	allowed := p.AllowedStatuses()
+	dryKeys := map[string]string{}
 	var eligible []string
 	for start := 0; start < len(ids); start += p.BatchSize {
 		chunk := ids[start:min(start+p.BatchSize, len(ids))]
@@ -84,7 +86,7 @@ func (b *Base) actOnIDs(ctx context.Context, p *store.ActionParams, res *store.A
 				cond += " AND status IN " + In(a, allowed)
 			}
 			return cond
-		}, res)
+		}, dryKeys, res)
 		if err != nil {
 			return err
 		}
@@ -146,6 +148,7 @@ func (b *Base) actOnFilter(ctx context.Context, p *store.ActionParams, res *stor
 		return nil
 	}
 	last := ""
+	dryKeys := map[string]string{}
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -156,7 +159,7 @@ func (b *Base) actOnFilter(ctx context.Context, p *store.ActionParams, res *stor
 				cond += " AND id > " + a.Add(last)
 			}
 			return cond
-		}, res)
+		}, dryKeys, res)
 		if err != nil {
 			return err
 		}
@@ -170,8 +173,10 @@ func (b *Base) actOnFilter(ctx context.Context, p *store.ActionParams, res *stor
 // actBatch locks up to BatchSize jobs that filter's conditions keep,
 // changes them, writes their audit rows and commits. It returns the ids it
 // changed and the highest id it looked at ("" when none matched). filter
-// fills the batch statement's /*:filter*/ slot.
-func (b *Base) actBatch(ctx context.Context, p *store.ActionParams, filter func(*Args) string, res *store.ActionResult) (map[string]bool, string, error) {
+// fills the batch statement's /*:filter*/ slot. dryKeys are the unique keys
+// a dry run's earlier batches would have taken back (retry), by job: its
+// batches commit nothing, so the database cannot say.
+func (b *Base) actBatch(ctx context.Context, p *store.ActionParams, filter func(*Args) string, dryKeys map[string]string, res *store.ActionResult) (map[string]bool, string, error) {
 	// Archive hands whole jobs to its sink; the other actions need only
 	// what decides and reports the change, not the JSON payloads.
 	full := p.Action == store.ActArchive && p.Sink != nil
@@ -211,8 +216,15 @@ func (b *Base) actBatch(ctx context.Context, p *store.ActionParams, filter func(
 			return err
 		}
 		if p.DryRun {
-			gone, err := orphaned(ctx, tx, b.D, p, rows)
-			changed = predict(p, rows, gone)
+			kept := rows
+			if p.Action == store.ActRetry {
+				// Reads only: the keys' holders, as the retry would.
+				if kept, err = withoutHeldKeys(ctx, tx, b.D, rows, maps.Clone(dryKeys), batch); err != nil {
+					return err
+				}
+			}
+			gone, err := orphaned(ctx, tx, b.D, p, kept)
+			changed = predict(p, kept, gone)
 			return err
 		}
 		changed, err = apply(ctx, tx, b.D, p, rows, batch)
@@ -238,6 +250,13 @@ func (b *Base) actBatch(ctx context.Context, p *store.ActionParams, filter func(
 			res.Requested++
 		} else {
 			res.Changed++
+		}
+	}
+	if p.DryRun && p.Action == store.ActRetry {
+		for _, j := range rows {
+			if j.UniqueKey != "" && done[j.ID] {
+				dryKeys[j.UniqueKey] = j.ID
+			}
 		}
 	}
 	if p.Progress != nil && len(changed) > 0 {
@@ -299,7 +318,7 @@ func predict(p *store.ActionParams, rows []*store.Job, orphans map[string]bool) 
 func apply(ctx context.Context, tx DB, d *Dialect, p *store.ActionParams, rows []*store.Job, res *store.ActionResult) ([]store.Changed, error) {
 	if p.Action == store.ActRetry {
 		var err error
-		if rows, err = withoutHeldKeys(ctx, tx, d, rows, res); err != nil || len(rows) == 0 {
+		if rows, err = withoutHeldKeys(ctx, tx, d, rows, nil, res); err != nil || len(rows) == 0 {
 			return nil, err
 		}
 	}
@@ -509,16 +528,20 @@ func newStatusSQL(a store.Action) string {
 	return `status`
 }
 
-// withoutHeldKeys drops jobs whose unique key a live job holds now: putting
-// them back would break the one-live-job-per-key rule. They are reported.
-func withoutHeldKeys(ctx context.Context, tx DB, d *Dialect, rows []*store.Job, res *store.ActionResult) ([]*store.Job, error) {
+// withoutHeldKeys drops jobs whose unique key a live job holds now, or an
+// earlier job of the batch takes back, or held names (a dry run's earlier
+// batches; nil for none): putting them back would break the
+// one-live-job-per-key rule. They are reported.
+func withoutHeldKeys(ctx context.Context, tx DB, d *Dialect, rows []*store.Job, held map[string]string, res *store.ActionResult) ([]*store.Job, error) {
 	var keys []string
 	for _, j := range rows {
 		if j.UniqueKey != "" {
 			keys = append(keys, j.UniqueKey)
 		}
 	}
-	held := map[string]string{}
+	if held == nil {
+		held = map[string]string{}
+	}
 	if len(keys) > 0 {
 		a := d.Args()
 		r, err := tx.Query(ctx, d.SQL(uniqueKeysHeld, Fill{"keys": In(a, keys)}), a.Values...)
@@ -540,11 +563,16 @@ func withoutHeldKeys(ctx context.Context, tx DB, d *Dialect, rows []*store.Job, 
 	}
 	kept := make([]*store.Job, 0, len(rows))
 	for _, j := range rows {
-		if holder, ok := held[j.UniqueKey]; ok && j.UniqueKey != "" {
+		if j.UniqueKey == "" {
+			kept = append(kept, j)
+			continue
+		}
+		if holder, ok := held[j.UniqueKey]; ok {
 			res.Skipped = append(res.Skipped, store.Skipped{ID: j.ID, Status: j.Status,
 				Reason: j.ID + " is " + string(j.Status) + ": its unique key " + j.UniqueKey + " is held by " + holder})
 			continue
 		}
+		held[j.UniqueKey] = j.ID
 		kept = append(kept, j)
 	}
 	return kept, nil

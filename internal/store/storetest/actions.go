@@ -3,7 +3,9 @@ package storetest
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -137,6 +139,39 @@ func testRetryByID(t *testing.T, h *Harness) {
 	res = act(t, s, &store.ActionParams{Action: store.ActRetry, IDs: []string{old.ID}})
 	if res.Changed != 0 || len(res.Skipped) != 1 || status(t, s, old.ID) != store.StatusDead {
 		t.Errorf("retry of a job whose key %s holds: %+v", holder.ID, res)
+	}
+
+	// Finished jobs that share a unique key (each enqueued after the one
+	// before had ended): one retry puts the first back and skips the rest,
+	// which it names, rather than failing on the unique index. Batches of
+	// 1 and of 3 meet the clash across batches and within one.
+	for _, batch := range []int{1, 3} {
+		key := fmt.Sprintf("report:%d", batch)
+		var same []string
+		for range 3 {
+			j := jobIn(t, h, "Report", store.StatusFailed, 1, now)
+			h.Exec(t, `UPDATE "Job" SET "uniqueKey" = $1 WHERE id = $2`, key, j.ID)
+			same = append(same, j.ID)
+		}
+		slices.Sort(same)
+		dry, err := s.Act(ctx(), &store.ActionParams{Action: store.ActRetry, IDs: same, BatchSize: batch, DryRun: true})
+		if err != nil || dry.Changed != 1 || len(dry.Skipped) != 2 {
+			t.Errorf("batch %d: dry run of a retry of 3 jobs sharing a key: %+v, %v; want 1 retried, 2 refused", batch, dry, err)
+		}
+		res, err := s.Act(ctx(), &store.ActionParams{Action: store.ActRetry, IDs: same, BatchSize: batch})
+		if err != nil {
+			t.Fatalf("batch %d: retry of 3 jobs sharing a key: %v", batch, err)
+		}
+		if res.Changed != 1 || status(t, s, same[0]) != store.StatusPending ||
+			status(t, s, same[1]) != store.StatusFailed || status(t, s, same[2]) != store.StatusFailed {
+			t.Errorf("batch %d: retry of 3 jobs sharing a key changed %d; want the first only", batch, res.Changed)
+		}
+		if len(res.Skipped) != 2 || !strings.Contains(res.Skipped[0].Reason, "held by "+same[0]) {
+			t.Errorf("batch %d: skipped %+v; want the other 2, held by %s", batch, res.Skipped, same[0])
+		}
+		if n := len(auditFor(t, s, same[1])); n != 0 {
+			t.Errorf("batch %d: a skipped job got %d audit rows", batch, n)
+		}
 	}
 }
 
