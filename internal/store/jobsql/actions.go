@@ -2,8 +2,12 @@ package jobsql
 
 import (
 	"context"
+	"errors"
+	"hash/fnv"
 	"maps"
 	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/jobctl/jobctl/internal/store"
@@ -15,10 +19,12 @@ var (
 	archiveMaxID           = stmt("ArchiveMaxID")
 	actionBatch            = stmt("ActionBatch")
 	actionBatchPeek        = stmt("ActionBatchPeek")
+	actionRangeEnd         = stmt("ActionRangeEnd")
 	archiveBatch           = stmt("ArchiveBatch")
 	archiveBatchPeek       = stmt("ArchiveBatchPeek")
 	jobStatuses            = stmt("JobStatuses")
 	uniqueKeysHeld         = stmt("UniqueKeysHeld")
+	uniqueKeysLock         = stmt("UniqueKeysLock")
 	jobsMarkCancelRequests = stmt("JobsMarkCancelRequests")
 	jobsOrphaned           = stmt("JobsOrphaned")
 	actionAudit            = stmt("ActionAudit")
@@ -134,7 +140,10 @@ func skippedAlready(res *store.ActionResult, id string) bool {
 // keyset on id makes progress even past jobs a batch leaves alone. The walk
 // stops at the highest id there was when it began, so it acts on the jobs
 // the operator was shown a count of: jobs enqueued meanwhile (ids grow with
-// time) are not chased, which against busy workers would never end.
+// time) are not chased, which against busy workers would never end. Where
+// the dialect has lanes, batches run in them (actInLanes), but for a dry
+// run, which changes nothing and must see its earlier batches' choices, and
+// an archive to a file, which writes the batches in order.
 func (b *Base) actOnFilter(ctx context.Context, p *store.ActionParams, res *store.ActionResult) error {
 	maxID := jobMaxID
 	if p.Action == store.ActRestore {
@@ -147,27 +156,136 @@ func (b *Base) actOnFilter(ctx context.Context, p *store.ActionParams, res *stor
 	if bound == nil {
 		return nil
 	}
-	last := ""
+	if b.D.Lanes > 1 && !p.DryRun && p.Sink == nil {
+		return b.actInLanes(ctx, p, *bound, res)
+	}
+	return b.walk(ctx, p, "", *bound, res)
+}
+
+// walk acts on the filter's jobs with ids in (after, upto] ("" after: from
+// the first), a batch at a time.
+func (b *Base) walk(ctx context.Context, p *store.ActionParams, after, upto string, res *store.ActionResult) error {
+	last := after
 	dryKeys := map[string]string{}
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		_, seen, err := b.actBatch(ctx, p, func(a *Args) string {
-			cond := Conditions(a, &p.Filter, p.Action == store.ActRestore) + " AND status IN " + In(a, p.AllowedStatuses()) + " AND id <= " + a.Add(*bound)
-			if last != "" {
-				cond += " AND id > " + a.Add(last)
-			}
-			return cond
+			return b.walkFilter(a, p, last, upto)
 		}, dryKeys, res)
 		if err != nil {
 			return err
 		}
-		if seen == "" {
+		if seen == "" || seen == upto {
 			return nil
 		}
 		last = seen
 	}
+}
+
+// walkFilter is the /*:filter*/ of a walk's batch: the action's filter and
+// statuses, and ids in (after, upto].
+func (b *Base) walkFilter(a *Args, p *store.ActionParams, after, upto string) string {
+	cond := Conditions(a, &p.Filter, p.Action == store.ActRestore) + " AND status IN " + In(a, p.AllowedStatuses()) + " AND id <= " + a.Add(upto)
+	if after != "" {
+		cond += " AND id > " + a.Add(after)
+	}
+	return cond
+}
+
+// actInLanes runs the walk's batches D.Lanes at a time. One batch's change
+// keeps one database backend, and so one core, busy: on Postgres, 2 cores,
+// a second lane took a retry of 100,000 jobs from 4.7-5.2 s to 3.4-4.0 s,
+// and an archive of 877,000 from 18-27 s to 12-16 s (README). This
+// goroutine cuts the filter's jobs into ranges of one batch each, in id
+// order, reading ids without locking them (ActionRangeEnd), and each lane
+// walks one range at a time. Ranges share no job, so lanes never wait on
+// each other's rows; retries of jobs with one unique key take its lock in
+// turn (UniqueKeysLock). A lane that fails stops the others after their
+// batch: each job is changed with its audit rows or left as it was.
+func (b *Base) actInLanes(ctx context.Context, p *store.ActionParams, upto string, res *store.ActionResult) error {
+	var (
+		mu      sync.Mutex // the first error, and calls to p.Progress
+		failed  error
+		stop    = make(chan struct{})
+		ranges  = make(chan [2]string)
+		lanes   sync.WaitGroup
+		results = make([]*store.ActionResult, b.D.Lanes)
+	)
+	fail := func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if failed == nil {
+			failed = err
+			close(stop)
+		}
+	}
+	lp := *p
+	if p.Progress != nil {
+		lp.Progress = func(c []store.Changed) {
+			mu.Lock()
+			defer mu.Unlock()
+			p.Progress(c)
+		}
+	}
+	for i := range results {
+		r := &store.ActionResult{}
+		results[i] = r
+		lanes.Add(1)
+		go func() {
+			defer lanes.Done()
+			for rg := range ranges {
+				select {
+				case <-stop:
+					continue // drain: the cutter stops sending
+				default:
+				}
+				if err := b.walk(ctx, &lp, rg[0], rg[1], r); err != nil {
+					fail(err)
+				}
+			}
+		}()
+	}
+cut:
+	for after := ""; ; {
+		end, err := b.rangeEnd(ctx, p, after, upto)
+		if err != nil {
+			fail(err)
+			break
+		}
+		select {
+		case ranges <- [2]string{after, end}:
+		case <-stop:
+			break cut
+		}
+		if end == upto {
+			break
+		}
+		after = end
+	}
+	close(ranges)
+	lanes.Wait()
+	for _, r := range results {
+		res.Changed += r.Changed
+		res.Requested += r.Requested
+		res.Skipped = append(res.Skipped, r.Skipped...)
+	}
+	slices.SortFunc(res.Skipped, func(x, y store.Skipped) int { return strings.Compare(x.ID, y.ID) })
+	return failed
+}
+
+// rangeEnd is the id that ends the walk's next range of one batch after
+// after: upto when fewer jobs than a batch are left.
+func (b *Base) rangeEnd(ctx context.Context, p *store.ActionParams, after, upto string) (string, error) {
+	a := b.D.ArgsAfter(p.BatchSize - 1)
+	sql := b.D.SQL(actionRangeEnd, Fill{"table": Table(p.Action == store.ActRestore), "filter": b.walkFilter(a, p, after, upto)})
+	var end string
+	err := b.DB.QueryRow(ctx, sql, a.Values...).Scan(&end)
+	if errors.Is(err, store.ErrNotFound) {
+		return upto, nil
+	}
+	return end, err
 }
 
 // actBatch locks up to BatchSize jobs that filter's conditions keep,
@@ -542,6 +660,11 @@ func withoutHeldKeys(ctx context.Context, tx DB, d *Dialect, rows []*store.Job, 
 	if held == nil {
 		held = map[string]string{}
 	}
+	if len(keys) > 0 && d.Runs(uniqueKeysLock) {
+		if _, err := tx.Exec(ctx, d.SQL(uniqueKeysLock), UniqueKeyLocks(keys)); err != nil {
+			return nil, err
+		}
+	}
 	if len(keys) > 0 {
 		a := d.Args()
 		r, err := tx.Query(ctx, d.SQL(uniqueKeysHeld, Fill{"keys": In(a, keys)}), a.Values...)
@@ -576,6 +699,21 @@ func withoutHeldKeys(ctx context.Context, tx DB, d *Dialect, rows []*store.Job, 
 		kept = append(kept, j)
 	}
 	return kept, nil
+}
+
+// UniqueKeyLocks are the advisory lock IDs of keys (UniqueKeysLock), in
+// ascending order: batches that take the same locks take them in one order,
+// so none holds one the other waits for while waiting for one it holds.
+func UniqueKeyLocks(keys []string) []int64 {
+	ids := make([]int64, len(keys))
+	for i, k := range keys {
+		h := fnv.New64a()
+		h.Write([]byte("jobctl uniqueKey "))
+		h.Write([]byte(k))
+		ids[i] = int64(h.Sum64())
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids)
 }
 
 // update runs one of the action updates (JobsRetry, JobsCancel, …) with

@@ -43,6 +43,10 @@ type Dialect struct {
 	// the lock: without a pause the bulk action takes it straight back and
 	// the worker starves for the whole run.
 	BatchPause time.Duration
+	// Lanes is how many batches of one bulk action by filter run at once,
+	// each in its own transaction on its own connection (actInLanes); 0 or
+	// 1 where one writer at a time is the rule.
+	Lanes int
 	// RowsPerInsert caps a multi-row INSERT (audit rows). Postgres takes
 	// 65,535 parameters; SQLite looks parameters up by name in a list, so
 	// its statements stay small.

@@ -34,6 +34,14 @@ WHERE /*:filter*/
 ORDER BY id
 LIMIT $1 FOR UPDATE;
 
+-- name: ActionRangeEnd
+-- The id of the ($1+1)th job of /*:table*/ that /*:filter*/ keeps, in id
+-- order: where a range of one batch ends (actInLanes). Locks nothing.
+SELECT id FROM /*:table*/
+WHERE /*:filter*/
+ORDER BY id
+OFFSET $1 LIMIT 1;
+
 -- name: ActionBatchPeek
 -- ActionBatch for a dry run, which locks nothing.
 SELECT id, type, status, "uniqueKey", "scheduledFor" FROM /*:table*/
@@ -70,6 +78,14 @@ SELECT id, status FROM /*:table*/ WHERE id = ANY(/*:idArray*/);
 -- retrying a job whose key one of them holds would break the
 -- one-live-job-per-key rule. The index's predicate, verbatim.
 SELECT "uniqueKey", id FROM "Job" WHERE "uniqueKey" IN /*:keys*/ AND status IN ('PENDING', 'RUNNING', 'RETRYING');
+
+-- name: UniqueKeysLock
+-- Takes, waiting for each and holding it to the end of the transaction,
+-- the advisory locks $1 (bigint[], ascending: UniqueKeyLocks) of the unique
+-- keys of a retry's batch, before UniqueKeysHeld: batches that take back
+-- jobs with one key (a retry's lanes, or two retries) then check and take
+-- it one after the other, and the second sees the first's job live.
+SELECT count(pg_advisory_xact_lock(k)) FROM unnest(CAST($1 AS bigint[])) AS k;
 
 -- name: JobsMarkCancelRequests
 -- Decides, once, which of the batch's RUNNING jobs a cancel only asks to

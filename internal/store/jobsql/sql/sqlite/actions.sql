@@ -17,6 +17,12 @@ WHERE /*:filter*/
 ORDER BY id
 LIMIT $1;
 
+-- name: ActionRangeEnd
+-- Not run: one writer at a time, so a bulk action runs in one lane.
+
+-- name: UniqueKeysLock
+-- Not run: one writer at a time already takes the keys one after the other.
+
 -- name: JobsDeleteAudited
 -- Not run: SQLite has no data-modifying WITH; ActionAudit, then JobsDelete.
 
