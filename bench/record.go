@@ -97,7 +97,8 @@ func (t *timedRow) Scan(dest ...any) error {
 
 // record runs fn against a jobsql.Base whose connection and transactions
 // are one transaction on s, rolled back afterwards, and returns every
-// statement it ran (the last one unrun if stop ended it).
+// statement it ran (the last one unrun if stop ended it). A bulk action
+// runs in one lane there.
 func record(ctx context.Context, s *postgres.Store, stop func(sql string) bool, fn func(b *jobsql.Base) error) ([]*recorded, error) {
 	tx, err := s.Pool().Begin(ctx)
 	if err != nil {
@@ -105,7 +106,10 @@ func record(ctx context.Context, s *postgres.Store, stop func(sql string) bool, 
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	r := &recorder{tx: tx, stop: stop}
-	b := &jobsql.Base{D: s.D, DB: r,
+	// One lane: every statement goes through the one transaction.
+	d := *s.D
+	d.Lanes = 1
+	b := &jobsql.Base{D: &d, DB: r,
 		InTx: func(_ context.Context, fn func(jobsql.DB) error) error { return fn(r) },
 		Wrap: func(_ string, _ store.Permission, err error) error { return err }}
 	if err := fn(b); err != nil && !errors.Is(err, errCaptured) {

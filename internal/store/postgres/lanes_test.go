@@ -172,3 +172,27 @@ func TestLaneFailureLeavesEachJobDoneOrUntouched(t *testing.T) {
 		}
 	}
 }
+
+// Housekeeping keeps one lane, for the workers beside it: while an
+// archive's first batch waits for a row held elsewhere, nothing after it
+// moves.
+func TestArchiveKeepsOneLane(t *testing.T) {
+	s := openMigrated(t)
+	ids := failedJobs(t, s, "Old", "", 4)
+	if _, err := s.pool.Exec(context.Background(), `UPDATE "Job" SET status = 'COMPLETED' WHERE id = ANY($1)`, ids); err != nil {
+		t.Fatal(err)
+	}
+	lock := holding(t, s, `SELECT 1 FROM "Job" WHERE id = $1 FOR UPDATE`, ids[0])
+	done := actAside(s, &store.ActionParams{Action: store.ActArchive, BatchSize: 1, Actor: "test",
+		Filter: store.Filter{Types: []string{"Old"}}, Statuses: []store.Status{store.StatusCompleted}})
+	time.Sleep(300 * time.Millisecond)
+	if n := countWhere(t, s, `SELECT count(*) FROM "JobArchive" WHERE id = ANY($1)`, ids); n != 0 {
+		t.Errorf("%d jobs archived while the first batch waited; want none (one lane)", n)
+	}
+	if err := lock.Rollback(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if r := <-done; r.err != nil || r.res.Changed != int64(len(ids)) {
+		t.Fatalf("archive: %+v, %v; want %d archived", r.res, r.err, len(ids))
+	}
+}
