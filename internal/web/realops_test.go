@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -53,9 +54,10 @@ func (s cutStore) Act(ctx context.Context, p *store.ActionParams) (*store.Action
 }
 
 // TestBulkCutShortRealOps: over the real operations layer and store, a
-// bulk retry cut short after its first batch answers 503 with the two jobs
-// it retried and the operation ID their audit rows carry; those two are
-// PENDING and the other three untouched.
+// bulk retry cut short after its first batch answers 503 with the jobs it
+// retried (that batch's two, and on Postgres the two of the batch the
+// other lane had under way, which finishes) and the operation ID their
+// audit rows carry; those are PENDING and the rest untouched.
 func TestBulkCutShortRealOps(t *testing.T) {
 	teststore.Each(t, func(t *testing.T, b *teststore.Backend) {
 		jobs := teststore.Seed(t, b.Store, "Report", store.StatusFailed, 5, time.Now().Add(-time.Minute))
@@ -69,9 +71,9 @@ func TestBulkCutShortRealOps(t *testing.T) {
 		if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil {
 			t.Fatalf("%v: %s", err, w.Body)
 		}
-		if w.Code != http.StatusServiceUnavailable || body.Error.Code != "unavailable" || body.Changed != 2 ||
-			!strings.HasPrefix(body.Error.Message, "interrupted: 2 jobs retried, the rest untouched (") || body.OperationID == "" {
-			t.Fatalf("%d %s; want 503 with 2 retried and the operation ID", w.Code, w.Body)
+		if w.Code != http.StatusServiceUnavailable || body.Error.Code != "unavailable" || (body.Changed != 2 && body.Changed != 4) ||
+			!strings.HasPrefix(body.Error.Message, fmt.Sprintf("interrupted: %d jobs retried, the rest untouched (", body.Changed)) || body.OperationID == "" {
+			t.Fatalf("%d %s; want 503 with 2 or 4 of 5 retried and the operation ID", w.Code, w.Body)
 		}
 		var pending int
 		for _, j := range jobs {
@@ -87,8 +89,8 @@ func TestBulkCutShortRealOps(t *testing.T) {
 				t.Errorf("%s is %s; want PENDING or FAILED, untouched", j.ID, got.Status)
 			}
 		}
-		if pending != 2 {
-			t.Errorf("%d jobs retried; the body says 2", pending)
+		if int64(pending) != body.Changed {
+			t.Errorf("%d jobs retried; the body says %d", pending, body.Changed)
 		}
 		es, err := b.Audit(context.Background(), &store.AuditFilter{Actions: []string{store.ActionRetry}, Limit: 10})
 		if err != nil {
@@ -99,8 +101,8 @@ func TestBulkCutShortRealOps(t *testing.T) {
 				t.Errorf("audit row %s lacks the operation ID %s", a.Metadata, body.OperationID)
 			}
 		}
-		if len(es) != 2 {
-			t.Errorf("%d audit rows; want one per retried job, 2", len(es))
+		if int64(len(es)) != body.Changed {
+			t.Errorf("%d audit rows; want one per retried job, %d", len(es), body.Changed)
 		}
 	})
 }

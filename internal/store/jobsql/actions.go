@@ -182,15 +182,18 @@ func (b *Base) inLanes(p *store.ActionParams) bool {
 }
 
 // walk acts on the filter's jobs with ids in (after, upto] ("" after: from
-// the first), a batch at a time.
+// the first), a batch at a time. When ctx ends, the batch under way may
+// finish (batchContext) and no other starts.
 func (b *Base) walk(ctx context.Context, p *store.ActionParams, after, upto string, res *store.ActionResult) error {
+	bctx, cancel := batchContext(ctx)
+	defer cancel()
 	last := after
 	dryKeys := map[string]string{}
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		_, seen, err := b.actBatch(ctx, p, func(a *Args) string {
+		_, seen, err := b.actBatch(bctx, p, func(a *Args) string {
 			return b.walkFilter(a, p, last, upto)
 		}, dryKeys, res)
 		if err != nil {
@@ -200,6 +203,25 @@ func (b *Base) walk(ctx context.Context, p *store.ActionParams, after, upto stri
 			return nil
 		}
 		last = seen
+	}
+}
+
+// batchGrace is how long a batch under way when its action is cut short
+// (Ctrl-C, a server stopping) may go on: long enough for any batch that is
+// not stuck behind someone's lock.
+const batchGrace = 5 * time.Second
+
+// batchContext is the context of a walk's batches: ended batchGrace after
+// ctx ends, not at once. A batch cut off during its COMMIT may have
+// committed without its caller hearing so, and the action would report
+// fewer jobs changed than were; in lanes, one lane's batch is under way
+// whenever the other's ends.
+func batchContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	bctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(batchGrace, cancel) })
+	return bctx, func() {
+		stop()
+		cancel()
 	}
 }
 
@@ -291,6 +313,9 @@ cut:
 		res.Skipped = append(res.Skipped, r.Skipped...)
 	}
 	slices.SortFunc(res.Skipped, func(x, y store.Skipped) int { return strings.Compare(x.ID, y.ID) })
+	if err := ctx.Err(); err != nil && failed != nil {
+		return err // cut short: the lanes' errors are its echoes
+	}
 	return failed
 }
 

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -194,5 +195,43 @@ func TestArchiveKeepsOneLane(t *testing.T) {
 	}
 	if r := <-done; r.err != nil || r.res.Changed != int64(len(ids)) {
 		t.Fatalf("archive: %+v, %v; want %d archived", r.res, r.err, len(ids))
+	}
+}
+
+// A retry cut short (Ctrl-C, a server stopping) starts no batch after, but
+// lets the one under way in the other lane finish, here once the row it
+// waits for is let go: cut off during its COMMIT, such a batch could
+// commit unseen, and the action would report fewer jobs changed than were.
+func TestCutShortLetsTheBatchUnderWayFinish(t *testing.T) {
+	s := openMigrated(t)
+	ids := failedJobs(t, s, "Cut", "", 6)
+	lock := holding(t, s, `SELECT 1 FROM "Job" WHERE id = $1 FOR UPDATE`, ids[2])
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan actResult, 1)
+	go func() {
+		res, err := s.Act(ctx, &store.ActionParams{Action: store.ActRetry, BatchSize: 2, Actor: "test",
+			Filter: store.Filter{Types: []string{"Cut"}}, Statuses: []store.Status{store.StatusFailed},
+			Progress: func([]store.Changed) { cancel() }})
+		done <- actResult{res, err}
+	}()
+	<-ctx.Done() // the first range's batch committed
+	time.Sleep(100 * time.Millisecond)
+	if err := lock.Rollback(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	if !errors.Is(r.err, context.Canceled) || r.res == nil || r.res.Changed != 4 {
+		t.Fatalf("retry cut short: %+v, %v; want context.Canceled and the 4 jobs of the two batches under way", r.res, r.err)
+	}
+	want := []string{"PENDING", "PENDING", "PENDING", "PENDING", "FAILED", "FAILED"}
+	for i, id := range ids {
+		var st string
+		if err := s.pool.QueryRow(context.Background(), `SELECT status FROM "Job" WHERE id = $1`, id).Scan(&st); err != nil {
+			t.Fatal(err)
+		}
+		if st != want[i] {
+			t.Errorf("job %d of 6 is %s; want %s", i+1, st, want[i])
+		}
 	}
 }
