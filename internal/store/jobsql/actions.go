@@ -366,7 +366,16 @@ func (b *Base) actBatch(ctx context.Context, p *store.ActionParams, filter func(
 		// rolled back to break a deadlock runs again from the start.
 		batch *store.ActionResult
 	)
-	err := b.write(ctx, func(tx DB) error {
+	// A retry checks the batch's unique keys before it puts the jobs back
+	// (withoutHeldKeys), but an enqueue of a job with one of those keys may
+	// commit in between, and the UPDATE then fails on the unique index. It
+	// rolled back, so the batch runs again and refuses that job, its key
+	// now held.
+	var again func(error) bool
+	if p.Action == store.ActRetry {
+		again = b.D.KeyClash
+	}
+	err := b.writeAgainOn(ctx, again, func(tx DB) error {
 		var err error
 		changed, batch = nil, &store.ActionResult{}
 		if full {

@@ -66,6 +66,10 @@ type Dialect struct {
 	// running it again may well succeed. nil where that cannot happen
 	// (SQLite: one writer at a time, and a busy timeout for the lock).
 	Retryable func(error) bool
+	// KeyClash reports whether err is a write refused by the one-live-job-
+	// per-key index ("Job_uniqueKey_idx"); nil where a write that checks
+	// the keys first cannot meet one (SQLite: one writer at a time).
+	KeyClash func(error) bool
 	// Estimate is the planner's row estimate for a SELECT, from the
 	// table's statistics and without running it; nil where the database
 	// keeps no such statistics (SQLite), which then counts exactly.

@@ -20,15 +20,28 @@ func (b *Base) write(ctx context.Context, fn func(DB) error) error {
 	return b.retry(ctx, func() error { return b.InTx(ctx, fn) })
 }
 
+// writeAgainOn is write that also runs fn again after an error again
+// reports (nil: none); such an error must likewise have rolled back all of
+// fn's work.
+func (b *Base) writeAgainOn(ctx context.Context, again func(error) bool, fn func(DB) error) error {
+	return b.retryAgainOn(ctx, again, func() error { return b.InTx(ctx, fn) })
+}
+
 // retry runs fn, a transaction or a single statement (which is its own
 // transaction), up to MaxTries times while it fails with an error the
 // dialect says the database rolled back to break a conflict, waiting a
 // short jittered while between tries so the conflicting transactions do
 // not meet again in step.
 func (b *Base) retry(ctx context.Context, fn func() error) error {
+	return b.retryAgainOn(ctx, nil, fn)
+}
+
+// retryAgainOn is retry that also runs fn again while it fails with an
+// error again reports (nil: none).
+func (b *Base) retryAgainOn(ctx context.Context, again func(error) bool, fn func() error) error {
 	for try := 1; ; try++ {
 		err := fn()
-		if err == nil || try == MaxTries || !b.retryable(err) || ctx.Err() != nil {
+		if err == nil || try == MaxTries || !(b.retryable(err) || again != nil && again(err)) || ctx.Err() != nil {
 			return unwrapFinal(err)
 		}
 		t := time.NewTimer(backoff(try))

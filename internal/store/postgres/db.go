@@ -25,6 +25,7 @@ var dialect = &jobsql.Dialect{
 	JSONPath:      func(p, key string) string { return "(CAST(" + p + " AS jsonb) -> '" + key + "')" },
 	Time:          func(t time.Time) any { return t },
 	Retryable:     retryable,
+	KeyClash:      keyClash,
 	Estimate:      estimate,
 }
 
@@ -52,6 +53,12 @@ func estimate(ctx context.Context, db jobsql.DB, query string, args []any) (int6
 func retryable(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
+}
+
+// keyClash: a write refused by the one-live-job-per-key index.
+func keyClash(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == "Job_uniqueKey_idx"
 }
 
 // db adapts a pool or transaction to jobsql.DB.

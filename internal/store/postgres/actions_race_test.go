@@ -14,8 +14,10 @@ import (
 	"github.com/jobctl/jobctl/internal/store/jobsql"
 )
 
-// A bulk action by filter runs its batches in lanes (Dialect.Lanes): these
-// tests hold a lock the first lane needs and watch what the others do.
+// Bulk actions beside other writers: a batch's lanes (Dialect.Lanes), an
+// action cut short, and a unique key taken meanwhile. Each test holds a
+// lock, in a transaction of its own, that one batch needs, and watches
+// what the others do.
 
 // failedJobs enqueues n jobs of typ, sets them FAILED (with key as their
 // unique key, if any) and returns their ids in id order.
@@ -233,5 +235,29 @@ func TestCutShortLetsTheBatchUnderWayFinish(t *testing.T) {
 		if st != want[i] {
 			t.Errorf("job %d of 6 is %s; want %s", i+1, st, want[i])
 		}
+	}
+}
+
+// An enqueue that gives a live job a retried job's unique key between the
+// retry's check of the key and its UPDATE: the UPDATE fails on the unique
+// index, and the batch runs again and refuses the job, naming the holder,
+// instead of failing the retry.
+func TestRetryMeetsAKeyTakenMeanwhile(t *testing.T) {
+	s := openMigrated(t)
+	old := failedJobs(t, s, "Welcome", "welcome:2", 1)[0]
+	holder := enqueue(t, s, &store.EnqueueParams{Type: "Welcome"})
+	// Uncommitted: the retry's check does not see it, its UPDATE waits on it.
+	taking := holding(t, s, `UPDATE "Job" SET "uniqueKey" = 'welcome:2' WHERE id = $1`, holder)
+	done := actAside(s, &store.ActionParams{Action: store.ActRetry, IDs: []string{old}, Actor: "test"})
+	time.Sleep(300 * time.Millisecond)
+	if err := taking.Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	if r.err != nil || r.res.Changed != 0 || len(r.res.Skipped) != 1 || !strings.Contains(r.res.Skipped[0].Reason, "held by "+holder) {
+		t.Fatalf("retry: %+v, %v; want %s refused, its key held by %s", r.res, r.err, old, holder)
+	}
+	if n := countWhere(t, s, `SELECT count(*) FROM "AuditLog" WHERE "resourceId" = $1`, old); n != 0 {
+		t.Errorf("the refused job has %d audit rows", n)
 	}
 }
