@@ -238,13 +238,13 @@ func (b *Base) walkFilter(a *Args, p *store.ActionParams, after, upto string) st
 // actInLanes runs the walk's batches D.Lanes at a time. One batch's change
 // keeps one database backend, and so one core, busy: on Postgres, 2 cores,
 // a second lane took a retry of 100,000 jobs from 4.7-5.2 s to 3.4-4.0 s
-// (README). This
-// goroutine cuts the filter's jobs into ranges of one batch each, in id
-// order, reading ids without locking them (ActionRangeEnd), and each lane
-// walks one range at a time. Ranges share no job, so lanes never wait on
-// each other's rows; retries of jobs with one unique key take its lock in
-// turn (UniqueKeysLock). A lane that fails stops the others after their
-// batch: each job is changed with its audit rows or left as it was.
+// (README). This goroutine cuts the filter's jobs into ranges of one batch
+// each, in id order, reading ids without locking them (ActionRangeEnd),
+// and each lane walks one range at a time. Ranges share no job, so lanes
+// never wait on each other's rows; retries of jobs with one unique key
+// take its lock in turn (UniqueKeysLock). A lane that fails stops the
+// others after their batch: each job is changed with its audit rows or
+// left as it was.
 func (b *Base) actInLanes(ctx context.Context, p *store.ActionParams, upto string, res *store.ActionResult) error {
 	var (
 		mu      sync.Mutex // the first error, and calls to p.Progress
