@@ -341,6 +341,7 @@ func (o *ActionOptions) report(out *outcome, actErr error) error {
 		if out.streamed {
 			lerr = o.list(nil, failed, nil)
 		} else {
+			ops.SortByID(out.changed)
 			lerr = o.list(out.changed, failed, out.final)
 		}
 		err = errors.Join(err, lerr)

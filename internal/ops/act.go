@@ -205,6 +205,7 @@ func (o *Ops) Act(ctx context.Context, who Principal, req *ActionRequest) (*Resu
 		}
 	}
 	if req.KeepJobs {
+		SortByID(changed)
 		out.Jobs = make([]JobResponse, 0, len(changed)+len(out.Skipped)+len(out.NotFound))
 		for _, c := range changed {
 			out.Jobs = append(out.Jobs, Response(p.Action, c, p.DryRun))
@@ -212,6 +213,12 @@ func (o *Ops) Act(ctx context.Context, who Principal, req *ActionRequest) (*Resu
 		out.Jobs = append(out.Jobs, Refusals(p.Action, out.Skipped, out.NotFound)...)
 	}
 	return out, err
+}
+
+// SortByID puts the jobs an action changed in id order, the order of its
+// batches: on Postgres two batches run at once and commit in either order.
+func SortByID(changed []store.Changed) {
+	slices.SortFunc(changed, func(a, b store.Changed) int { return strings.Compare(a.ID, b.ID) })
 }
 
 // Count implements Service: the jobs named, or those the filter matches

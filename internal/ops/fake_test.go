@@ -25,6 +25,9 @@ type fake struct {
 	snaps       int
 	audit       []*store.AuditEntry // newest first
 	audits      []store.AuditFilter
+	// outOfOrder: Act reports a batch per job, the last first, as batches
+	// in lanes may commit.
+	outOfOrder bool
 	// actErr, when set, is what Act returns after its first batch.
 	actErr error
 }
@@ -102,7 +105,13 @@ func (f *fake) Act(_ context.Context, p *store.ActionParams) (*store.ActionResul
 		}
 	}
 	res.Changed = int64(len(batch))
-	if p.Progress != nil && len(batch) > 0 {
+	switch {
+	case p.Progress == nil || len(batch) == 0:
+	case f.outOfOrder:
+		for i := len(batch) - 1; i >= 0; i-- {
+			p.Progress(batch[i : i+1])
+		}
+	default:
 		p.Progress(batch)
 	}
 	return res, f.actErr

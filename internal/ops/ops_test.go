@@ -84,6 +84,27 @@ func TestCheckShape(t *testing.T) {
 	}
 }
 
+// The jobs an action changed come back in id order, whichever order its
+// batches committed in.
+func TestActJobsInIDOrder(t *testing.T) {
+	f, o := newFake()
+	for _, id := range []string{"job_a", "job_b", "job_c"} {
+		f.job(id, "", store.StatusFailed)
+	}
+	f.outOfOrder = true
+	res, err := o.Act(bg, admin, &ActionRequest{Action: store.ActRetry, All: true, KeepJobs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, j := range res.Jobs {
+		got = append(got, j.JobID)
+	}
+	if !slices.Equal(got, []string{"job_a", "job_b", "job_c"}) {
+		t.Errorf("jobs in the order %v; want id order", got)
+	}
+}
+
 func TestActParams(t *testing.T) {
 	f, o := newFake()
 	f.job("job_a", "", store.StatusFailed)
