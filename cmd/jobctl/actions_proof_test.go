@@ -847,3 +847,50 @@ func TestRetry100k(t *testing.T) {
 		t.Errorf("%d JOB_RETRY audit rows name a retried job, want %d", got, n)
 	}
 }
+
+// TestRetryInterrupted: Ctrl-C (SIGINT) in the middle of a bulk retry.
+// The process starts no batch after it, lets the ones under way commit (on
+// Postgres two run at once), exits 1 saying it was interrupted, and its
+// summary counts exactly the jobs that are PENDING now, each with one
+// audit row: whole batches, the rest FAILED and untouched.
+func TestRetryInterrupted(t *testing.T) {
+	const (
+		n     = 30000
+		batch = 200
+	)
+	bothBackends(t, func(t *testing.T, e *workerEnv) {
+		p := e.openProofDB()
+		p.seed(n, "ctrc", "Report", store.StatusFailed, time.Now().Add(-time.Hour), "cut")
+		r := e.start("retry", "retry", "--type", "Report", "--status", "failed", "--batch-size", fmt.Sprint(batch))
+		for deadline := time.Now().Add(30 * time.Second); p.poll(`SELECT COUNT(*) FROM "AuditLog" WHERE action = 'JOB_RETRY'`) < 5*batch; {
+			if !r.running() {
+				t.Fatalf("retry finished before it could be interrupted: make n bigger\nstderr: %s", r.stderr.String())
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("retry made no progress")
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		r.signal(syscall.SIGINT)
+		if code := r.wait(15 * time.Second); code != 1 {
+			t.Fatalf("retry exited %d after SIGINT, want 1\nstderr: %s", code, r.stderr.String())
+		}
+		stderr := r.stderr.String()
+		m := regexp.MustCompile(`Retried ([0-9,]+) jobs`).FindStringSubmatch(stderr)
+		if m == nil || !strings.Contains(stderr, "interrupted") {
+			t.Fatalf("stderr %q; want the summary and that it was interrupted", stderr)
+		}
+		var said int64
+		fmt.Sscan(strings.ReplaceAll(m[1], ",", ""), &said)
+		pending := p.count(`SELECT COUNT(*) FROM "Job" WHERE type = 'Report' AND status = 'PENDING'`)
+		failed := p.count(`SELECT COUNT(*) FROM "Job" WHERE type = 'Report' AND status = 'FAILED'`)
+		audit := p.count(`SELECT COUNT(*) FROM "AuditLog" WHERE action = 'JOB_RETRY'`)
+		t.Logf("%s: interrupted with %d of %d retried", e.backend, pending, n)
+		if said != pending || audit != pending {
+			t.Errorf("the summary says %d retried; %d are PENDING with %d audit rows", said, pending, audit)
+		}
+		if pending <= 0 || pending >= n || pending%batch != 0 || pending+failed != n {
+			t.Errorf("%d PENDING and %d FAILED of %d: want whole batches of %d retried, the rest untouched", pending, failed, n, batch)
+		}
+	})
+}
