@@ -28,7 +28,7 @@ const (
 	historyType      = "CacheWarmup" // its finished jobs become Noop history
 	freshType        = "BenchFresh"  // a type the statistics have not seen
 	freshJobs        = 40000         // half PENDING, half COMPLETED
-	archiveBatchSize = 5000          // jobctl archive's default --batch-size
+	archiveBatchSize = 1000          // jobctl archive's default --batch-size on Postgres
 	retryBatchSize   = 1000          // jobctl retry's default --batch-size
 )
 

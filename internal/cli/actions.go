@@ -75,6 +75,10 @@ type ActionOptions struct {
 	// OneType is the --type given when exactly one was, for the question.
 	OneType string
 
+	// batchGiven reports whether --batch-size was given: without it the
+	// store picks the size.
+	batchGiven func() bool
+
 	// keepAll keeps every changed job for after the action (cancel --wait).
 	keepAll bool
 	// written names the file archive --to wrote, for the summary.
@@ -93,7 +97,12 @@ func (o *ActionOptions) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.BoolVar(&o.Params.DryRun, "dry-run", false, "list what would change and change nothing")
 	fl.BoolVarP(&o.Yes, "yes", "y", false, "do not ask for confirmation (needed to delete or purge without a terminal)")
-	fl.IntVar(&o.Params.BatchSize, "batch-size", ops.DefaultBatchSize(o.Params.Action), "jobs per transaction; workers wait on at most one batch")
+	batchHelp := "jobs per transaction, 1000 unless given; workers wait on at most one batch"
+	if o.Params.Action == store.ActArchive {
+		batchHelp = "jobs per transaction, 1000 unless given (5000 on SQLite, which pauses between batches)"
+	}
+	fl.IntVar(&o.Params.BatchSize, "batch-size", 0, batchHelp)
+	o.batchGiven = func() bool { return fl.Changed("batch-size") }
 }
 
 // prepare turns flags and arguments into the action. Every mistake is a
@@ -104,7 +113,7 @@ func (o *ActionOptions) prepare(f *cmdutil.Factory, sel *selection, args []strin
 		return err
 	}
 	o.Quiet = f.Quiet
-	if o.Params.BatchSize < 1 {
+	if o.batchGiven != nil && o.batchGiven() && o.Params.BatchSize < 1 {
 		return cmdutil.FlagErrorf("--batch-size must be at least 1")
 	}
 	now := f.Now()

@@ -10,16 +10,6 @@ import (
 	"github.com/jobctl/jobctl/internal/store"
 )
 
-// DefaultBatchSize is the jobs per transaction of an action that names
-// none: small enough that workers never wait long on its locks. Archive
-// moves rows in bigger batches, as its jobs are finished and unlocked.
-func DefaultBatchSize(a store.Action) int {
-	if a == store.ActArchive {
-		return 5000
-	}
-	return 1000
-}
-
 // NewOperationID ties together the audit rows of one action.
 func NewOperationID(now time.Time) string {
 	return "op_" + strings.TrimPrefix(store.NewID(now), store.IDPrefix)
@@ -58,9 +48,6 @@ func (o *Ops) prepare(ctx context.Context, who Principal, req *ActionRequest) (*
 	}}
 	if pr.p.OperationID == "" {
 		pr.p.OperationID = NewOperationID(o.now())
-	}
-	if pr.p.BatchSize == 0 {
-		pr.p.BatchSize = DefaultBatchSize(a)
 	}
 	if len(ids) > 0 {
 		pr.p.IDs = ids

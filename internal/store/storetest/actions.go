@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +21,55 @@ func exerciseActions(t *testing.T, newHarness NewFunc) {
 	t.Run("CancelOrphaned", func(t *testing.T) { t.Parallel(); testCancelOrphaned(t, newHarness(t)) })
 	t.Run("PurgeArchiveRestore", func(t *testing.T) { t.Parallel(); testPurgeArchiveRestore(t, newHarness(t)) })
 	t.Run("FailedBatchLeavesNothing", func(t *testing.T) { t.Parallel(); testFailedBatch(t, newHarness(t)) })
+	t.Run("DefaultBatchSize", func(t *testing.T) { t.Parallel(); testDefaultBatchSize(t, newHarness(t)) })
+}
+
+// testDefaultBatchSize: an action given no batch size takes 1,000 jobs a
+// transaction, but an archive on SQLite, which pauses after every batch,
+// takes 5,000.
+func testDefaultBatchSize(t *testing.T, h *Harness) {
+	s := h.Store
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	old := now.Add(-40 * 24 * time.Hour)
+	var jobs []*store.Job
+	for i := range 3000 {
+		st := store.StatusCompleted
+		if i%2 == 1 {
+			st = store.StatusFailed
+		}
+		jobs = append(jobs, &store.Job{ID: store.NewID(now), Type: "Batch", Status: st, Priority: store.PriorityNormal,
+			Data: json.RawMessage(`{}`), Attempts: 1, MaxAttempts: 5, ScheduledFor: old, CreatedAt: old, UpdatedAt: old,
+			StartedAt: &old, CompletedAt: &old})
+	}
+	if err := s.Import(ctx(), jobs); err != nil {
+		t.Fatal(err)
+	}
+	sizes := func(p *store.ActionParams) []int {
+		var mu sync.Mutex
+		var got []int
+		p.Progress = func(b []store.Changed) {
+			mu.Lock()
+			defer mu.Unlock()
+			got = append(got, len(b))
+		}
+		act(t, s, p)
+		slices.Sort(got)
+		return got
+	}
+	retry := sizes(&store.ActionParams{Action: store.ActRetry, Filter: store.Filter{Types: []string{"Batch"}},
+		Statuses: []store.Status{store.StatusFailed}})
+	if !slices.Equal(retry, []int{500, 1000}) {
+		t.Errorf("retry of 1,500 jobs in batches of %v; want 1,000 and 500", retry)
+	}
+	archive := sizes(&store.ActionParams{Action: store.ActArchive,
+		Filter: store.Filter{Types: []string{"Batch"}, FinishedBefore: now.Add(-30 * 24 * time.Hour), Statuses: store.Allowed[store.ActArchive]}})
+	want := []int{500, 1000}
+	if s.Backend() == "sqlite" {
+		want = []int{1500}
+	}
+	if !slices.Equal(archive, want) {
+		t.Errorf("%s: archive of 1,500 jobs in batches of %v; want %v", s.Backend(), archive, want)
+	}
 }
 
 // jobIn makes a job in the given state through Import.
