@@ -200,40 +200,53 @@ func TestArchiveKeepsOneLane(t *testing.T) {
 	}
 }
 
-// A retry cut short (Ctrl-C, a server stopping) starts no batch after, but
-// lets the one under way in the other lane finish, here once the row it
-// waits for is let go: cut off during its COMMIT, such a batch could
-// commit unseen, and the action would report fewer jobs changed than were.
+// A retry cut short (Ctrl-C, a server stopping) lets the batches under way
+// finish, here once the rows they wait for are let go, and starts no
+// other: cut off during its COMMIT, a batch could commit unseen, and the
+// action would report fewer jobs changed than were. Ranges of 2 jobs: the
+// first commits, the second and third wait on a row held here, the fourth
+// is never begun.
 func TestCutShortLetsTheBatchUnderWayFinish(t *testing.T) {
 	s := openMigrated(t)
-	ids := failedJobs(t, s, "Cut", "", 6)
-	lock := holding(t, s, `SELECT 1 FROM "Job" WHERE id = $1 FOR UPDATE`, ids[2])
+	ids := failedJobs(t, s, "Cut", "", 8)
+	lock := holding(t, s, `SELECT 1 FROM "Job" WHERE id = ANY($1) FOR UPDATE`, []string{ids[2], ids[4]})
+	var holder int
+	if err := lock.QueryRow(context.Background(), `SELECT pg_backend_pid()`).Scan(&holder); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan actResult, 1)
 	go func() {
 		res, err := s.Act(ctx, &store.ActionParams{Action: store.ActRetry, BatchSize: 2, Actor: "test",
-			Filter: store.Filter{Types: []string{"Cut"}}, Statuses: []store.Status{store.StatusFailed},
-			Progress: func([]store.Changed) { cancel() }})
+			Filter: store.Filter{Types: []string{"Cut"}}, Statuses: []store.Status{store.StatusFailed}})
 		done <- actResult{res, err}
 	}()
-	<-ctx.Done() // the first range's batch committed
+	// Both lanes wait on the held rows: the second and third ranges.
+	for deadline := time.Now().Add(10 * time.Second); countWhere(t, s,
+		`SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))`, holder) < 2; {
+		if time.Now().After(deadline) {
+			t.Fatal("the two lanes never both waited on the held rows")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
 	time.Sleep(100 * time.Millisecond)
 	if err := lock.Rollback(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	r := <-done
-	if !errors.Is(r.err, context.Canceled) || r.res == nil || r.res.Changed != 4 {
-		t.Fatalf("retry cut short: %+v, %v; want context.Canceled and the 4 jobs of the two batches under way", r.res, r.err)
+	if !errors.Is(r.err, context.Canceled) || r.res == nil || r.res.Changed != 6 {
+		t.Fatalf("retry cut short: %+v, %v; want context.Canceled and the 6 jobs of the three batches begun", r.res, r.err)
 	}
-	want := []string{"PENDING", "PENDING", "PENDING", "PENDING", "FAILED", "FAILED"}
+	want := []string{"PENDING", "PENDING", "PENDING", "PENDING", "PENDING", "PENDING", "FAILED", "FAILED"}
 	for i, id := range ids {
 		var st string
 		if err := s.pool.QueryRow(context.Background(), `SELECT status FROM "Job" WHERE id = $1`, id).Scan(&st); err != nil {
 			t.Fatal(err)
 		}
 		if st != want[i] {
-			t.Errorf("job %d of 6 is %s; want %s", i+1, st, want[i])
+			t.Errorf("job %d of 8 is %s; want %s", i+1, st, want[i])
 		}
 	}
 }
