@@ -175,8 +175,8 @@ func (b *Base) actOnFilter(ctx context.Context, p *store.ActionParams, res *stor
 // lane: it runs from cron beside working workers, and on Postgres a second
 // archive lane there took their claims' p99 from 10-13 ms to 16-18 ms and
 // their longest claim over 100 ms in 3 runs of 4, for an archive 1.36x as
-// fast (README). So do a dry run, which changes nothing and must see its
-// earlier batches' choices, and an archive to a file, which writes the
+// fast (README). A dry run keeps one lane too, as it must see its earlier
+// batches' choices, and so does an archive to a file, which writes the
 // batches in order.
 func (b *Base) inLanes(p *store.ActionParams) bool {
 	switch {
@@ -398,7 +398,8 @@ func (b *Base) actBatch(ctx context.Context, p *store.ActionParams, filter func(
 		if p.DryRun {
 			kept := rows
 			if p.Action == store.ActRetry {
-				// Reads only: the keys' holders, as the retry would.
+				// The keys' holders, found as the retry would find them
+				// (waiting its turn for each key's lock); it changes nothing.
 				if kept, err = withoutHeldKeys(ctx, tx, b.D, rows, maps.Clone(dryKeys), batch); err != nil {
 					return err
 				}
