@@ -40,6 +40,8 @@ func benchCLI(ctx context.Context, e *env) error {
 		p50 := median(walls)
 		t.add("jobctl "+joinArgs(c.args), ms(p50), ms(minOf(walls)), ms(percentile(walls, 100)),
 			"< "+ms(c.target), verdict(p50 < c.target))
+		e.addFigure(figure{part: "cli", name: "sqlite jobctl " + joinArgs(c.args) + ", p50", value: ms(p50),
+			target: "< " + ms(c.target), meets: meets(p50 < c.target)})
 	}
 	t.print()
 	return nil

@@ -46,6 +46,10 @@ func benchLatency(ctx context.Context, e *env) error {
 	p50, p99 := percentile(lat, 50), percentile(lat, 99)
 	t.add("postgres", "LISTEN/NOTIFY", fmt.Sprint(len(lat)), ms(p50), ms(percentile(lat, 95)), ms(p99), ms(percentile(lat, 100)),
 		ms(median(enq)), "≤ 5 ms / ≤ 50 ms", verdict(p50 <= latencyP50Target && p99 <= latencyP99Target))
+	e.addFigure(figure{part: "latency", name: "postgres pickup, enqueue -> start, p50", value: ms(p50),
+		target: "≤ " + ms(latencyP50Target), meets: meets(p50 <= latencyP50Target)})
+	e.addFigure(figure{part: "latency", name: "postgres pickup, enqueue -> start, p99", value: ms(p99),
+		target: "≤ " + ms(latencyP99Target), meets: meets(p99 <= latencyP99Target)})
 
 	path := filepath.Join(e.tmp, "latency.db")
 	sqEnv := e.sqliteEnv(path)

@@ -147,6 +147,12 @@ func benchList(ctx context.Context, e *env) error {
 		t.add(c.label, ms(median(walls)), ms(minOf(walls)), ms(listEx.exec), ms(countEx.exec), count(matched),
 			listEx.indexVerdict()+" / "+countEx.indexVerdict(), verdict(procOK)+" / "+verdict(sqlOK))
 		used = append(used, fmt.Sprintf("%s: list %s; count %s", c.label[:3], listEx.scans(), countEx.scans()))
+		f := figure{part: "list", name: "postgres " + c.label + ", process p50", value: ms(median(walls)),
+			yardstick: "SQL " + ms(listEx.exec+countEx.exec), target: "< " + ms(listTarget), meets: meets(procOK)}
+		if strings.Contains(c.label, "extra") { // measured, with no target
+			f.target, f.meets = "", ""
+		}
+		e.addFigure(f)
 		plans = append(plans, planText(c.label+", list query", listQ, listEx), planText(c.label+", count query", countQ, countEx))
 	}
 	t.print()

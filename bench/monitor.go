@@ -64,6 +64,8 @@ func benchMonitor(ctx context.Context, e *env) error {
 		p50 := median(walls)
 		t.add("jobctl "+joinArgs(c.args), ms(p50), ms(minOf(walls)), ms(percentile(walls, 100)),
 			"< "+ms(c.target), verdict(p50 < c.target), fmt.Sprintf("exit %d", code))
+		e.addFigure(figure{part: "monitor", name: "postgres jobctl " + joinArgs(c.args) + ", p50", value: ms(p50),
+			target: "< " + ms(c.target), meets: meets(p50 < c.target)})
 	}
 
 	for _, c := range []struct {
@@ -102,6 +104,7 @@ func benchMonitor(ctx context.Context, e *env) error {
 			target, meets = "", ""
 		}
 		t.add(c.label, ms(p50), ms(minOf(walls)), ms(percentile(walls, 100)), target, meets, notes)
+		e.addFigure(figure{part: "monitor", name: "postgres " + c.label + ", p50", value: ms(p50), target: target, meets: meets})
 	}
 	t.print()
 

@@ -142,6 +142,8 @@ func benchOps(ctx context.Context, e *env) error {
 		fmt.Sprintf("%s jobs, %s; %s", count(retried), perSec(rate(retried, p.wall)), firstLine(p.stderr)))
 	t.add("    yardstick: one bare UPDATE of the same jobs", ms(bareRetry), "", "",
 		fmt.Sprintf("%s rows, %s; the retry takes %.2fx its time", count(bareRetried), perSec(rate(int(bareRetried), bareRetry)), p.wall.Seconds()/bareRetry.Seconds()))
+	e.addFigure(figure{part: "ops", name: fmt.Sprintf("postgres retry of %s FAILED jobs (vs one bare UPDATE)", count(retried)), value: ms(p.wall),
+		yardstick: ms(bareRetry), ratio: ratio(p.wall.Seconds(), bareRetry.Seconds()), target: "< " + ms(retryTarget), meets: meets(p.wall < retryTarget)})
 	plans = append(plans, retryB.plans("retry")...)
 
 	// Reset, then (b) archive with (c) a worker claiming meanwhile.
@@ -180,6 +182,13 @@ func benchOps(ctx context.Context, e *env) error {
 	t.add("    yardstick: one bare DELETE … INSERT of the same jobs, alone", ms(bareArchive), "", "",
 		fmt.Sprintf("%s rows, %s; the archive beside a worker runs at %.2fx its rate", count(bareArchived), perSec(rate(int(bareArchived), bareArchive)),
 			ar/rate(int(bareArchived), bareArchive)))
+	e.addFigure(figure{part: "ops", name: fmt.Sprintf("postgres archive of %s jobs beside a worker (vs one bare move, alone)", count(archived)), value: perSec(ar),
+		yardstick: perSec(rate(int(bareArchived), bareArchive)), ratio: ratio(ar, rate(int(bareArchived), bareArchive)), target: "≥ " + perSec(archiveTarget), meets: meets(ar >= archiveTarget)})
+	for _, q := range []float64{100, 99} {
+		name := map[float64]string{100: "max", 99: "p99"}[q]
+		e.addFigure(figure{part: "ops", name: "postgres worker's claim during the archive, " + name, value: ms(percentile(aw.claims, q)),
+			yardstick: ms(percentile(aw.base, q)) + " before", target: "< " + ms(claimTarget), meets: meets(len(aw.claims) > 0 && percentile(aw.claims, q) < claimTarget)})
+	}
 	t.add("(c) claim latency during (b): max", ms(percentile(aw.claims, 100)), "< "+ms(claimTarget),
 		verdict(len(aw.claims) > 0 && percentile(aw.claims, 100) < claimTarget), fmt.Sprintf("%d claims (took= of msg=claimed)", len(aw.claims)))
 	t.add("(c) claim latency during (b): p99", ms(percentile(aw.claims, 99)), "< "+ms(claimTarget),
