@@ -184,10 +184,12 @@ func benchOps(ctx context.Context, e *env) error {
 			ar/rate(int(bareArchived), bareArchive)))
 	e.addFigure(figure{part: "ops", name: fmt.Sprintf("postgres archive of %s jobs beside a worker (vs one bare move, alone)", count(archived)), value: perSec(ar),
 		yardstick: perSec(rate(int(bareArchived), bareArchive)), ratio: ratio(ar, rate(int(bareArchived), bareArchive)), target: "≥ " + perSec(archiveTarget), meets: meets(ar >= archiveTarget)})
-	for _, q := range []float64{100, 99} {
-		name := map[float64]string{100: "max", 99: "p99"}[q]
-		e.addFigure(figure{part: "ops", name: "postgres worker's claim during the archive, " + name, value: ms(percentile(aw.claims, q)),
-			yardstick: ms(percentile(aw.base, q)) + " before", target: "< " + ms(claimTarget), meets: meets(len(aw.claims) > 0 && percentile(aw.claims, q) < claimTarget)})
+	for _, q := range []struct {
+		name string
+		p    float64
+	}{{"max", 100}, {"p99", 99}} {
+		e.addFigure(figure{part: "ops", name: "postgres worker's claim during the archive, " + q.name, value: ms(percentile(aw.claims, q.p)),
+			yardstick: ms(percentile(aw.base, q.p)) + " before", target: "< " + ms(claimTarget), meets: meets(len(aw.claims) > 0 && percentile(aw.claims, q.p) < claimTarget)})
 	}
 	t.add("(c) claim latency during (b): max", ms(percentile(aw.claims, 100)), "< "+ms(claimTarget),
 		verdict(len(aw.claims) > 0 && percentile(aw.claims, 100) < claimTarget), fmt.Sprintf("%d claims (took= of msg=claimed)", len(aw.claims)))
