@@ -9,12 +9,11 @@
 -- newest end is the right, where Postgres splits a full page at its
 -- fill factor and goes on in a new one. Every listing reads these
 -- indexes either way (newest first is a backward scan), so no plan
--- changes. Rebuilding blocks writes to each table for its build (about
--- 3 s per million rows).
-DROP INDEX "Job_status_createdAt_idx";
-CREATE INDEX "Job_status_createdAt_idx" ON "Job" (status, "createdAt", id, type);
-DROP INDEX "Job_userId_idx";
-CREATE INDEX "Job_userId_idx" ON "Job" ("userId", "createdAt") WHERE "userId" IS NOT NULL;
+-- changes. DROP INDEX locks its table against reads and writes until the
+-- migration commits, and each rebuild takes about 3 s per million rows,
+-- so "Job", the table workers use, comes last: the archive and the audit
+-- log, which can be far larger and which workers never touch, are
+-- rebuilt before it.
 DROP INDEX "JobArchive_status_createdAt_idx";
 CREATE INDEX "JobArchive_status_createdAt_idx" ON "JobArchive" (status, "createdAt", id);
 DROP INDEX "JobArchive_createdAt_idx";
@@ -23,3 +22,7 @@ DROP INDEX "AuditLog_createdAt_idx";
 CREATE INDEX "AuditLog_createdAt_idx" ON "AuditLog" ("createdAt", id);
 DROP INDEX "AuditLog_resourceId_idx";
 CREATE INDEX "AuditLog_resourceId_idx" ON "AuditLog" ("resourceId", "createdAt");
+DROP INDEX "Job_status_createdAt_idx";
+CREATE INDEX "Job_status_createdAt_idx" ON "Job" (status, "createdAt", id, type);
+DROP INDEX "Job_userId_idx";
+CREATE INDEX "Job_userId_idx" ON "Job" ("userId", "createdAt") WHERE "userId" IS NOT NULL;
