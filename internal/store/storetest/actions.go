@@ -21,6 +21,7 @@ func exerciseActions(t *testing.T, newHarness NewFunc) {
 	t.Run("CancelOrphaned", func(t *testing.T) { t.Parallel(); testCancelOrphaned(t, newHarness(t)) })
 	t.Run("PurgeArchiveRestore", func(t *testing.T) { t.Parallel(); testPurgeArchiveRestore(t, newHarness(t)) })
 	t.Run("FailedBatchLeavesNothing", func(t *testing.T) { t.Parallel(); testFailedBatch(t, newHarness(t)) })
+	t.Run("ArchiveWholeJobs", func(t *testing.T) { t.Parallel(); testArchiveWholeJobs(t, newHarness(t)) })
 	t.Run("DefaultBatchSize", func(t *testing.T) { t.Parallel(); testDefaultBatchSize(t, newHarness(t)) })
 }
 
@@ -418,6 +419,77 @@ func testPurgeArchiveRestore(t *testing.T, h *Harness) {
 	res = act(t, s, &store.ActionParams{Action: store.ActPurge, Filter: store.Filter{Statuses: []store.Status{store.StatusPending}}, Statuses: []store.Status{store.StatusPending}})
 	if res.Changed != 1 {
 		t.Errorf("purge --status pending removed %d; want 1", res.Changed)
+	}
+}
+
+// testArchiveWholeJobs: an archive to no file (cron's) moves every column
+// of each job, writes one audit row per job saying where it went, and
+// reports each job it moved once, with its status; in batches, and on
+// Postgres each batch in one statement (ArchiveBatchMoved).
+func testArchiveWholeJobs(t *testing.T, h *Harness) {
+	s := h.Store
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	old := now.Add(-40 * 24 * time.Hour)
+	var want []*store.Job
+	for i, st := range []store.Status{store.StatusCompleted, store.StatusDead, store.StatusCancelled, store.StatusCompleted, store.StatusDead} {
+		j := &store.Job{ID: store.NewID(now.Add(time.Duration(i) * time.Millisecond)), Type: "Report", Status: st, Priority: store.PriorityHigh,
+			Data: json.RawMessage(fmt.Sprintf(`{"n": %d}`, i)), Attempts: 2, MaxAttempts: 5, ScheduledFor: old, CreatedAt: old, UpdatedAt: old,
+			StartedAt: &old, CompletedAt: &old, UserID: "user_7", UniqueKey: fmt.Sprintf("report:%d", i)}
+		switch st {
+		case store.StatusCompleted:
+			j.Output = json.RawMessage(`{"rows": 3}`)
+		case store.StatusDead:
+			j.ErrorMessage, j.ErrorCode = "Token refresh failed", "AUTH_ERROR"
+			j.History = []store.Attempt{{Attempt: 1, At: old, Code: "NETWORK_ERROR", Message: "Network timeout"}}
+		}
+		want = append(want, j)
+	}
+	keep := jobIn(t, h, "Report", store.StatusFailed, 1, old)
+	recent := jobIn(t, h, "Report", store.StatusCompleted, 1, now)
+	if err := s.Import(ctx(), want); err != nil {
+		t.Fatal(err)
+	}
+	var moved []store.Changed
+	res := act(t, s, &store.ActionParams{Action: store.ActArchive, BatchSize: 2, Actor: "cron", OperationID: "op_whole",
+		Filter:   store.Filter{FinishedBefore: now.Add(-30 * 24 * time.Hour)},
+		Progress: func(c []store.Changed) { moved = append(moved, c...) }})
+	if res.Changed != int64(len(want)) || len(moved) != len(want) {
+		t.Fatalf("archive changed %d and reported %d; want %d", res.Changed, len(moved), len(want))
+	}
+	slices.SortFunc(moved, func(a, b store.Changed) int { return strings.Compare(a.ID, b.ID) })
+	for i, j := range want {
+		if c := moved[i]; c.ID != j.ID || c.Type != j.Type || c.PreviousStatus != j.Status {
+			t.Errorf("reported %+v; want %s (%s, %s)", c, j.ID, j.Type, j.Status)
+		}
+		got, err := s.Get(ctx(), j.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.ArchivedAt == nil || got.Status != j.Status || got.Priority != j.Priority || string(got.Data) != string(j.Data) ||
+			string(got.Output) != string(j.Output) || got.ErrorMessage != j.ErrorMessage || got.ErrorCode != j.ErrorCode ||
+			got.Attempts != j.Attempts || got.UserID != j.UserID || got.UniqueKey != j.UniqueKey || len(got.History) != len(j.History) ||
+			got.CompletedAt == nil || !got.CompletedAt.Equal(old) {
+			t.Errorf("archived job %s = %+v; want it whole, as %+v", j.ID, got, j)
+		}
+		es := auditFor(t, s, j.ID)
+		if len(es) != 1 {
+			t.Errorf("%s has %d audit rows; want 1", j.ID, len(es))
+			continue
+		}
+		var meta map[string]any
+		_ = json.Unmarshal(es[0].Metadata, &meta)
+		if e := es[0]; e.Action != store.ActionArchive || e.UserID != "cron" || e.Resource != "Job" ||
+			meta["previousStatus"] != string(j.Status) || meta["newStatus"] != "ARCHIVED" || meta["jobType"] != "Report" || meta["operationId"] != "op_whole" {
+			t.Errorf("%s audit row %+v (%s)", j.ID, e, e.Metadata)
+		}
+	}
+	if n, _ := s.Count(ctx(), &store.Filter{}, true); n != int64(len(want)) {
+		t.Errorf("JobArchive holds %d; want %d", n, len(want))
+	}
+	for _, id := range []string{keep.ID, recent.ID} {
+		if j, err := s.Get(ctx(), id); err != nil || j.ArchivedAt != nil {
+			t.Errorf("%s should stay live: %+v, %v", id, j, err)
+		}
 	}
 }
 
