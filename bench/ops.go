@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -328,8 +329,7 @@ type batchRun struct {
 func batchSQL(ctx context.Context, s *postgres.Store, p *store.ActionParams, runs int) (*batchRun, error) {
 	selects := 0
 	stop := func(sql string) bool {
-		// The named statements span lines: compare with spaces only.
-		if sql := strings.Join(strings.Fields(sql), " "); strings.HasPrefix(sql, "SELECT ") && strings.Contains(sql, " ORDER BY id LIMIT ") {
+		if batchStart(sql) {
 			selects++
 		}
 		return selects == 2
@@ -343,7 +343,8 @@ func batchSQL(ctx context.Context, s *postgres.Store, p *store.ActionParams, run
 	if len(log) < 2 || selects != 2 {
 		return nil, fmt.Errorf("%s: recorded %d statements, %d batch SELECTs: want 2 batches", p.Action, len(log), selects)
 	}
-	br.stmts, br.firstQ, br.laterQ = log[:len(log)-1], log[0].query, log[len(log)-1].query
+	first := slices.IndexFunc(log, func(r *recorded) bool { return batchStart(r.sql) })
+	br.stmts, br.firstQ, br.laterQ = log[:len(log)-1], log[first].query, log[len(log)-1].query
 	if br.first, err = explain(ctx, s, br.firstQ, runs); err != nil {
 		return nil, err
 	}
@@ -351,6 +352,12 @@ func batchSQL(ctx context.Context, s *postgres.Store, p *store.ActionParams, run
 		return nil, err
 	}
 	return br, nil
+}
+
+// batchStart reports whether sql begins a batch: its locking SELECT.
+func batchStart(sql string) bool {
+	sql = strings.Join(strings.Fields(sql), " ") // named statements span lines
+	return strings.HasPrefix(sql, "SELECT ") && strings.Contains(sql, " ORDER BY id LIMIT ")
 }
 
 func (b *batchRun) summary() string {
