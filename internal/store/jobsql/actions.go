@@ -720,32 +720,33 @@ func withoutHeldKeys(ctx context.Context, tx DB, d *Dialect, rows []*store.Job, 
 			keys = append(keys, j.UniqueKey)
 		}
 	}
+	if len(keys) == 0 {
+		return rows, nil
+	}
 	if held == nil {
 		held = map[string]string{}
 	}
-	if len(keys) > 0 && d.Runs(uniqueKeysLock) {
+	if d.Runs(uniqueKeysLock) {
 		if _, err := tx.Exec(ctx, d.SQL(uniqueKeysLock), UniqueKeyLocks(keys)); err != nil {
 			return nil, err
 		}
 	}
-	if len(keys) > 0 {
-		a := d.Args()
-		r, err := tx.Query(ctx, d.SQL(uniqueKeysHeld, Fill{"keys": In(a, keys)}), a.Values...)
-		if err != nil {
+	a := d.Args()
+	r, err := tx.Query(ctx, d.SQL(uniqueKeysHeld, Fill{"keys": In(a, keys)}), a.Values...)
+	if err != nil {
+		return nil, err
+	}
+	for r.Next() {
+		var k, id string
+		if err := r.Scan(&k, &id); err != nil {
+			r.Close()
 			return nil, err
 		}
-		for r.Next() {
-			var k, id string
-			if err := r.Scan(&k, &id); err != nil {
-				r.Close()
-				return nil, err
-			}
-			held[k] = id
-		}
-		r.Close()
-		if err := r.Err(); err != nil {
-			return nil, err
-		}
+		held[k] = id
+	}
+	r.Close()
+	if err := r.Err(); err != nil {
+		return nil, err
 	}
 	kept := make([]*store.Job, 0, len(rows))
 	for _, j := range rows {

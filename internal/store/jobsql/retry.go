@@ -17,7 +17,7 @@ const MaxTries = 5
 // must therefore keep any in-memory effects (progress, reports) until the
 // transaction has committed, or mark its error final.
 func (b *Base) write(ctx context.Context, fn func(DB) error) error {
-	return b.retry(ctx, func() error { return b.InTx(ctx, fn) })
+	return b.writeAgainOn(ctx, nil, fn)
 }
 
 // writeAgainOn is write that also runs fn again after an error again
