@@ -97,9 +97,9 @@ func (o *ActionOptions) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.BoolVar(&o.Params.DryRun, "dry-run", false, "list what would change and change nothing")
 	fl.BoolVarP(&o.Yes, "yes", "y", false, "do not ask for confirmation (needed to delete or purge without a terminal)")
-	batchHelp := "jobs per transaction, 1000 unless given; workers wait on at most one batch"
+	batchHelp := fmt.Sprintf("jobs per transaction, %d unless given; workers wait on at most one batch", store.DefaultBatch)
 	if o.Params.Action == store.ActArchive {
-		batchHelp = "jobs per transaction, 1000 unless given (5000 on SQLite, which pauses between batches)"
+		batchHelp = fmt.Sprintf("jobs per transaction, %d unless given (%d on SQLite, which pauses between batches)", store.DefaultBatch, store.SQLiteArchiveBatch)
 	}
 	fl.IntVar(&o.Params.BatchSize, "batch-size", 0, batchHelp)
 	o.batchGiven = func() bool { return fl.Changed("batch-size") }

@@ -41,6 +41,20 @@ func (a Action) AuditAction() string {
 	}[a]
 }
 
+// DefaultBatch is how many jobs one transaction of a bulk action takes
+// when the caller names no size: small enough that workers never wait long
+// on its locks, nor, on Postgres, on the WAL it wrote. Beside a working
+// worker, archives in batches of 1,000 kept its longest claim under 100 ms
+// in 3 runs of 4 (75-129 ms), in batches of 5,000 in 1 of 4 (88-160 ms),
+// at the same speed: a worker's commit after an archive batch waits for
+// that batch's WAL to reach the disk (README).
+const DefaultBatch = 1000
+
+// SQLiteArchiveBatch is an archive's batch size on the embedded store when
+// the caller names none: it pauses after every batch, so a million jobs in
+// batches of DefaultBatch would pause for 20 s.
+const SQLiteArchiveBatch = 5000
+
 // LeftAs names where an action that takes jobs out of "Job" leaves them:
 // DELETED or ARCHIVED; "" for actions that change them in place. Audit
 // rows and -o json report it as the job's new status.

@@ -39,21 +39,11 @@ var (
 	jobsStart              = stmt("JobsStart")
 )
 
-// defaultBatch is how many jobs one transaction of a bulk action takes
-// when the caller names no size: small enough that workers never wait long
-// on its locks, nor, on Postgres, on the WAL it wrote. Beside a working
-// worker, archives in batches of 1,000 kept its longest claim under 100 ms
-// in 3 runs of 4 (75-129 ms), in batches of 5,000 in 1 of 4 (88-160 ms),
-// at the same speed: a worker's commit after an archive batch waits for
-// that batch's WAL to reach the disk (README). Dialect.ArchiveBatch may
-// name another size for archives.
-const defaultBatch = 1000
-
 // Act runs an operator action in batches, each a transaction holding the
 // change and its audit rows.
 func (b *Base) Act(ctx context.Context, p *store.ActionParams) (*store.ActionResult, error) {
 	if p.BatchSize <= 0 {
-		p.BatchSize = defaultBatch
+		p.BatchSize = store.DefaultBatch
 		if p.Action == store.ActArchive && b.D.ArchiveBatch > 0 {
 			p.BatchSize = b.D.ArchiveBatch
 		}

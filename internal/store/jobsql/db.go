@@ -44,7 +44,7 @@ type Dialect struct {
 	// the worker starves for the whole run.
 	BatchPause time.Duration
 	// ArchiveBatch is an archive's batch size when the caller names none;
-	// 0 for defaultBatch. SQLite's is bigger: it pauses after every batch.
+	// 0 for store.DefaultBatch. SQLite's is bigger: it pauses after every batch.
 	ArchiveBatch int
 	// Lanes is how many batches of one bulk action by filter run at once,
 	// each in its own transaction on its own connection (actInLanes); 0 or

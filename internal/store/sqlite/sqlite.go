@@ -48,11 +48,10 @@ type Store struct {
 var _ store.Store = (*Store)(nil)
 
 var dialect = &jobsql.Dialect{
-	Engine:     jobsql.SQLite,
-	Now:        `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`,
-	BatchPause: 20 * time.Millisecond,
-	// An archive of a million jobs in batches of 1,000 would pause 20 s.
-	ArchiveBatch: 5000,
+	Engine:       jobsql.SQLite,
+	Now:          `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`,
+	BatchPause:   20 * time.Millisecond,
+	ArchiveBatch: store.SQLiteArchiveBatch,
 	InIDs:        func(a *jobsql.Args, ids []string) string { return " IN " + jobsql.In(a, ids) },
 	JSONPath:     func(p, key string) string { return "json_extract(" + p + ", '$." + key + "')" },
 	Time:         func(t time.Time) any { return jobsql.FormatTime(t) },
