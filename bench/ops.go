@@ -325,7 +325,7 @@ type batchRun struct {
 
 // batchSQL runs batch 1 of p for real in a rolled-back transaction,
 // recording its statements, and stops at batch 2's SELECT (id > $last);
-// then EXPLAINs both SELECTs.
+// then EXPLAINs both batches' locking statements (batchStart).
 func batchSQL(ctx context.Context, s *postgres.Store, p *store.ActionParams, runs int) (*batchRun, error) {
 	selects := 0
 	stop := func(sql string) bool {
@@ -354,10 +354,13 @@ func batchSQL(ctx context.Context, s *postgres.Store, p *store.ActionParams, run
 	return br, nil
 }
 
-// batchStart reports whether sql begins a batch: its locking SELECT.
+// batchStart reports whether sql begins a batch: its locking SELECT, or
+// the statement that locks, changes and audits a retry's batch
+// (JobsRetryAudited).
 func batchStart(sql string) bool {
 	sql = strings.Join(strings.Fields(sql), " ") // named statements span lines
-	return strings.HasPrefix(sql, "SELECT ") && strings.Contains(sql, " ORDER BY id LIMIT ")
+	return (strings.HasPrefix(sql, "SELECT ") || strings.HasPrefix(sql, "WITH locked AS ( SELECT ")) &&
+		strings.Contains(sql, " ORDER BY id LIMIT ")
 }
 
 func (b *batchRun) summary() string {
@@ -380,15 +383,15 @@ func (b *batchRun) summary() string {
 		parts = append(parts, label+" "+ms(run))
 		run, n = 0, 0
 	}
-	return fmt.Sprintf("%s batch: %s in all (SQL %s, rest client-side): %s; SELECT EXPLAIN p50 %s (batch 1) / %s (later), index scan %s / %s",
+	return fmt.Sprintf("%s batch: %s in all (SQL %s, rest client-side): %s; locking statement EXPLAIN p50 %s (batch 1) / %s (later), index scan %s / %s",
 		b.action, ms(b.total), ms(sum), strings.Join(parts, "; "), ms(b.first.exec), ms(b.later.exec),
 		b.first.indexVerdict(), b.later.indexVerdict())
 }
 
 func (b *batchRun) plans(label string) []string {
 	return []string{
-		planText(fmt.Sprintf("%s batch 1 SELECT (index scan: %s; %s)", label, b.first.indexVerdict(), b.first.scans()), b.firstQ, b.first),
-		planText(fmt.Sprintf("%s later batch SELECT (index scan: %s; %s)", label, b.later.indexVerdict(), b.later.scans()), b.laterQ, b.later),
+		planText(fmt.Sprintf("%s batch 1 locking statement (index scan: %s; %s)", label, b.first.indexVerdict(), b.first.scans()), b.firstQ, b.first),
+		planText(fmt.Sprintf("%s later batch locking statement (index scan: %s; %s)", label, b.later.indexVerdict(), b.later.scans()), b.laterQ, b.later),
 	}
 }
 

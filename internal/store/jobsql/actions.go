@@ -35,6 +35,7 @@ var (
 	jobsDelete             = stmt("JobsDelete")
 	jobsRetry              = stmt("JobsRetry")
 	jobsRetryReset         = stmt("JobsRetryReset")
+	jobsRetryAudited       = stmt("JobsRetryAudited")
 	jobsCancel             = stmt("JobsCancel")
 	jobsStart              = stmt("JobsStart")
 )
@@ -341,6 +342,9 @@ func (b *Base) actBatch(ctx context.Context, p *store.ActionParams, filter func(
 	// Archive hands whole jobs to its sink; the other actions need only
 	// what decides and reports the change, not the JSON payloads.
 	full := p.Action == store.ActArchive && p.Sink != nil
+	if p.Action == store.ActRetry && !p.DryRun && b.D.Runs(jobsRetryAudited) {
+		return b.retryBatch(ctx, p, filter, res)
+	}
 	a := b.D.ArgsAfter(p.BatchSize)
 	fill := Fill{"filter": filter(a)}
 	var batchStmt *Stmt
@@ -409,11 +413,98 @@ func (b *Base) actBatch(ctx context.Context, p *store.ActionParams, filter func(
 	if err != nil {
 		return nil, "", err
 	}
-	res.Skipped = append(res.Skipped, batch.Skipped...)
-	last := ""
-	if len(rows) > 0 {
-		last = rows[len(rows)-1].ID
+	return b.batchDone(p, rows, changed, batch, dryKeys, res), lastID(rows), nil
+}
+
+// retryBatch is actBatch for a retry that changes jobs, where the engine
+// runs JobsRetryAudited: one statement locks the batch, retries its jobs
+// that have no unique key and writes their audit rows; those with a key
+// then go as apply takes them, holders checked first.
+func (b *Base) retryBatch(ctx context.Context, p *store.ActionParams, filter func(*Args) string, res *store.ActionResult) (map[string]bool, string, error) {
+	at := any(nil) // due now
+	if p.Delay > 0 {
+		at = time.Now().Add(p.Delay)
 	}
+	a := b.D.ArgsAfter(p.Action.AuditAction(), p.Actor, p.BatchSize, at, p.ResetAttempts)
+	fill := auditFill(a, b.D, p)
+	fill["filter"] = filter(a)
+	sql := b.D.SQL(jobsRetryAudited, fill)
+	var (
+		rows    []*store.Job
+		changed []store.Changed
+		batch   *store.ActionResult
+	)
+	err := b.writeAgainOn(ctx, b.D.KeyClash, func(tx DB) error {
+		var (
+			keyed []*store.Job
+			err   error
+		)
+		batch = &store.ActionResult{}
+		rows, changed, err = queryRetried(ctx, tx, sql, a.Values)
+		if err != nil {
+			return err
+		}
+		for _, j := range rows {
+			if j.UniqueKey != "" {
+				keyed = append(keyed, j)
+			}
+		}
+		if len(keyed) == 0 {
+			return nil
+		}
+		more, err := apply(ctx, tx, b.D, p, keyed, batch)
+		changed = append(changed, more...)
+		return err
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return b.batchDone(p, rows, changed, batch, nil, res), lastID(rows), nil
+}
+
+// queryRetried reads the rows of JobsRetryAudited: every locked job, and
+// the change of those it retried.
+func queryRetried(ctx context.Context, tx DB, sql string, args []any) ([]*store.Job, []store.Changed, error) {
+	r, err := tx.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer r.Close()
+	var (
+		rows    []*store.Job
+		changed []store.Changed
+	)
+	for r.Next() {
+		var (
+			j              store.Job
+			st, key        text
+			scheduled, now timestamp
+		)
+		if err := r.Scan(&j.ID, &j.Type, &st, &key, &scheduled, &now); err != nil {
+			return nil, nil, err
+		}
+		j.Status, j.UniqueKey, j.ScheduledFor = store.Status(st), string(key), scheduled.value()
+		rows = append(rows, &j)
+		if now.valid {
+			changed = append(changed, store.Changed{ID: j.ID, Type: j.Type, PreviousStatus: j.Status,
+				Status: store.StatusPending, ScheduledFor: now.value()})
+		}
+	}
+	return rows, changed, r.Err()
+}
+
+// lastID is the id of the last of rows, "" for none.
+func lastID(rows []*store.Job) string {
+	if len(rows) == 0 {
+		return ""
+	}
+	return rows[len(rows)-1].ID
+}
+
+// batchDone counts a committed batch into res, reports its changes and
+// returns the ids it changed.
+func (b *Base) batchDone(p *store.ActionParams, rows []*store.Job, changed []store.Changed, batch *store.ActionResult, dryKeys map[string]string, res *store.ActionResult) map[string]bool {
+	res.Skipped = append(res.Skipped, batch.Skipped...)
 	done := make(map[string]bool, len(changed))
 	for _, c := range changed {
 		done[c.ID] = true
@@ -436,7 +527,7 @@ func (b *Base) actBatch(ctx context.Context, p *store.ActionParams, filter func(
 	if b.D.BatchPause > 0 && !p.DryRun {
 		time.Sleep(b.D.BatchPause)
 	}
-	return done, last, nil
+	return done
 }
 
 // queryActionRows reads the rows of ActionBatch.

@@ -184,6 +184,41 @@ SET status = 'PENDING', "scheduledFor" = COALESCE($1, now()), "completedAt" = NU
 WHERE id = ANY(/*:idArray*/)
 RETURNING id, status, "scheduledFor", "cancelRequested";
 
+-- name: JobsRetryAudited
+-- A retry's batch in one statement, where the engine runs it (a
+-- data-modifying WITH, on Postgres): locks the next batch of at most $3
+-- jobs that /*:filter*/ keeps, in id order (as ActionBatch), puts those
+-- with no unique key back to PENDING (as JobsRetry: due at $4, NULL for
+-- now; attempts reset to 0 when $5) and writes their audit rows. Returns
+-- every locked row, and its new "scheduledFor" where it was retried (NULL
+-- where not). A job with a unique key is left to its caller, which checks
+-- the key's holder first (withoutHeldKeys). As three statements (lock,
+-- audit, update) each row was found three times, and the round trips
+-- between them kept a lane's backend idle. $1 the audit action, $2 the
+-- actor.
+WITH locked AS (
+  SELECT id, type, status, "uniqueKey", "scheduledFor" FROM "Job"
+  WHERE /*:filter*/
+  ORDER BY id
+  LIMIT $3 FOR UPDATE),
+retried AS (
+  UPDATE "Job"
+  SET status = 'PENDING', "scheduledFor" = COALESCE($4, now()), "completedAt" = NULL, "workerId" = NULL,
+      "cancelRequested" = FALSE,
+      attempts = CASE WHEN $5 THEN 0 ELSE attempts END,
+      "maxAttempts" = CASE WHEN $5 THEN "maxAttempts" ELSE GREATEST("maxAttempts", attempts + 1) END,
+      "updatedAt" = now()
+  WHERE id = ANY(ARRAY(SELECT id FROM locked WHERE "uniqueKey" IS NULL))
+  RETURNING id, "scheduledFor"),
+audited AS (
+  INSERT INTO "AuditLog" (action, "userId", resource, "resourceId", metadata)
+  SELECT $1, $2, 'Job', id,
+         jsonb_concat(jsonb_build_object('jobType', type, 'previousStatus', /*:previous*/, 'newStatus', /*:next*/), /*:extra*/)
+  FROM locked WHERE "uniqueKey" IS NULL)
+SELECT l.id, l.type, l.status, l."uniqueKey", l."scheduledFor", r."scheduledFor"
+FROM locked l LEFT JOIN retried r ON r.id = l.id
+ORDER BY l.id;
+
 -- name: JobsRetryReset
 -- JobsRetry with the attempt count reset to 0.
 UPDATE "Job"

@@ -28,3 +28,6 @@ LIMIT $1;
 
 -- name: JobsMoveAudited
 -- Not run: ActionAudit, JobsCopy, then JobsDelete.
+
+-- name: JobsRetryAudited
+-- Not run: ActionBatch, then ActionAudit and JobsRetry.
