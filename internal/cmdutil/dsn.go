@@ -363,6 +363,9 @@ type OpenOptions struct {
 	// Migrating leaves the schema to the caller (migrate), so the
 	// embedded store does not migrate itself on open.
 	Migrating bool
+	// Upgrading hears that the embedded store is about to migrate itself
+	// from schema version from to to (sqlite.Options.Upgrading).
+	Upgrading func(from, to int)
 }
 
 // NoStoreError is a SQLite store that does not exist, opened by a command
@@ -410,7 +413,7 @@ func OpenStore(ctx context.Context, d DSN, schema string, o OpenOptions, getenv 
 		// --db should not quietly create an empty store somewhere.
 		err = fmt.Errorf("directory %s does not exist", filepath.Dir(path))
 	default:
-		s, err = sqlite.OpenWith(ctx, path, sqlite.Options{Create: o.Create, NoMigrate: o.Migrating})
+		s, err = sqlite.OpenWith(ctx, path, sqlite.Options{Create: o.Create, NoMigrate: o.Migrating, Upgrading: o.Upgrading})
 		if errors.Is(err, sqlite.ErrNoFile) {
 			return nil, &NoStoreError{Path: path, Source: d.Source, Home: getenv("HOME")}
 		}

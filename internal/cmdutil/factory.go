@@ -58,7 +58,14 @@ func (f *Factory) OpenStore(ctx context.Context) (store.Store, error) {
 // The first call opens it; later ones return the same store.
 func (f *Factory) OpenStoreWith(ctx context.Context, o OpenOptions) (store.Store, error) {
 	if f.store == nil {
-		s, err := OpenStore(ctx, f.DSN(), f.Schema(), o, f.Getenv)
+		d := f.DSN()
+		o.Upgrading = func(from, to int) {
+			// The first command after an upgrade of jobctl may rebuild
+			// indexes of a large store: seconds that should not pass in
+			// silence.
+			f.IO.Warnf("Upgrading the schema of %s (from %s) from version %d to %d…\n", d.Redacted(), d.Source, from, to)
+		}
+		s, err := OpenStore(ctx, d, f.Schema(), o, f.Getenv)
 		if err != nil {
 			return nil, err
 		}

@@ -66,6 +66,11 @@ type Options struct {
 	// NoMigrate leaves the schema as it is found, for `jobctl migrate`,
 	// which applies (and reports) the migrations itself.
 	NoMigrate bool
+	// Upgrading, when set, hears that a store with an older schema is
+	// about to migrate itself, from version from to to: on a large store
+	// that can take seconds (a migration that rebuilds an index reads
+	// every row), which a command should not spend in silence.
+	Upgrading func(from, to int)
 }
 
 // ErrNoFile means the store's file does not exist and Options.Create was
@@ -119,7 +124,7 @@ func OpenWith(ctx context.Context, path string, o Options) (*Store, error) {
 		return nil, s.wrap("open", store.PermRead, err)
 	}
 	if !o.NoMigrate {
-		if err := s.ensureSchema(ctx, o.Create); err != nil {
+		if err := s.ensureSchema(ctx, o.Create, o.Upgrading); err != nil {
 			s.db.Close()
 			return nil, err
 		}
@@ -151,15 +156,20 @@ func dsn(path string, readOnly, create bool) string {
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 }
 
-// ensureSchema migrates a store that is behind this jobctl. A file with no
-// jobctl schema at all is given one only when the command may create a
+// ensureSchema migrates a store that is behind this jobctl, telling
+// upgrading first (nil: no one) when the store had a schema. A file with
+// no jobctl schema at all is given one only when the command may create a
 // store: a read of some other SQLite file must not write tables into it.
-func (s *Store) ensureSchema(ctx context.Context, create bool) error {
+func (s *Store) ensureSchema(ctx context.Context, create bool, upgrading func(from, to int)) error {
 	err := s.CheckSchema(ctx)
 	switch {
 	case errors.Is(err, store.ErrNotMigrated) && !s.readOnly:
-		if !create && s.schemaless(ctx) {
+		from, verr := s.version(ctx)
+		if !create && verr == nil && from == 0 {
 			return nil // CheckSchema says so to whoever asks
+		}
+		if from > 0 && upgrading != nil {
+			upgrading(from, store.Latest(s.migrations))
 		}
 		_, err = s.Migrate(ctx)
 	case errors.Is(err, store.ErrSchemaTooNew):
@@ -170,10 +180,11 @@ func (s *Store) ensureSchema(ctx context.Context, create bool) error {
 	return err
 }
 
-// schemaless reports whether the file has no "SchemaMigration" table.
-func (s *Store) schemaless(ctx context.Context) bool {
+// version is the file's schema version: 0 when it has no
+// "SchemaMigration" table.
+func (s *Store) version(ctx context.Context) (int, error) {
 	done, err := appliedVersions(ctx, db{s.db})
-	return err == nil && len(done) == 0
+	return store.MaxVersion(done), err
 }
 
 // Backend implements store.Store.
