@@ -103,7 +103,13 @@ type Worker struct {
 	unwritten atomic.Int64 // outcomes given up on at the end: their jobs will be rescued
 	done      atomic.Int64 // jobs finished by this worker
 	wg        sync.WaitGroup
-	results   chan outcome
+	// results carries outcomes from the runners to the flushers. It has
+	// room for a full write (flushBatch) at any concurrency: while both
+	// flushers' writes are on their way, fast jobs' outcomes queue up for
+	// the next one. Sized 2×Concurrency+64, it stopped the runners of a
+	// worker at --concurrency 50 at ~214 outcomes a write, and its noop
+	// jobs at 0.56 of the Postgres ceiling (TestFastJobsCompleteInFullBatches).
+	results chan outcome
 	// queue holds the prefetched jobs; Concurrency runners take from it.
 	queue chan *store.Job
 	// stopping closes when the claim loop ends: prefetched jobs still
@@ -150,7 +156,7 @@ func New(s store.Store, cfg *config.Config, opts Options) (*Worker, error) {
 		obs:          opts.Observer,
 		running:      map[string]context.CancelCauseFunc{},
 		held:         map[string]*store.Job{},
-		results:      make(chan outcome, 2*opts.Concurrency+64),
+		results:      make(chan outcome, max(2*opts.Concurrency+64, flushBatch)),
 		queue:        make(chan *store.Job, opts.Concurrency+opts.Prefetch),
 		stopping:     make(chan struct{}),
 		more:         make(chan struct{}, 1),
