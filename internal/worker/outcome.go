@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jobctl/jobctl/internal/cron"
@@ -27,6 +28,47 @@ type outcome struct {
 
 // flushBatch caps how many outcomes one write carries.
 const flushBatch = 1000
+
+// maxHeldOutput bounds the bytes of handler output held in outcomes handed
+// to the flushers and not yet written. The results channel holds up to
+// flushBatch outcomes at any concurrency, and an output may be 16 MiB
+// (outputLimit): without this bound, jobs whose outputs arrive faster than
+// the store takes them could hold gigabytes.
+const maxHeldOutput = 64 << 20
+
+// outputBudget counts the output bytes held between a runner's hand-off
+// and the write, up to max (maxHeldOutput).
+type outputBudget struct {
+	mu   sync.Mutex
+	free sync.Cond // signalled when bytes are given back; L is &mu (New)
+	held int
+	max  int
+}
+
+// take waits until n more bytes fit under the bound, or none are held
+// (an output larger than the bound goes alone), and holds them.
+func (b *outputBudget) take(n int) {
+	if n == 0 {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for b.held > 0 && b.held+n > b.max {
+		b.free.Wait()
+	}
+	b.held += n
+}
+
+// give hands back n bytes taken earlier.
+func (b *outputBudget) give(n int) {
+	if n == 0 {
+		return
+	}
+	b.mu.Lock()
+	b.held -= n
+	b.mu.Unlock()
+	b.free.Broadcast()
+}
 
 // flush writes outcomes as they arrive, batching what has queued up, until
 // the results channel closes.
@@ -49,6 +91,11 @@ func (w *Worker) flush(ctx context.Context) {
 		t0 := time.Now()
 		w.write(ctx, batch)
 		w.log.Debug("wrote outcomes", "jobs", len(batch), "took", time.Since(t0))
+		bytes := 0
+		for _, o := range batch {
+			bytes += len(o.output)
+		}
+		w.outputs.give(bytes)
 		w.mu.Lock()
 		for _, o := range batch {
 			// Only this claim's: the job may be held by a newer one.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -239,6 +240,74 @@ func TestFastJobsCompleteInFullBatches(t *testing.T) {
 		// it: what one write could carry were the runners to stop at it.
 		if most := slices.Max(s.sizes); most <= 2*c+64+c {
 			t.Errorf("completion writes carried %v jobs; want one well over %d, as the runners need not wait for the writes", s.sizes, 2*c+64+c)
+		}
+	})
+}
+
+// bigOutput answers every job with an output of n bytes.
+type bigOutput struct{ n int }
+
+func (h bigOutput) Run(context.Context, *store.Job) (json.RawMessage, error) {
+	return json.RawMessage(`"` + strings.Repeat("x", h.n-2) + `"`), nil
+}
+
+// slowOutputs holds each completion write back a while and records the
+// output bytes each carried.
+type slowOutputs struct {
+	store.Store
+	mu    sync.Mutex
+	bytes []int
+}
+
+func (s *slowOutputs) Complete(ctx context.Context, workerID string, cs []store.Completion) (int64, error) {
+	time.Sleep(50 * time.Millisecond)
+	n := 0
+	for _, c := range cs {
+		n += len(c.Output)
+	}
+	s.mu.Lock()
+	s.bytes = append(s.bytes, n)
+	s.mu.Unlock()
+	return s.Store.Complete(ctx, workerID, cs)
+}
+
+// TestHeldOutputIsBounded: the outcomes waiting for a write may number a
+// thousand at any concurrency (TestFastJobsCompleteInFullBatches), but
+// their outputs are held only up to a bound (maxHeldOutput, 64 MiB; here
+// 10,000 bytes): runners with more wait for a write to give bytes back. Without the bound, fast jobs
+// with large outputs and a slow store could hold gigabytes (an output may
+// be 16 MiB).
+func TestHeldOutputIsBounded(t *testing.T) {
+	teststore.Each(t, func(t *testing.T, b *teststore.Backend) {
+		const n, size, bound = 60, 3000, 10000
+		ps := make([]*store.EnqueueParams, n)
+		for i := range ps {
+			ps[i] = &store.EnqueueParams{Type: "Noop"}
+		}
+		if _, err := b.EnqueueMany(context.Background(), ps, nil); err != nil {
+			t.Fatal(err)
+		}
+		s := &slowOutputs{Store: b}
+		w := newWorker(t, s, Options{Concurrency: 4, Drain: true})
+		w.handlers["Noop"] = bigOutput{size}
+		w.outputs.max = bound
+		if err := w.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		jobs, err := b.List(context.Background(), &store.ListParams{Filter: store.Filter{Statuses: []store.Status{store.StatusCompleted}}, Limit: n})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(jobs) != n {
+			t.Fatalf("%d jobs COMPLETED; want %d", len(jobs), n)
+		}
+		if got := get(t, b, jobs[0].ID); len(got.Output) != size {
+			t.Errorf("a job's output is %d bytes; want %d", len(got.Output), size)
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if most := slices.Max(s.bytes); most > bound {
+			t.Errorf("one write carried %d bytes of output (writes: %v); want at most %d held at once", most, s.bytes, bound)
 		}
 	})
 }

@@ -110,6 +110,9 @@ type Worker struct {
 	// worker at --concurrency 50 at ~214 outcomes a write, and its noop
 	// jobs at 0.56 of the Postgres ceiling (TestFastJobsCompleteInFullBatches).
 	results chan outcome
+	// outputs bounds the handler output held in results and the
+	// flushers' batches (maxHeldOutput).
+	outputs outputBudget
 	// queue holds the prefetched jobs; Concurrency runners take from it.
 	queue chan *store.Job
 	// stopping closes when the claim loop ends: prefetched jobs still
@@ -166,6 +169,7 @@ func New(s store.Store, cfg *config.Config, opts Options) (*Worker, error) {
 		giveUp:       make(chan struct{}),
 		retry:        backoff{first: retryFirst, limit: retryCap},
 	}
+	w.outputs.free.L, w.outputs.max = &w.outputs.mu, maxHeldOutput
 	w.health = &storeHealth{log: w.log, unwritten: func() int64 { return w.pending.Load() - w.handling.Load() - w.buffered.Load() }}
 	types, err := CheckHandlers(cfg, opts.Types)
 	if err != nil {
@@ -871,6 +875,7 @@ func (w *Worker) run(jobCtx context.Context, j *store.Job) {
 	}
 	w.handling.Add(-1)
 	w.ended.Add(1)
+	w.outputs.take(len(out))
 	w.results <- outcome{job: j, output: out, err: err, cause: cause, took: time.Since(began)}
 	w.inflight.Add(-1)
 	w.signalFreed()
