@@ -189,18 +189,38 @@ func TestAdaptivePrefetch(t *testing.T) {
 	})
 }
 
-// slowCompletions holds each completion write back a while, as a busy
-// server would answer it, and records how many jobs each carried.
+// enqueueNoops enqueues n Noop jobs in one call.
+func enqueueNoops(t *testing.T, s store.Store, n int) {
+	t.Helper()
+	ps := make([]*store.EnqueueParams, n)
+	for i := range ps {
+		ps[i] = &store.EnqueueParams{Type: "Noop"}
+	}
+	if _, err := s.EnqueueMany(context.Background(), ps, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// slowCompletions holds each completion write back for delay, as a busy
+// server would answer it, and records how many jobs, and how many bytes
+// of output, each carried.
 type slowCompletions struct {
 	store.Store
+	delay time.Duration
 	mu    sync.Mutex
 	sizes []int
+	bytes []int
 }
 
 func (s *slowCompletions) Complete(ctx context.Context, workerID string, cs []store.Completion) (int64, error) {
-	time.Sleep(100 * time.Millisecond)
+	time.Sleep(s.delay)
+	n := 0
+	for _, c := range cs {
+		n += len(c.Output)
+	}
 	s.mu.Lock()
 	s.sizes = append(s.sizes, len(cs))
+	s.bytes = append(s.bytes, n)
 	s.mu.Unlock()
 	return s.Store.Complete(ctx, workerID, cs)
 }
@@ -215,14 +235,8 @@ func (s *slowCompletions) Complete(ctx context.Context, workerID string, cs []st
 func TestFastJobsCompleteInFullBatches(t *testing.T) {
 	teststore.Each(t, func(t *testing.T, b *teststore.Backend) {
 		const n, c = 900, 2
-		ps := make([]*store.EnqueueParams, n)
-		for i := range ps {
-			ps[i] = &store.EnqueueParams{Type: "Noop"}
-		}
-		if _, err := b.EnqueueMany(context.Background(), ps, nil); err != nil {
-			t.Fatal(err)
-		}
-		s := &slowCompletions{Store: b}
+		enqueueNoops(t, b, n)
+		s := &slowCompletions{Store: b, delay: 100 * time.Millisecond}
 		w := newWorker(t, s, Options{Concurrency: c, Drain: true})
 		if err := w.Run(context.Background()); err != nil {
 			t.Fatal(err)
@@ -251,26 +265,6 @@ func (h bigOutput) Run(context.Context, *store.Job) (json.RawMessage, error) {
 	return json.RawMessage(`"` + strings.Repeat("x", h.n-2) + `"`), nil
 }
 
-// slowOutputs holds each completion write back a while and records the
-// output bytes each carried.
-type slowOutputs struct {
-	store.Store
-	mu    sync.Mutex
-	bytes []int
-}
-
-func (s *slowOutputs) Complete(ctx context.Context, workerID string, cs []store.Completion) (int64, error) {
-	time.Sleep(50 * time.Millisecond)
-	n := 0
-	for _, c := range cs {
-		n += len(c.Output)
-	}
-	s.mu.Lock()
-	s.bytes = append(s.bytes, n)
-	s.mu.Unlock()
-	return s.Store.Complete(ctx, workerID, cs)
-}
-
 // TestHeldOutputIsBounded: the outcomes waiting for a write may number a
 // thousand at any concurrency (TestFastJobsCompleteInFullBatches), but
 // their outputs are held only up to a bound (maxHeldOutput, 64 MiB; here
@@ -280,14 +274,8 @@ func (s *slowOutputs) Complete(ctx context.Context, workerID string, cs []store.
 func TestHeldOutputIsBounded(t *testing.T) {
 	teststore.Each(t, func(t *testing.T, b *teststore.Backend) {
 		const n, size, bound = 60, 3000, 10000
-		ps := make([]*store.EnqueueParams, n)
-		for i := range ps {
-			ps[i] = &store.EnqueueParams{Type: "Noop"}
-		}
-		if _, err := b.EnqueueMany(context.Background(), ps, nil); err != nil {
-			t.Fatal(err)
-		}
-		s := &slowOutputs{Store: b}
+		enqueueNoops(t, b, n)
+		s := &slowCompletions{Store: b, delay: 50 * time.Millisecond}
 		w := newWorker(t, s, Options{Concurrency: 4, Drain: true})
 		w.handlers["Noop"] = bigOutput{size}
 		w.outputs.max = bound
