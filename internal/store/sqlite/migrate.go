@@ -48,11 +48,19 @@ func (s *Store) Migrations(ctx context.Context) ([]store.Migration, error) {
 
 // CheckSchema implements store.Store.
 func (s *Store) CheckSchema(ctx context.Context) error {
+	_, err := s.schemaVersion(ctx)
+	return err
+}
+
+// schemaVersion is the file's schema version (0: none) and how it
+// compares with this jobctl's (store.CompareVersions).
+func (s *Store) schemaVersion(ctx context.Context) (int, error) {
 	done, err := appliedVersions(ctx, db{s.db})
 	if err != nil {
-		return s.wrap("check schema", store.PermRead, err)
+		return 0, s.wrap("check schema", store.PermRead, err)
 	}
-	return store.CompareVersions(store.MaxVersion(done), store.Latest(s.migrations))
+	v := store.MaxVersion(done)
+	return v, store.CompareVersions(v, store.Latest(s.migrations))
 }
 
 // appliedVersions reads "SchemaMigration"; a store without it has none.

@@ -161,11 +161,10 @@ func dsn(path string, readOnly, create bool) string {
 // no jobctl schema at all is given one only when the command may create a
 // store: a read of some other SQLite file must not write tables into it.
 func (s *Store) ensureSchema(ctx context.Context, create bool, upgrading func(from, to int)) error {
-	err := s.CheckSchema(ctx)
+	from, err := s.schemaVersion(ctx)
 	switch {
 	case errors.Is(err, store.ErrNotMigrated) && !s.readOnly:
-		from, verr := s.version(ctx)
-		if !create && verr == nil && from == 0 {
+		if !create && from == 0 {
 			return nil // CheckSchema says so to whoever asks
 		}
 		if from > 0 && upgrading != nil {
@@ -178,13 +177,6 @@ func (s *Store) ensureSchema(ctx context.Context, create bool, upgrading func(fr
 		err = nil
 	}
 	return err
-}
-
-// version is the file's schema version: 0 when it has no
-// "SchemaMigration" table.
-func (s *Store) version(ctx context.Context) (int, error) {
-	done, err := appliedVersions(ctx, db{s.db})
-	return store.MaxVersion(done), err
 }
 
 // Backend implements store.Store.
