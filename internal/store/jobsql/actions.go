@@ -421,10 +421,7 @@ func (b *Base) actBatch(ctx context.Context, p *store.ActionParams, filter func(
 // that have no unique key and writes their audit rows; those with a key
 // then go as apply takes them, holders checked first.
 func (b *Base) retryBatch(ctx context.Context, p *store.ActionParams, filter func(*Args) string, res *store.ActionResult) (map[string]bool, string, error) {
-	at := any(nil) // due now
-	if p.Delay > 0 {
-		at = time.Now().Add(p.Delay)
-	}
+	at := dueAt(p)
 	a := b.D.ArgsAfter(p.Action.AuditAction(), p.Actor, p.BatchSize, at, p.ResetAttempts)
 	fill := auditFill(a, b.D, p)
 	fill["filter"] = filter(a)
@@ -452,7 +449,7 @@ func (b *Base) retryBatch(ctx context.Context, p *store.ActionParams, filter fun
 		if len(keyed) == 0 {
 			return nil
 		}
-		more, err := apply(ctx, tx, b.D, p, keyed, batch)
+		more, err := retry(ctx, tx, b.D, p, keyed, at, batch)
 		changed = append(changed, more...)
 		return err
 	})
@@ -491,6 +488,15 @@ func queryRetried(ctx context.Context, tx DB, sql string, args []any) ([]*store.
 		}
 	}
 	return rows, changed, r.Err()
+}
+
+// jobIDs are the ids of rows, in their order.
+func jobIDs(rows []*store.Job) []string {
+	ids := make([]string, len(rows))
+	for i, j := range rows {
+		ids[i] = j.ID
+	}
+	return ids
 }
 
 // lastID is the id of the last of rows, "" for none.
@@ -579,16 +585,9 @@ func predict(p *store.ActionParams, rows []*store.Job, orphans map[string]bool) 
 // are written first, from the rows as they are, in the same transaction.
 func apply(ctx context.Context, tx DB, d *Dialect, p *store.ActionParams, rows []*store.Job, res *store.ActionResult) ([]store.Changed, error) {
 	if p.Action == store.ActRetry {
-		var err error
-		if rows, err = withoutHeldKeys(ctx, tx, d, rows, nil, res); err != nil || len(rows) == 0 {
-			return nil, err
-		}
+		return retry(ctx, tx, d, p, rows, dueAt(p), res)
 	}
-	prev := make(map[string]*store.Job, len(rows))
-	ids := make([]string, len(rows))
-	for i, j := range rows {
-		prev[j.ID], ids[i] = j, j.ID
-	}
+	ids := jobIDs(rows)
 	switch p.Action {
 	case store.ActDelete, store.ActPurge:
 		a := d.Args()
@@ -615,23 +614,41 @@ func apply(ctx context.Context, tx DB, d *Dialect, p *store.ActionParams, rows [
 		return nil, err
 	}
 	switch p.Action {
-	case store.ActRetry:
-		// Without --reset-attempts a job keeps its count and, if its
-		// budget is spent, gets one more attempt.
-		retry, at := jobsRetry, any(nil) // due now
-		if p.ResetAttempts {
-			retry = jobsRetryReset
-		}
-		if p.Delay > 0 {
-			at = time.Now().Add(p.Delay)
-		}
-		return update(ctx, tx, d, prev, ids, retry, at)
 	case store.ActCancel:
-		return update(ctx, tx, d, prev, ids, jobsCancel)
+		return update(ctx, tx, d, rows, ids, jobsCancel)
 	case store.ActStart:
-		return update(ctx, tx, d, prev, ids, jobsStart)
+		return update(ctx, tx, d, rows, ids, jobsStart)
 	}
 	return nil, nil
+}
+
+// retry puts a locked batch's jobs back, due at at (dueAt), writing their
+// audit rows first: those whose unique key a live job holds are refused
+// into res (withoutHeldKeys). Without --reset-attempts a job keeps its
+// count and, if its budget is spent, gets one more attempt.
+func retry(ctx context.Context, tx DB, d *Dialect, p *store.ActionParams, rows []*store.Job, at any, res *store.ActionResult) ([]store.Changed, error) {
+	rows, err := withoutHeldKeys(ctx, tx, d, rows, nil, res)
+	if err != nil || len(rows) == 0 {
+		return nil, err
+	}
+	ids := jobIDs(rows)
+	if err := auditBatch(ctx, tx, d, p, ids); err != nil {
+		return nil, err
+	}
+	stmt := jobsRetry
+	if p.ResetAttempts {
+		stmt = jobsRetryReset
+	}
+	return update(ctx, tx, d, rows, ids, stmt, at)
+}
+
+// dueAt is when a retry's batch falls due: nil, for the database's now(),
+// or now plus --delay. A batch takes it once, so all its jobs share it.
+func dueAt(p *store.ActionParams) any {
+	if p.Delay > 0 {
+		return time.Now().Add(p.Delay)
+	}
+	return nil
 }
 
 // cancelRequested is true of a job a cancel only asks to stop, once
@@ -730,10 +747,7 @@ func auditFill(a *Args, d *Dialect, p *store.ActionParams) Fill {
 // or JobsMoveAudited) where the engine runs it (a data-modifying WITH, on
 // Postgres), else as ActionAudit, JobsCopy and JobsDelete.
 func move(ctx context.Context, tx DB, d *Dialect, p *store.ActionParams, rows []*store.Job, from, to string) ([]store.Changed, error) {
-	ids := make([]string, len(rows))
-	for i, j := range rows {
-		ids[i] = j.ID
-	}
+	ids := jobIDs(rows)
 	audited := jobsDeleteAudited
 	if to != "" {
 		audited = jobsMoveAudited
@@ -862,8 +876,13 @@ func UniqueKeyLocks(keys []string) []int64 {
 }
 
 // update runs one of the action updates (JobsRetry, JobsCancel, …) with
-// its own args on the jobs and reads back their new state.
-func update(ctx context.Context, tx DB, d *Dialect, prev map[string]*store.Job, ids []string, upd *Stmt, args ...any) ([]store.Changed, error) {
+// its own args on the locked rows (ids: theirs) and reads back their new
+// state.
+func update(ctx context.Context, tx DB, d *Dialect, rows []*store.Job, ids []string, upd *Stmt, args ...any) ([]store.Changed, error) {
+	prev := make(map[string]*store.Job, len(rows))
+	for _, j := range rows {
+		prev[j.ID] = j
+	}
 	a := d.ArgsAfter(args...)
 	r, err := tx.Query(ctx, d.SQL(upd, Fill{"idArray": idArray(d, a, ids)}), a.Values...)
 	if err != nil {

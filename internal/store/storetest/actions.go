@@ -183,6 +183,20 @@ func testRetryByID(t *testing.T, h *Harness) {
 		t.Errorf("retry --reset-attempts --delay 1h: attempts %d, scheduledFor %v", a.Attempts, a.ScheduledFor)
 	}
 
+	// A batch's jobs fall due together, with a unique key or without: on
+	// Postgres the keyed ones are put back by a statement of their own.
+	plain := jobIn(t, h, "X", store.StatusFailed, 1, now)
+	keyed := jobIn(t, h, "X", store.StatusFailed, 1, now)
+	h.Exec(t, `UPDATE "Job" SET "uniqueKey" = 'due:1' WHERE id = $1`, keyed.ID)
+	if res := act(t, s, &store.ActionParams{Action: store.ActRetry, IDs: []string{plain.ID, keyed.ID}, Delay: time.Hour}); res.Changed != 2 {
+		t.Errorf("retry --delay 1h of a keyed and a plain job changed %d; want 2", res.Changed)
+	}
+	p, _ := s.Get(ctx(), plain.ID)
+	k, _ := s.Get(ctx(), keyed.ID)
+	if !p.ScheduledFor.Equal(k.ScheduledFor) {
+		t.Errorf("retry --delay 1h: one batch due at %v (no key) and %v (a key); want one time", p.ScheduledFor, k.ScheduledFor)
+	}
+
 	// A job whose unique key a live job holds stays put, with the reason.
 	old := jobIn(t, h, "Email", store.StatusDead, 5, now)
 	h.Exec(t, `UPDATE "Job" SET "uniqueKey" = 'welcome:1' WHERE id = $1`, old.ID)
