@@ -332,39 +332,18 @@ func (b *Base) rangeEnd(ctx context.Context, p *store.ActionParams, after, upto 
 	return end, err
 }
 
-// actBatch locks up to BatchSize jobs that filter's conditions keep,
-// changes them, writes their audit rows and commits. It returns the ids it
-// changed and the highest id it looked at ("" when none matched). filter
-// fills the batch statement's /*:filter*/ slot. dryKeys are the unique keys
-// a dry run's earlier batches would have taken back (retry), by job: its
-// batches commit nothing, so the database cannot say.
+// actBatch runs one batch of p in a transaction of its own and commits
+// it: up to BatchSize jobs that filter's conditions keep, locked, changed
+// and audited (stepFor). It returns the ids it changed and the highest
+// id it looked at ("" when none matched). filter fills the batch
+// statement's /*:filter*/ slot. dryKeys are the unique keys a dry run's
+// earlier batches would have taken back (retry), by job: its batches
+// commit nothing, so the database cannot say.
 func (b *Base) actBatch(ctx context.Context, p *store.ActionParams, filter func(*Args) string, dryKeys map[string]string, res *store.ActionResult) (map[string]bool, string, error) {
-	// Archive hands whole jobs to its sink; the other actions need only
-	// what decides and reports the change, not the JSON payloads.
-	full := p.Action == store.ActArchive && p.Sink != nil
-	if p.Action == store.ActRetry && !p.DryRun && b.D.Runs(jobsRetryAudited) {
-		return b.retryBatch(ctx, p, filter, res)
-	}
-	a := b.D.ArgsAfter(p.BatchSize)
-	fill := Fill{"filter": filter(a)}
-	var batchStmt *Stmt
-	switch {
-	case full && p.DryRun:
-		batchStmt = archiveBatchPeek
-	case full:
-		batchStmt = archiveBatch
-	case p.DryRun:
-		batchStmt = actionBatchPeek
-	default:
-		batchStmt = actionBatch
-	}
-	if !full {
-		fill["table"] = Table(p.Action == store.ActRestore)
-	}
-	sql := b.D.SQL(batchStmt, fill)
+	step := b.stepFor(p, filter, dryKeys)
 	var (
-		changed []store.Changed
 		rows    []*store.Job
+		changed []store.Changed
 		// What the batch refused, kept apart until it commits: a batch
 		// rolled back to break a deadlock runs again from the start.
 		batch *store.ActionResult
@@ -380,34 +359,8 @@ func (b *Base) actBatch(ctx context.Context, p *store.ActionParams, filter func(
 	}
 	err := b.writeAgainOn(ctx, again, func(tx DB) error {
 		var err error
-		changed, batch = nil, &store.ActionResult{}
-		if full {
-			rows, err = QueryJobs(ctx, tx, sql, a.Values, false)
-		} else {
-			rows, err = queryActionRows(ctx, tx, sql, a.Values)
-		}
-		if err != nil || len(rows) == 0 {
-			return err
-		}
-		if p.DryRun {
-			kept := rows
-			if p.Action == store.ActRetry {
-				// The keys' holders, found as the retry would find them
-				// (waiting its turn for each key's lock); it changes nothing.
-				if kept, err = withoutHeldKeys(ctx, tx, b.D, rows, maps.Clone(dryKeys), batch); err != nil {
-					return err
-				}
-			}
-			gone, err := orphaned(ctx, tx, b.D, p, kept)
-			changed = predict(p, kept, gone)
-			return err
-		}
-		changed, err = apply(ctx, tx, b.D, p, rows, batch)
-		if err != nil && p.Sink != nil && p.Action == store.ActArchive {
-			// The sink may have written the batch already: running it
-			// again would write it twice.
-			return final(err)
-		}
+		batch = &store.ActionResult{}
+		rows, changed, err = step(ctx, tx, batch)
 		return err
 	})
 	if err != nil {
@@ -416,47 +369,121 @@ func (b *Base) actBatch(ctx context.Context, p *store.ActionParams, filter func(
 	return b.batchDone(p, rows, changed, batch, dryKeys, res), lastID(rows), nil
 }
 
-// retryBatch is actBatch for a retry that changes jobs, where the engine
-// runs JobsRetryAudited: one statement locks the batch, retries its jobs
-// that have no unique key and writes their audit rows; those with a key
-// then go as apply takes them, holders checked first.
-func (b *Base) retryBatch(ctx context.Context, p *store.ActionParams, filter func(*Args) string, res *store.ActionResult) (map[string]bool, string, error) {
+// A batchStep is one batch's work in its transaction: it locks the batch
+// (a dry run only reads it), changes it with its audit rows, and returns
+// the rows it found and what changed. What it refuses goes into batch.
+type batchStep func(ctx context.Context, tx DB, batch *store.ActionResult) ([]*store.Job, []store.Changed, error)
+
+// stepFor chooses the statements of p's batches: a retry's in one where
+// the engine runs JobsRetryAudited (retryStep), else one that locks the
+// batch and those of its change (applyStep) or, in a dry run, of its
+// prediction (dryStep).
+func (b *Base) stepFor(p *store.ActionParams, filter func(*Args) string, dryKeys map[string]string) batchStep {
+	switch {
+	case p.DryRun:
+		return b.dryStep(p, filter, dryKeys)
+	case p.Action == store.ActRetry && b.D.Runs(jobsRetryAudited):
+		return b.retryStep(p, filter)
+	}
+	return b.applyStep(p, filter)
+}
+
+// applyStep locks the batch, then changes it as apply does.
+func (b *Base) applyStep(p *store.ActionParams, filter func(*Args) string) batchStep {
+	lock := b.readBatch(p, filter)
+	return func(ctx context.Context, tx DB, batch *store.ActionResult) ([]*store.Job, []store.Changed, error) {
+		rows, err := lock(ctx, tx)
+		if err != nil || len(rows) == 0 {
+			return rows, nil, err
+		}
+		changed, err := apply(ctx, tx, b.D, p, rows, batch)
+		if err != nil && p.Sink != nil && p.Action == store.ActArchive {
+			// The sink may have written the batch already: running it
+			// again would write it twice.
+			return rows, nil, final(err)
+		}
+		return rows, changed, err
+	}
+}
+
+// dryStep reads the batch and predicts its change, changing nothing.
+func (b *Base) dryStep(p *store.ActionParams, filter func(*Args) string, dryKeys map[string]string) batchStep {
+	read := b.readBatch(p, filter)
+	return func(ctx context.Context, tx DB, batch *store.ActionResult) ([]*store.Job, []store.Changed, error) {
+		rows, err := read(ctx, tx)
+		if err != nil || len(rows) == 0 {
+			return rows, nil, err
+		}
+		kept := rows
+		if p.Action == store.ActRetry {
+			// The keys' holders, found as the retry would find them
+			// (waiting its turn for each key's lock).
+			if kept, err = withoutHeldKeys(ctx, tx, b.D, rows, maps.Clone(dryKeys), batch); err != nil {
+				return rows, nil, err
+			}
+		}
+		gone, err := orphaned(ctx, tx, b.D, p, kept)
+		return rows, predict(p, kept, gone), err
+	}
+}
+
+// readBatch reads the next batch, locking it unless p is a dry run. An
+// archive to a file hands whole jobs to its sink; the other actions read
+// only what decides and reports the change, not the JSON payloads.
+func (b *Base) readBatch(p *store.ActionParams, filter func(*Args) string) func(context.Context, DB) ([]*store.Job, error) {
+	full := p.Action == store.ActArchive && p.Sink != nil
+	a := b.D.ArgsAfter(p.BatchSize)
+	fill := Fill{"filter": filter(a)}
+	var stmt *Stmt
+	switch {
+	case full && p.DryRun:
+		stmt = archiveBatchPeek
+	case full:
+		stmt = archiveBatch
+	case p.DryRun:
+		stmt = actionBatchPeek
+	default:
+		stmt = actionBatch
+	}
+	if !full {
+		fill["table"] = Table(p.Action == store.ActRestore)
+	}
+	sql := b.D.SQL(stmt, fill)
+	return func(ctx context.Context, tx DB) ([]*store.Job, error) {
+		if full {
+			return QueryJobs(ctx, tx, sql, a.Values, false)
+		}
+		return queryActionRows(ctx, tx, sql, a.Values)
+	}
+}
+
+// retryStep is a retry's batch where the engine runs JobsRetryAudited: one
+// statement locks the batch, retries its jobs that have no unique key and
+// writes their audit rows; those with a key then go as retry takes them,
+// their holders checked first, due at the same time.
+func (b *Base) retryStep(p *store.ActionParams, filter func(*Args) string) batchStep {
 	at := dueAt(p)
 	a := b.D.ArgsAfter(p.Action.AuditAction(), p.Actor, p.BatchSize, at, p.ResetAttempts)
 	fill := auditFill(a, b.D, p)
 	fill["filter"] = filter(a)
 	sql := b.D.SQL(jobsRetryAudited, fill)
-	var (
-		rows    []*store.Job
-		changed []store.Changed
-		batch   *store.ActionResult
-	)
-	err := b.writeAgainOn(ctx, b.D.KeyClash, func(tx DB) error {
-		var (
-			keyed []*store.Job
-			err   error
-		)
-		batch = &store.ActionResult{}
-		rows, changed, err = queryRetried(ctx, tx, sql, a.Values)
+	return func(ctx context.Context, tx DB, batch *store.ActionResult) ([]*store.Job, []store.Changed, error) {
+		rows, changed, err := queryRetried(ctx, tx, sql, a.Values)
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
+		var keyed []*store.Job
 		for _, j := range rows {
 			if j.UniqueKey != "" {
 				keyed = append(keyed, j)
 			}
 		}
 		if len(keyed) == 0 {
-			return nil
+			return rows, changed, nil
 		}
 		more, err := retry(ctx, tx, b.D, p, keyed, at, batch)
-		changed = append(changed, more...)
-		return err
-	})
-	if err != nil {
-		return nil, "", err
+		return rows, append(changed, more...), err
 	}
-	return b.batchDone(p, rows, changed, batch, nil, res), lastID(rows), nil
 }
 
 // queryRetried reads the rows of JobsRetryAudited: every locked job, and
