@@ -38,7 +38,9 @@ func benchBurn(ctx context.Context, e *env) error {
 		count(e.cfg.ceilingRows), e.cfg.ceilingTime, count(n))
 	note("CPU/job: the worker's user+sys time, and (Postgres) the server's processes' over the run, per job;")
 	note("the ceiling's server CPU/job is in brackets: on 2 cores the two together bound the rate")
-	t := newTable("store", "concurrency", "completed", "jobs/s", "yardstick", "ratio", "target", "peak RSS", "worker CPU/job", "server CPU/job")
+	note("checkpoints: how many the server started during the run (the ceiling's in brackets): each costs")
+	note("the writes after it full-page images, so a run with one pays more for its WAL than a run without")
+	t := newTable("store", "concurrency", "completed", "jobs/s", "yardstick", "ratio", "target", "peak RSS", "worker CPU/job", "server CPU/job", "checkpoints")
 	var pgYard, sqYard float64
 	for _, backend := range []string{"postgres", "sqlite"} {
 		var err error
@@ -96,19 +98,28 @@ func benchBurn(ctx context.Context, e *env) error {
 			if _, err := e.run(ctx, childEnv, "enqueue", "--from", file); err != nil {
 				return err
 			}
+			_, ck0, err := walState(ctx, e.admin)
+			if err != nil {
+				return err
+			}
 			cpu0 := serverCPU()
 			p, err := e.run(ctx, childEnv, "worker", "run", "--drain", "--concurrency", fmt.Sprint(c),
 				"--log-level", "warn", "--config", e.noopCfg)
 			if err != nil {
 				return err
 			}
-			server := "-"
+			server, checkpoints := "-", "-"
 			if backend == "postgres" {
 				time.Sleep(300 * time.Millisecond) // the worker's backends are reaped
 				server = cpuPerJob(serverCPU()-cpu0, int64(n))
 				if ceil := e.yard.pgCeilingCPU; ceil > 0 && server != "-" {
 					server += " [" + cpuPerJob(ceil, 1) + "]"
 				}
+				_, ck1, err := walState(ctx, e.admin)
+				if err != nil {
+					return err
+				}
+				checkpoints = fmt.Sprintf("%d [%d]", ck1-ck0, e.yard.pgCeilingCheckpoints)
 			}
 			done, err := count()
 			if err != nil {
@@ -129,7 +140,7 @@ func benchBurn(ctx context.Context, e *env) error {
 				target = fmt.Sprintf("≥ %.1f", min)
 			}
 			t.add(backend, fmt.Sprint(c), countStr(done, n), perSec(r), perSec(yard), ratio(r, yard), target, mib(p.peakKB),
-				cpuPerJob(p.user+p.sys, int64(n)), server)
+				cpuPerJob(p.user+p.sys, int64(n)), server, checkpoints)
 			yardName := "ceiling"
 			if backend == "sqlite" {
 				yardName = "naive loop"

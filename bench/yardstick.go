@@ -23,7 +23,10 @@ type yardsticks struct {
 	// pgCeilingCPU is the server's CPU time per completed job during the
 	// ceiling's pgbench run; 0 where it cannot be read (serverCPU).
 	pgCeilingCPU time.Duration
-	sqliteNaive  float64 // jobs/s; 0 until measured
+	// pgCeilingCheckpoints is how many checkpoints the server started
+	// during the ceiling's pgbench: one costs full-page images.
+	pgCeilingCheckpoints int64
+	sqliteNaive          float64 // jobs/s; 0 until measured
 }
 
 // ceilingSchema is the raw-SQL ceiling's table: the columns a queue needs
@@ -84,6 +87,10 @@ func (e *env) pgCeiling(ctx context.Context) (float64, error) {
 		return 0, err
 	}
 	secs := int(e.cfg.ceilingTime / time.Second)
+	_, ck0, err := walState(ctx, e.admin)
+	if err != nil {
+		return 0, err
+	}
 	cpu0 := serverCPU()
 	cmd := exec.CommandContext(ctx, e.cfg.pgbench, "-n", "-c", "4", "-j", "2", "-T", fmt.Sprint(secs),
 		"-f", claim+"@1", "-f", complete+"@1", e.dsn)
@@ -92,6 +99,11 @@ func (e *env) pgCeiling(ctx context.Context) (float64, error) {
 	}
 	time.Sleep(300 * time.Millisecond) // pgbench's backends are reaped
 	cpu := serverCPU() - cpu0
+	_, ck1, err := walState(ctx, e.admin)
+	if err != nil {
+		return 0, err
+	}
+	e.yard.pgCeilingCheckpoints = ck1 - ck0
 	var done int64
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM `+schema+`.job WHERE status = 'COMPLETED'`).Scan(&done); err != nil {
 		return 0, err
@@ -196,17 +208,18 @@ func benchYardsticks(ctx context.Context, e *env) error {
 	note("SQLite naive loop: same table and indexes, %s rows, WAL, 1 connection, synchronous=FULL,", count(e.cfg.jobs))
 	note("claim 200 with UPDATE … RETURNING, complete them with one UPDATE, until empty; jobs / loop time")
 	note("server CPU/job: the local Postgres server's processes' CPU time over the run, per completed job")
-	t := newTable("yardstick", "jobs/s", "server CPU/job")
+	note("checkpoints: how many the server started during the run; each costs the writes after it full-page images")
+	t := newTable("yardstick", "jobs/s", "server CPU/job", "checkpoints")
 	pg, err := e.pgCeiling(ctx)
 	if err != nil {
 		return err
 	}
-	t.add("postgres raw-SQL ceiling", perSec(pg), cpuPerJob(e.yard.pgCeilingCPU, 1))
+	t.add("postgres raw-SQL ceiling", perSec(pg), cpuPerJob(e.yard.pgCeilingCPU, 1), fmt.Sprint(e.yard.pgCeilingCheckpoints))
 	sq, err := e.sqliteNaive(ctx)
 	if err != nil {
 		return err
 	}
-	t.add("sqlite naive loop", perSec(sq), "-")
+	t.add("sqlite naive loop", perSec(sq), "-", "-")
 	t.print()
 	return nil
 }
