@@ -459,7 +459,7 @@ func (b *Base) readBatch(p *store.ActionParams, filter func(*Args) string) func(
 
 // retryStep is a retry's batch where the engine runs JobsRetryAudited: one
 // statement locks the batch, retries its jobs that have no unique key and
-// writes their audit rows; those with a key then go as retry takes them,
+// writes their audit rows; those with a key then go as retryJobs takes them,
 // their holders checked first, due at the same time.
 func (b *Base) retryStep(p *store.ActionParams, filter func(*Args) string) batchStep {
 	at := dueAt(p)
@@ -481,7 +481,7 @@ func (b *Base) retryStep(p *store.ActionParams, filter func(*Args) string) batch
 		if len(keyed) == 0 {
 			return rows, changed, nil
 		}
-		more, err := retry(ctx, tx, b.D, p, keyed, at, batch)
+		more, err := retryJobs(ctx, tx, b.D, p, keyed, at, batch)
 		return rows, append(changed, more...), err
 	}
 }
@@ -612,7 +612,7 @@ func predict(p *store.ActionParams, rows []*store.Job, orphans map[string]bool) 
 // are written first, from the rows as they are, in the same transaction.
 func apply(ctx context.Context, tx DB, d *Dialect, p *store.ActionParams, rows []*store.Job, res *store.ActionResult) ([]store.Changed, error) {
 	if p.Action == store.ActRetry {
-		return retry(ctx, tx, d, p, rows, dueAt(p), res)
+		return retryJobs(ctx, tx, d, p, rows, dueAt(p), res)
 	}
 	ids := jobIDs(rows)
 	switch p.Action {
@@ -649,11 +649,11 @@ func apply(ctx context.Context, tx DB, d *Dialect, p *store.ActionParams, rows [
 	return nil, nil
 }
 
-// retry puts a locked batch's jobs back, due at at (dueAt), writing their
+// retryJobs puts a locked batch's jobs back, due at at (dueAt), writing their
 // audit rows first: those whose unique key a live job holds are refused
 // into res (withoutHeldKeys). Without --reset-attempts a job keeps its
 // count and, if its budget is spent, gets one more attempt.
-func retry(ctx context.Context, tx DB, d *Dialect, p *store.ActionParams, rows []*store.Job, at any, res *store.ActionResult) ([]store.Changed, error) {
+func retryJobs(ctx context.Context, tx DB, d *Dialect, p *store.ActionParams, rows []*store.Job, at any, res *store.ActionResult) ([]store.Changed, error) {
 	rows, err := withoutHeldKeys(ctx, tx, d, rows, nil, res)
 	if err != nil || len(rows) == 0 {
 		return nil, err
