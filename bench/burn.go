@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/jobctl/jobctl/internal/store"
@@ -20,8 +21,9 @@ const (
 )
 
 // benchBurn enqueues Noop jobs (untimed), then times one draining worker
-// from start to exit at each -concurrency on each backend, and reads its
-// peak RSS, beside the yardstick of its backend measured in the same run.
+// from start to exit at each -concurrency on each backend, -burn-runs
+// times, and reads its peak RSS, beside the yardstick of its backend
+// measured in the same run before and after that backend's cells.
 func benchBurn(ctx context.Context, e *env) error {
 	n := e.cfg.jobs
 	file := filepath.Join(e.tmp, "burn.jsonl")
@@ -30,129 +32,204 @@ func benchBurn(ctx context.Context, e *env) error {
 	}
 	defer os.Remove(file)
 
+	runs := e.cfg.burnRuns
 	note("method: wall time of one `jobctl worker run --drain --concurrency N --log-level warn` process")
 	note("(start-up, claims, builtin noop, completions, drain check, exit) over %s queued Noop jobs,", count(n))
-	note("a fresh store each run; peak RSS = max VmHWM of the worker, /proc polled every 50ms; 1 run each.")
-	note("yardstick: measured again just before each backend's rows, so both see the same load:")
-	note("Postgres raw-SQL ceiling (pgbench, %s rows, %s), SQLite naive loop (%s rows)",
-		count(e.cfg.ceilingRows), e.cfg.ceilingTime, count(n))
+	note("a fresh store each run; peak RSS = max VmHWM of the worker, /proc polled every 50ms.")
+	note("%d runs per cell: jobs/s is their median (min–max beside it), peak RSS the highest, CPU/job the", runs)
+	note("median; a single run on this shared host is ±20%%.")
+	note("yardstick: measured before a backend's first cell and after each of its cells, so each cell has one")
+	note("just before it and one just after: the ratio is to their mean. Postgres raw-SQL ceiling (pgbench,")
+	note("%s rows, %s), SQLite naive loop (%s rows)", count(e.cfg.ceilingRows), e.cfg.ceilingTime, count(n))
 	note("CPU/job: the worker's user+sys time, and (Postgres) the server's processes' over the run, per job;")
 	note("the ceiling's server CPU/job is in brackets: on 2 cores the two together bound the rate")
-	note("checkpoints: how many the server started during the run (the ceiling's in brackets): each costs")
-	note("the writes after it full-page images, so a run with one pays more for its WAL than a run without")
-	t := newTable("store", "concurrency", "completed", "jobs/s", "yardstick", "ratio", "target", "peak RSS", "worker CPU/job", "server CPU/job", "checkpoints")
-	var pgYard, sqYard float64
+	note("checkpoints: how many the server started during the cell's runs; each costs the writes after it")
+	note("full-page images, so a run with one pays more for its WAL than a run without")
+	ceilings := ""
+	t := newTable("store", "concurrency", "completed", "jobs/s", "min–max", "yardstick", "ratio", "target", "peak RSS", "worker CPU/job", "server CPU/job", "checkpoints")
 	for _, backend := range []string{"postgres", "sqlite"} {
-		var err error
-		switch backend {
-		case "postgres":
-			e.yard.pgCeiling = 0
-			if pgYard, err = e.pgCeiling(ctx); err != nil {
-				return fmt.Errorf("postgres ceiling: %w", err)
-			}
-		case "sqlite":
-			e.yard.sqliteNaive = 0
-			if sqYard, err = e.sqliteNaive(ctx); err != nil {
-				return fmt.Errorf("sqlite naive loop: %w", err)
-			}
+		// yards[i] and yards[i+1] bracket cell i.
+		first, err := e.burnYardstick(ctx, backend)
+		if err != nil {
+			return err
 		}
-		for _, c := range e.cfg.concurrency {
-			var childEnv []string
-			var count func() (int64, error)
-			switch backend {
-			case "postgres":
-				schema, pgEnv, err := e.newSchema(ctx)
+		yards := []float64{first}
+		ceilingCPU, ceilingCheckpoints := e.yard.pgCeilingCPU, e.yard.pgCeilingCheckpoints
+		cells := make([][]*burnRun, len(e.cfg.concurrency))
+		for i, c := range e.cfg.concurrency {
+			for range runs {
+				r, err := e.burnOnce(ctx, backend, c, file)
 				if err != nil {
 					return err
 				}
-				childEnv = pgEnv
-				count = func() (int64, error) {
-					s, err := e.openSchema(ctx, schema)
-					if err != nil {
-						return 0, err
-					}
-					defer s.Close()
-					return s.Count(ctx, &store.Filter{Statuses: []store.Status{store.StatusCompleted}}, false)
-				}
-			case "sqlite":
-				// A file of its own per cell: -concurrency may name a value twice.
-				path := filepath.Join(e.tmp, fmt.Sprintf("burn-%d-%d.db", c, time.Now().UnixNano()))
-				childEnv = e.sqliteEnv(path)
-				defer func() {
-					for _, s := range []string{"", "-wal", "-shm"} {
-						os.Remove(path + s)
-					}
-				}()
-				if _, err := e.run(ctx, childEnv, "migrate"); err != nil {
-					return err
-				}
-				count = func() (int64, error) {
-					s, err := sqlite.Open(ctx, path)
-					if err != nil {
-						return 0, err
-					}
-					defer s.Close()
-					return s.Count(ctx, &store.Filter{Statuses: []store.Status{store.StatusCompleted}}, false)
-				}
+				cells[i] = append(cells[i], r)
 			}
-			if _, err := e.run(ctx, childEnv, "enqueue", "--from", file); err != nil {
-				return err
-			}
-			_, ck0, err := walState(ctx, e.admin)
+			y, err := e.burnYardstick(ctx, backend)
 			if err != nil {
 				return err
 			}
-			cpu0 := serverCPU()
-			p, err := e.run(ctx, childEnv, "worker", "run", "--drain", "--concurrency", fmt.Sprint(c),
-				"--log-level", "warn", "--config", e.noopCfg)
-			if err != nil {
-				return err
+			yards = append(yards, y)
+			ceilingCheckpoints += e.yard.pgCeilingCheckpoints
+		}
+		if backend == "postgres" {
+			ceilings = fmt.Sprintf("the server started %d checkpoints during the %d Postgres ceilings", ceilingCheckpoints, len(yards))
+		}
+		yardName := "ceiling"
+		if backend == "sqlite" {
+			yardName = "naive loop"
+		}
+		for i, c := range e.cfg.concurrency {
+			rs, before, after := cells[i], yards[i], yards[i+1]
+			yard := (before + after) / 2
+			var (
+				rates          []float64
+				worker, server []time.Duration
+				peakKB, done   int64
+				checkpoints    int64
+			)
+			done = int64(n)
+			for _, r := range rs {
+				rates = append(rates, rate(n, r.p.wall))
+				worker = append(worker, r.p.user+r.p.sys)
+				server = append(server, r.server)
+				peakKB = max(peakKB, r.p.peakKB)
+				done = min(done, r.done)
+				checkpoints += r.checkpoints
 			}
-			server, checkpoints := "-", "-"
+			med := medianRate(rates)
+			lo, hi := slices.Min(rates), slices.Max(rates)
+			serverCol, checkpointCol := "-", "-"
 			if backend == "postgres" {
-				time.Sleep(300 * time.Millisecond) // the worker's backends are reaped
-				server = cpuPerJob(serverCPU()-cpu0, int64(n))
-				if ceil := e.yard.pgCeilingCPU; ceil > 0 && server != "-" {
-					server += " [" + cpuPerJob(ceil, 1) + "]"
+				serverCol = cpuPerJob(median(server), int64(n))
+				if ceilingCPU > 0 {
+					serverCol += " [" + cpuPerJob(ceilingCPU, 1) + "]"
 				}
-				_, ck1, err := walState(ctx, e.admin)
-				if err != nil {
-					return err
-				}
-				checkpoints = fmt.Sprintf("%d [%d]", ck1-ck0, e.yard.pgCeilingCheckpoints)
+				checkpointCol = fmt.Sprint(checkpoints)
 			}
-			done, err := count()
-			if err != nil {
-				return err
-			}
-			r := rate(n, p.wall)
-			yard, min := pgYard, 0.0
+			target := 0.0
 			switch {
 			case backend == "sqlite":
-				yard, min = sqYard, sqTarget
+				target = sqTarget
 			case c == 200:
-				min = pgTarget200
+				target = pgTarget200
 			case c == 50:
-				min = pgTarget50
+				target = pgTarget50
 			}
-			target := ""
-			if min > 0 {
-				target = fmt.Sprintf("≥ %.1f", min)
+			targetCol := ""
+			if target > 0 {
+				targetCol = fmt.Sprintf("≥ %.1f", target)
 			}
-			t.add(backend, fmt.Sprint(c), countStr(done, n), perSec(r), perSec(yard), ratio(r, yard), target, mib(p.peakKB),
-				cpuPerJob(p.user+p.sys, int64(n)), server, checkpoints)
-			yardName := "ceiling"
-			if backend == "sqlite" {
-				yardName = "naive loop"
-			}
-			e.addFigure(ratioFigure("burn", fmt.Sprintf("%s worker, --concurrency %d (vs %s)", backend, c, yardName), r, yard, perSec, min))
-			e.addFigure(figure{part: "burn", name: fmt.Sprintf("%s worker peak RSS, --concurrency %d", backend, c), value: mib(p.peakKB),
-				target: "< " + mib(rssTarget), meets: meets(p.peakKB < rssTarget)})
+			t.add(backend, fmt.Sprint(c), countStr(done, n), perSec(med), perSec(lo)+"–"+perSec(hi),
+				perSec(before)+", "+perSec(after), ratio(med, yard), targetCol, mib(peakKB),
+				cpuPerJob(median(worker), int64(n)), serverCol, checkpointCol)
+			e.addFigure(ratioFigure("burn", fmt.Sprintf("%s worker, --concurrency %d (vs %s)", backend, c, yardName), med, yard, perSec, target))
+			e.addFigure(figure{part: "burn", name: fmt.Sprintf("%s worker peak RSS, --concurrency %d", backend, c), value: mib(peakKB),
+				target: "< " + mib(rssTarget), meets: meets(peakKB < rssTarget)})
 		}
 	}
 	t.print()
+	note("yardstick: the one before the cell, the one after; the ratio is the median jobs/s over their mean")
+	note("%s", ceilings)
 	note("peak RSS target < %s", mib(rssTarget))
 	return nil
+}
+
+// burnYardstick measures backend's yardstick afresh: the Postgres raw-SQL
+// ceiling or the SQLite naive loop.
+func (e *env) burnYardstick(ctx context.Context, backend string) (float64, error) {
+	if backend == "postgres" {
+		e.yard.pgCeiling = 0
+		r, err := e.pgCeiling(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("postgres ceiling: %w", err)
+		}
+		return r, nil
+	}
+	e.yard.sqliteNaive = 0
+	r, err := e.sqliteNaive(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite naive loop: %w", err)
+	}
+	return r, nil
+}
+
+// burnRun is one timed worker over a fresh store.
+type burnRun struct {
+	p           *proc
+	done        int64         // jobs COMPLETED after it
+	server      time.Duration // Postgres: the server's CPU time over the run
+	checkpoints int64         // Postgres: checkpoints started during the run
+}
+
+// burnOnce enqueues the jobs of file into a fresh store of backend
+// (untimed), then times one draining worker at concurrency c.
+func (e *env) burnOnce(ctx context.Context, backend string, c int, file string) (*burnRun, error) {
+	var (
+		childEnv []string
+		open     func() (store.Store, error)
+	)
+	switch backend {
+	case "postgres":
+		schema, pgEnv, err := e.newSchema(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer e.dropSchema(ctx, schema)
+		childEnv = pgEnv
+		open = func() (store.Store, error) { return e.openSchema(ctx, schema) }
+	case "sqlite":
+		// A file of its own per run: -concurrency may name a value twice.
+		path := filepath.Join(e.tmp, fmt.Sprintf("burn-%d-%d.db", c, time.Now().UnixNano()))
+		childEnv = e.sqliteEnv(path)
+		defer func() {
+			for _, s := range []string{"", "-wal", "-shm"} {
+				os.Remove(path + s)
+			}
+		}()
+		if _, err := e.run(ctx, childEnv, "migrate"); err != nil {
+			return nil, err
+		}
+		open = func() (store.Store, error) { return sqlite.Open(ctx, path) }
+	}
+	if _, err := e.run(ctx, childEnv, "enqueue", "--from", file); err != nil {
+		return nil, err
+	}
+	_, ck0, err := walState(ctx, e.admin)
+	if err != nil {
+		return nil, err
+	}
+	cpu0 := serverCPU()
+	p, err := e.run(ctx, childEnv, "worker", "run", "--drain", "--concurrency", fmt.Sprint(c),
+		"--log-level", "warn", "--config", e.noopCfg)
+	if err != nil {
+		return nil, err
+	}
+	r := &burnRun{p: p}
+	if backend == "postgres" {
+		time.Sleep(300 * time.Millisecond) // the worker's backends are reaped
+		r.server = serverCPU() - cpu0
+		_, ck1, err := walState(ctx, e.admin)
+		if err != nil {
+			return nil, err
+		}
+		r.checkpoints = ck1 - ck0
+	}
+	s, err := open()
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	r.done, err = s.Count(ctx, &store.Filter{Statuses: []store.Status{store.StatusCompleted}}, false)
+	return r, err
+}
+
+// medianRate is the median of rates.
+func medianRate(rates []float64) float64 {
+	s := slices.Sorted(slices.Values(rates))
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 func countStr(done int64, n int) string {

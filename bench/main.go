@@ -24,9 +24,10 @@ import (
 
 // config is the command line.
 type config struct {
-	bin  string
-	only []string
-	jobs int // figure 2
+	bin      string
+	only     []string
+	jobs     int // figure 2
+	burnRuns int // figure 2, per cell (median)
 	// enqueueSizes are figure 1's inputs, in lines.
 	enqueueSizes []int
 	rows         int // figures 4, 6 and 7
@@ -69,6 +70,7 @@ func main() {
 	flag.StringVar(&cfg.bin, "bin", "bin/jobctl", "jobctl binary to measure (make build)")
 	flag.StringVar(&only, "only", "", "comma-separated parts to run: yardsticks,enqueue,burn,latency,list,cli,monitor,ops (default all)")
 	flag.IntVar(&cfg.jobs, "jobs", 200000, "jobs for the burn-down figures")
+	flag.IntVar(&cfg.burnRuns, "burn-runs", 3, "runs per burn-down cell (median)")
 	sizes := flag.String("enqueue-sizes", "100000,1000000,5000000", "comma-separated input sizes, in lines, of the bulk enqueue figure (rate, yardstick, RSS, linearity)")
 	flag.IntVar(&cfg.rows, "rows", 1000000, "rows seeded for the list, monitor and ops figures (one shared seeding)")
 	flag.IntVar(&cfg.samples, "samples", 300, "latency samples per backend")
@@ -96,6 +98,10 @@ func main() {
 			os.Exit(2)
 		}
 		cfg.enqueueSizes = append(cfg.enqueueSizes, v)
+	}
+	if cfg.burnRuns < 1 {
+		fmt.Fprintln(os.Stderr, "bench: -burn-runs: at least 1")
+		os.Exit(2)
 	}
 	if cfg.ceilingTime < time.Second {
 		fmt.Fprintln(os.Stderr, "bench: -ceiling-time: at least 1s")
