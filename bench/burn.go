@@ -23,7 +23,7 @@ const (
 // benchBurn enqueues Noop jobs (untimed), then times one draining worker
 // from start to exit at each -concurrency on each backend, -burn-runs
 // times, and reads its peak RSS, beside the yardstick of its backend
-// measured in the same run before and after that backend's cells.
+// measured in the same run just before and just after each cell.
 func benchBurn(ctx context.Context, e *env) error {
 	n := e.cfg.jobs
 	file := filepath.Join(e.tmp, "burn.jsonl")
@@ -54,7 +54,10 @@ func benchBurn(ctx context.Context, e *env) error {
 			return err
 		}
 		yards := []float64{first}
-		ceilingCPU, ceilingCheckpoints := e.yard.pgCeilingCPU, e.yard.pgCeilingCheckpoints
+		ceilingCPU, ceilingCheckpoints := e.yard.pgCeilingCPU, int64(0)
+		if backend == "postgres" {
+			ceilingCheckpoints = e.yard.pgCeilingCheckpoints
+		}
 		cells := make([][]*burnRun, len(e.cfg.concurrency))
 		for i, c := range e.cfg.concurrency {
 			for range runs {
@@ -69,7 +72,9 @@ func benchBurn(ctx context.Context, e *env) error {
 				return err
 			}
 			yards = append(yards, y)
-			ceilingCheckpoints += e.yard.pgCeilingCheckpoints
+			if backend == "postgres" {
+				ceilingCheckpoints += e.yard.pgCeilingCheckpoints
+			}
 		}
 		if backend == "postgres" {
 			ceilings = fmt.Sprintf("the server started %d checkpoints during the %d Postgres ceilings", ceilingCheckpoints, len(yards))
@@ -82,12 +87,11 @@ func benchBurn(ctx context.Context, e *env) error {
 			rs, before, after := cells[i], yards[i], yards[i+1]
 			yard := (before + after) / 2
 			var (
-				rates          []float64
-				worker, server []time.Duration
-				peakKB, done   int64
-				checkpoints    int64
+				rates               []float64
+				worker, server      []time.Duration
+				peakKB, checkpoints int64
 			)
-			done = int64(n)
+			done := int64(n) // the fewest any run completed
 			for _, r := range rs {
 				rates = append(rates, rate(n, r.p.wall))
 				worker = append(worker, r.p.user+r.p.sys)
