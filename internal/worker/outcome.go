@@ -92,12 +92,9 @@ func (w *Worker) flush(ctx context.Context) {
 		w.write(ctx, batch)
 		w.log.Debug("wrote outcomes", "jobs", len(batch), "took", time.Since(t0))
 		bytes := 0
-		for _, o := range batch {
-			bytes += len(o.output)
-		}
-		w.outputs.give(bytes)
 		w.mu.Lock()
 		for _, o := range batch {
+			bytes += len(o.output)
 			// Only this claim's: the job may be held by a newer one.
 			if w.held[o.job.ID] == o.job {
 				delete(w.held, o.job.ID)
@@ -105,6 +102,7 @@ func (w *Worker) flush(ctx context.Context) {
 			}
 		}
 		w.mu.Unlock()
+		w.outputs.give(bytes)
 		w.pending.Add(-int64(len(batch)))
 		select {
 		case w.freed <- struct{}{}:
