@@ -34,7 +34,6 @@ var (
 	jobsCopy               = stmt("JobsCopy")
 	jobsDelete             = stmt("JobsDelete")
 	jobsRetry              = stmt("JobsRetry")
-	jobsRetryReset         = stmt("JobsRetryReset")
 	jobsRetryAudited       = stmt("JobsRetryAudited")
 	jobsCancel             = stmt("JobsCancel")
 	jobsStart              = stmt("JobsStart")
@@ -662,11 +661,7 @@ func retryJobs(ctx context.Context, tx DB, d *Dialect, p *store.ActionParams, ro
 	if err := auditBatch(ctx, tx, d, p, ids); err != nil {
 		return nil, err
 	}
-	stmt := jobsRetry
-	if p.ResetAttempts {
-		stmt = jobsRetryReset
-	}
-	return update(ctx, tx, d, rows, ids, stmt, at)
+	return update(ctx, tx, d, rows, ids, jobsRetry, at, p.ResetAttempts)
 }
 
 // dueAt is when a retry's batch falls due: nil, for the database's now(),

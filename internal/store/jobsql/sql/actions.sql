@@ -175,11 +175,14 @@ DELETE FROM /*:from*/ WHERE id = ANY(/*:idArray*/);
 
 -- name: JobsRetry
 -- Puts the jobs of /*:idArray*/ back to PENDING, due at $1 (NULL: now),
--- keeping their attempt count and, if the budget is spent, giving one
--- more attempt; returns their new state.
+-- and returns their new state. With $2 (--reset-attempts) their attempt
+-- count goes back to 0; without, they keep it and, if the budget is
+-- spent, get one more attempt.
 UPDATE "Job"
 SET status = 'PENDING', "scheduledFor" = COALESCE($1, now()), "completedAt" = NULL, "workerId" = NULL,
-    "cancelRequested" = FALSE, attempts = attempts, "maxAttempts" = GREATEST("maxAttempts", attempts + 1),
+    "cancelRequested" = FALSE,
+    attempts = CASE WHEN $2 THEN 0 ELSE attempts END,
+    "maxAttempts" = CASE WHEN $2 THEN "maxAttempts" ELSE GREATEST("maxAttempts", attempts + 1) END,
     "updatedAt" = now()
 WHERE id = ANY(/*:idArray*/)
 RETURNING id, status, "scheduledFor", "cancelRequested";
@@ -218,15 +221,6 @@ audited AS (
 SELECT l.id, l.type, l.status, l."uniqueKey", l."scheduledFor", r."scheduledFor"
 FROM locked l LEFT JOIN retried r ON r.id = l.id
 ORDER BY l.id;
-
--- name: JobsRetryReset
--- JobsRetry with the attempt count reset to 0.
-UPDATE "Job"
-SET status = 'PENDING', "scheduledFor" = COALESCE($1, now()), "completedAt" = NULL, "workerId" = NULL,
-    "cancelRequested" = FALSE, attempts = 0,
-    "updatedAt" = now()
-WHERE id = ANY(/*:idArray*/)
-RETURNING id, status, "scheduledFor", "cancelRequested";
 
 -- name: JobsCancel
 -- Cancels the jobs of /*:idArray*/, but for the RUNNING ones with a live
