@@ -87,21 +87,22 @@ func benchBurn(ctx context.Context, e *env) error {
 			rs, before, after := cells[i], yards[i], yards[i+1]
 			yard := (before + after) / 2
 			var (
-				rates               []float64
-				worker, server      []time.Duration
+				walls, worker       []time.Duration
+				server              []time.Duration
 				peakKB, checkpoints int64
 			)
 			done := int64(n) // the fewest any run completed
 			for _, r := range rs {
-				rates = append(rates, rate(n, r.p.wall))
+				walls = append(walls, r.p.wall)
 				worker = append(worker, r.p.user+r.p.sys)
 				server = append(server, r.server)
 				peakKB = max(peakKB, r.p.peakKB)
 				done = min(done, r.done)
 				checkpoints += r.checkpoints
 			}
-			med := medianRate(rates)
-			lo, hi := slices.Min(rates), slices.Max(rates)
+			// The median run's rate; the slowest run's is the lowest.
+			med := rate(n, median(walls))
+			lo, hi := rate(n, slices.Max(walls)), rate(n, slices.Min(walls))
 			serverCol, checkpointCol := "-", "-"
 			if backend == "postgres" {
 				serverCol = cpuPerJob(median(server), int64(n))
@@ -225,15 +226,6 @@ func (e *env) burnOnce(ctx context.Context, backend string, c int, file string) 
 	defer s.Close()
 	r.done, err = s.Count(ctx, &store.Filter{Statuses: []store.Status{store.StatusCompleted}}, false)
 	return r, err
-}
-
-// medianRate is the median of rates.
-func medianRate(rates []float64) float64 {
-	s := slices.Sorted(slices.Values(rates))
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 func countStr(done int64, n int) string {

@@ -70,7 +70,7 @@ func main() {
 	flag.StringVar(&cfg.bin, "bin", "bin/jobctl", "jobctl binary to measure (make build)")
 	flag.StringVar(&only, "only", "", "comma-separated parts to run: yardsticks,enqueue,burn,latency,list,cli,monitor,ops (default all)")
 	flag.IntVar(&cfg.jobs, "jobs", 200000, "jobs for the burn-down figures")
-	flag.IntVar(&cfg.burnRuns, "burn-runs", 3, "runs per burn-down cell (median)")
+	flag.IntVar(&cfg.burnRuns, "burn-runs", 3, "runs per burn-down cell (the median run, by nearest rank)")
 	sizes := flag.String("enqueue-sizes", "100000,1000000,5000000", "comma-separated input sizes, in lines, of the bulk enqueue figure (rate, yardstick, RSS, linearity)")
 	flag.IntVar(&cfg.rows, "rows", 1000000, "rows seeded for the list, monitor and ops figures (one shared seeding)")
 	flag.IntVar(&cfg.samples, "samples", 300, "latency samples per backend")
