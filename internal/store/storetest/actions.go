@@ -175,12 +175,24 @@ func testRetryByID(t *testing.T, h *Harness) {
 		t.Error("a refused job got an audit row")
 	}
 
-	// Reset and delay.
+	// Reset and delay, with a unique key and without: on Postgres the
+	// keyed jobs are put back by JobsRetry, the rest by JobsRetryAudited.
 	again := jobIn(t, h, "X", store.StatusDead, 5, now)
-	act(t, s, &store.ActionParams{Action: store.ActRetry, IDs: []string{again.ID}, ResetAttempts: true, Delay: time.Hour})
-	a, _ := s.Get(ctx(), again.ID)
-	if a.Attempts != 0 || a.ScheduledFor.Before(time.Now().Add(59*time.Minute)) {
-		t.Errorf("retry --reset-attempts --delay 1h: attempts %d, scheduledFor %v", a.Attempts, a.ScheduledFor)
+	againKeyed := jobIn(t, h, "X", store.StatusDead, 5, now)
+	h.Exec(t, `UPDATE "Job" SET "uniqueKey" = 'reset:1' WHERE id = $1`, againKeyed.ID)
+	act(t, s, &store.ActionParams{Action: store.ActRetry, IDs: []string{again.ID, againKeyed.ID}, ResetAttempts: true, Delay: time.Hour})
+	for _, id := range []string{again.ID, againKeyed.ID} {
+		a, _ := s.Get(ctx(), id)
+		if a.Status != store.StatusPending || a.Attempts != 0 || a.MaxAttempts != 5 || a.ScheduledFor.Before(time.Now().Add(59*time.Minute)) {
+			t.Errorf("retry --reset-attempts --delay 1h (key %q): %s %d/%d, scheduledFor %v; want PENDING 0/5 in an hour",
+				a.UniqueKey, a.Status, a.Attempts, a.MaxAttempts, a.ScheduledFor)
+		}
+	}
+	deadKeyed := jobIn(t, h, "X", store.StatusDead, 5, now)
+	h.Exec(t, `UPDATE "Job" SET "uniqueKey" = 'reset:2' WHERE id = $1`, deadKeyed.ID)
+	act(t, s, &store.ActionParams{Action: store.ActRetry, IDs: []string{deadKeyed.ID}})
+	if k, _ := s.Get(ctx(), deadKeyed.ID); k.Status != store.StatusPending || k.Attempts != 5 || k.MaxAttempts != 6 {
+		t.Errorf("retried DEAD job with a unique key: %s %d/%d; want PENDING 5/6 (one more attempt)", k.Status, k.Attempts, k.MaxAttempts)
 	}
 
 	// A batch's jobs fall due together, with a unique key or without: on
