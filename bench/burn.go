@@ -188,11 +188,7 @@ func (e *env) burnOnce(ctx context.Context, backend string, c int, file string) 
 		// A file of its own per run: -concurrency may name a value twice.
 		path := filepath.Join(e.tmp, fmt.Sprintf("burn-%d-%d.db", c, time.Now().UnixNano()))
 		childEnv = e.sqliteEnv(path)
-		defer func() {
-			for _, s := range []string{"", "-wal", "-shm"} {
-				os.Remove(path + s)
-			}
-		}()
+		defer removeSQLite(path)
 		if _, err := e.run(ctx, childEnv, "migrate"); err != nil {
 			return nil, err
 		}

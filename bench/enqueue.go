@@ -158,9 +158,7 @@ func benchEnqueue(ctx context.Context, e *env) error {
 				}
 				lastSchema = where
 			} else if !e.cfg.keep {
-				os.Remove(where)
-				os.Remove(where + "-wal")
-				os.Remove(where + "-shm")
+				removeSQLite(where)
 			}
 		}
 		os.Remove(file)
@@ -317,11 +315,7 @@ func baselineRSS(ctx context.Context, e *env, childEnv []string, empty string) (
 // triggers, and no JSON, validation or process start.
 func (e *env) sqliteInsertYardstick(ctx context.Context, n int) (time.Duration, error) {
 	path := filepath.Join(e.tmp, fmt.Sprintf("enqueue-yard-%d.db", time.Now().UnixNano()))
-	defer func() {
-		for _, s := range []string{"", "-wal", "-shm"} {
-			os.Remove(path + s)
-		}
-	}()
+	defer removeSQLite(path)
 	if _, err := e.run(ctx, e.sqliteEnv(path), "migrate"); err != nil {
 		return 0, err
 	}

@@ -328,3 +328,11 @@ func writeJobs(path string, n int) error {
 	}
 	return f.Close()
 }
+
+// removeSQLite removes a SQLite store the bench made: its file, and the
+// WAL and shared-memory files beside it.
+func removeSQLite(path string) {
+	for _, s := range []string{"", "-wal", "-shm"} {
+		os.Remove(path + s)
+	}
+}

@@ -129,11 +129,7 @@ func (e *env) sqliteNaive(ctx context.Context) (float64, error) {
 		return e.yard.sqliteNaive, nil
 	}
 	path := filepath.Join(e.tmp, "naive.db")
-	defer func() {
-		for _, s := range []string{"", "-wal", "-shm"} {
-			os.Remove(path + s)
-		}
-	}()
+	defer removeSQLite(path)
 	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)")
 	if err != nil {
 		return 0, err
