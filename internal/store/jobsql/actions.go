@@ -641,9 +641,9 @@ func apply(ctx context.Context, tx DB, d *Dialect, p *store.ActionParams, rows [
 	}
 	switch p.Action {
 	case store.ActCancel:
-		return update(ctx, tx, d, rows, ids, jobsCancel)
+		return update(ctx, tx, d, rows, jobsCancel)
 	case store.ActStart:
-		return update(ctx, tx, d, rows, ids, jobsStart)
+		return update(ctx, tx, d, rows, jobsStart)
 	}
 	return nil, nil
 }
@@ -657,11 +657,10 @@ func retryJobs(ctx context.Context, tx DB, d *Dialect, p *store.ActionParams, ro
 	if err != nil || len(rows) == 0 {
 		return nil, err
 	}
-	ids := jobIDs(rows)
-	if err := auditBatch(ctx, tx, d, p, ids); err != nil {
+	if err := auditBatch(ctx, tx, d, p, jobIDs(rows)); err != nil {
 		return nil, err
 	}
-	return update(ctx, tx, d, rows, ids, jobsRetry, at, p.ResetAttempts)
+	return update(ctx, tx, d, rows, jobsRetry, at, p.ResetAttempts)
 }
 
 // dueAt is when a retry's batch falls due: nil, for the database's now(),
@@ -898,15 +897,14 @@ func UniqueKeyLocks(keys []string) []int64 {
 }
 
 // update runs one of the action updates (JobsRetry, JobsCancel, …) with
-// its own args on the locked rows (ids: theirs) and reads back their new
-// state.
-func update(ctx context.Context, tx DB, d *Dialect, rows []*store.Job, ids []string, upd *Stmt, args ...any) ([]store.Changed, error) {
+// its own args on the locked rows and reads back their new state.
+func update(ctx context.Context, tx DB, d *Dialect, rows []*store.Job, upd *Stmt, args ...any) ([]store.Changed, error) {
 	prev := make(map[string]*store.Job, len(rows))
 	for _, j := range rows {
 		prev[j.ID] = j
 	}
 	a := d.ArgsAfter(args...)
-	r, err := tx.Query(ctx, d.SQL(upd, Fill{"idArray": idArray(d, a, ids)}), a.Values...)
+	r, err := tx.Query(ctx, d.SQL(upd, Fill{"idArray": idArray(d, a, jobIDs(rows))}), a.Values...)
 	if err != nil {
 		return nil, err
 	}
