@@ -767,7 +767,7 @@ func (w *Worker) grow() {
 		}
 	}
 	w.wg.Add(1)
-	go func() { defer w.wg.Done(); w.runner(w.jobCtx) }()
+	go func() { defer w.wg.Done(); w.runner() }()
 }
 
 // handBackQueued hands back, at a graceful stop, the prefetched jobs no
@@ -801,7 +801,7 @@ func (w *Worker) handBack(j *store.Job) {
 // runner runs prefetched jobs one at a time until the queue closes.
 // Runners, rather than a goroutine per job, keep a burst of fast jobs
 // from costing a goroutine, a context and a channel send each.
-func (w *Worker) runner(jobCtx context.Context) {
+func (w *Worker) runner() {
 	for {
 		w.idle.Add(1)
 		j, ok := <-w.queue
@@ -809,12 +809,12 @@ func (w *Worker) runner(jobCtx context.Context) {
 		if !ok {
 			return
 		}
-		w.take(jobCtx, j)
+		w.take(j)
 	}
 }
 
 // take runs or, at a stop or a cancel, hands back a queued job.
-func (w *Worker) take(jobCtx context.Context, j *store.Job) {
+func (w *Worker) take(j *store.Job) {
 	switch {
 	case closed(w.opts.Hard):
 		// Left RUNNING on purpose: another worker rescues it.
@@ -835,7 +835,7 @@ func (w *Worker) take(jobCtx context.Context, j *store.Job) {
 		w.signalFreed()
 		return
 	}
-	w.run(jobCtx, j)
+	w.run(w.jobCtx, j)
 }
 
 // signalFreed tells the claim loop that a place opened.
